@@ -1,0 +1,97 @@
+//! Detector throughput on generated text, and rule-set compile time.
+//!
+//! Run: `cargo bench --bench detector`. Input is deterministic: code-like lines built from a
+//! fixed vocabulary with a xorshift generator, 16 MiB per case, with no secret, one secret per
+//! MiB, or one secret every ~64 lines (dense).
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use keysentry::detect::{Detector, Scratch};
+use keysentry::rules::RuleSet;
+
+const SIZE: usize = 16 << 20;
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[(self.next() % items.len() as u64) as usize]
+    }
+    fn alnum(&mut self, n: usize) -> String {
+        const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+        (0..n).map(|_| A[(self.next() % A.len() as u64) as usize] as char).collect()
+    }
+    fn base32(&mut self, n: usize) -> String {
+        const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+        (0..n).map(|_| A[(self.next() % A.len() as u64) as usize] as char).collect()
+    }
+}
+
+const WORDS: &[&str] = &[
+    "let", "mut", "fn", "self", "return", "match", "impl", "struct", "value", "config", "buffer",
+    "length", "index", "result", "error", "string", "vector", "parse", "write", "read", "handle",
+    "client", "server", "request", "response", "Some", "None", "Ok", "Err", "count", "items",
+    "offset", "width", "height", "state", "event", "queue", "cache", "entry", "node", "path",
+];
+const PUNCT: &[&str] = &[" ", " ", " ", ".", "(", ")", " = ", ", ", "::", ";", " {", " }", "->"];
+
+/// Code-like text with a secret planted every `every` bytes (never, if `None`).
+fn generate(every: Option<usize>, seed: u64) -> Vec<u8> {
+    let mut rng = Rng(seed);
+    let mut out = String::with_capacity(SIZE + 1024);
+    let mut next_secret = every.unwrap_or(usize::MAX);
+    while out.len() < SIZE {
+        let indent = (rng.next() % 4) as usize * 4;
+        out.extend(std::iter::repeat_n(' ', indent));
+        for _ in 0..(4 + rng.next() % 8) {
+            out.push_str(rng.pick(WORDS));
+            out.push_str(rng.pick(PUNCT));
+        }
+        out.push('\n');
+        if out.len() >= next_secret {
+            let secret = match rng.next() % 3 {
+                0 => format!("aws_access_key_id = AKIA{}\n", rng.base32(16)),
+                1 => format!("GITHUB_TOKEN=ghp_{}\n", rng.alnum(36)),
+                _ => format!("password = \"{}\"\n", rng.alnum(20)),
+            };
+            out.push_str(&secret);
+            next_secret += every.unwrap_or(usize::MAX);
+        }
+    }
+    out.into_bytes()
+}
+
+fn detector_throughput(c: &mut Criterion) {
+    let detector = Detector::new(RuleSet::builtin().expect("built-in rules compile"));
+    let mut group = c.benchmark_group("detector");
+    group.sample_size(10);
+    group.throughput(Throughput::Bytes(SIZE as u64));
+    for (name, every) in [("no_secrets", None), ("1_per_MiB", Some(1 << 20)), ("dense", Some(4096))]
+    {
+        let text = generate(every, 0x9E37_79B9_7F4A_7C15);
+        let mut scratch = Scratch::new();
+        let mut out = Vec::new();
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                out.clear();
+                detector.find(&text, &mut scratch, &mut out);
+                out.len()
+            })
+        });
+    }
+    group.finish();
+}
+
+fn compile_time(c: &mut Criterion) {
+    c.bench_function("rules/compile_builtin", |b| {
+        b.iter(|| Detector::new(RuleSet::builtin().expect("built-in rules compile")))
+    });
+}
+
+criterion_group!(benches, detector_throughput, compile_time);
+criterion_main!(benches);

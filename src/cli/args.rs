@@ -1,0 +1,218 @@
+//! Command-line syntax (clap derive types). Nothing here does work.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use super::exit::EXIT_CODES_HELP;
+
+/// Finds leaked credentials, AWS access keys above all.
+#[derive(Debug, Parser)]
+#[command(name = "keysentry", version, after_help = EXIT_CODES_HELP, propagate_version = true)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+
+    /// When to use colours
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value_t = ColorChoice::Auto,
+        value_name = "WHEN",
+        long_help = "When to use colours in the report: auto (on a terminal, unless NO_COLOR \
+                     is set), always, or never."
+    )]
+    pub(crate) color: ColorChoice,
+
+    /// Print only findings and errors
+    #[arg(
+        short,
+        long,
+        global = true,
+        conflicts_with = "verbose",
+        long_help = "Print only the report and errors: no summary, no warnings."
+    )]
+    pub(crate) quiet: bool,
+
+    /// Print diagnostics
+    #[arg(
+        short,
+        long,
+        global = true,
+        long_help = "Print per-item diagnostics on stderr: skipped binary files, rule counts."
+    )]
+    pub(crate) verbose: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Scan files, directories or standard input
+    #[command(after_help = EXIT_CODES_HELP)]
+    Scan(ScanArgs),
+    /// List or check detection rules
+    #[command(subcommand)]
+    Rules(RulesCommand),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ScanArgs {
+    /// Files or directories to scan; `-` reads standard input
+    #[arg(
+        value_name = "PATH",
+        default_value = ".",
+        long_help = "Files or directories to scan (default: the current directory). `-` reads \
+                     standard input. Directories are walked in parallel, honouring .gitignore \
+                     (inside git repositories), .ignore and .keysentryignore; hidden files are \
+                     scanned; .git directories are not."
+    )]
+    pub(crate) paths: Vec<PathBuf>,
+
+    /// Report format
+    #[arg(
+        long,
+        short = 'f',
+        value_enum,
+        default_value_t = Format::Human,
+        long_help = "Report format: human (default), json (one document, see docs/output.md), \
+                     or jsonl (one finding per line)."
+    )]
+    pub(crate) format: Format,
+
+    /// Write the report to FILE instead of stdout
+    #[arg(
+        long,
+        short = 'o',
+        value_name = "FILE",
+        long_help = "Write the report to FILE instead of standard output. The summary still \
+                     goes to stderr."
+    )]
+    pub(crate) report_path: Option<PathBuf>,
+
+    /// Show secrets in full
+    #[arg(
+        long,
+        long_help = "Show secrets in full in the report. By default they are redacted: AWS key \
+                     ids keep their 4-character prefix, other secrets at most 4 characters."
+    )]
+    pub(crate) show_secrets: bool,
+
+    /// Scan ignored files too
+    #[arg(
+        long,
+        long_help = "Do not honour .gitignore, .ignore, .keysentryignore or git excludes: scan \
+                     every file."
+    )]
+    pub(crate) no_ignore: bool,
+
+    /// Follow symbolic links
+    #[arg(
+        long,
+        short = 'L',
+        long_help = "Follow symbolic links while walking. Without it, links are skipped, \
+                     except those named on the command line."
+    )]
+    pub(crate) follow: bool,
+
+    /// Skip files larger than SIZE
+    #[arg(
+        long,
+        value_name = "SIZE",
+        default_value = "50M",
+        value_parser = parse_size,
+        long_help = "Skip, and report, files larger than SIZE: bytes, or with a suffix K, M or G \
+                     (powers of 1024). Default 50M."
+    )]
+    pub(crate) max_file_size: u64,
+
+    /// Worker threads (default: one per core)
+    #[arg(
+        long,
+        short = 'j',
+        value_name = "N",
+        long_help = "Number of worker threads. 0 or absent: one per core."
+    )]
+    pub(crate) threads: Option<usize>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum RulesCommand {
+    /// List the built-in rules
+    List {
+        /// Output format
+        #[arg(long, short = 'f', value_enum, default_value_t = ListFormat::Human)]
+        format: ListFormat,
+    },
+    /// Check a rule file (default: the built-in rules)
+    #[command(long_about = "Check a rule file: every regex compiles, ids are unique and well \
+                            formed, each positive example contains a keyword and yields exactly \
+                            that rule's finding through the whole detector, and each negative \
+                            example yields nothing. Without FILE, checks the built-in rules.")]
+    Check {
+        /// Rule file (TOML)
+        file: Option<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Format {
+    Human,
+    Json,
+    Jsonl,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ListFormat {
+    Human,
+    Json,
+}
+
+/// Parses `123`, `10K`, `50M`, `1G` (powers of 1024; a trailing `B`/`iB` is accepted).
+pub(crate) fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let t = t.strip_suffix("iB").or_else(|| t.strip_suffix('B')).unwrap_or(t);
+    let (num, mult) = match t.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => {
+            let mult = match c.to_ascii_uppercase() {
+                'K' => 1u64 << 10,
+                'M' => 1 << 20,
+                'G' => 1 << 30,
+                _ => return Err(format!("unknown size suffix in {s:?} (use K, M or G)")),
+            };
+            (&t[..i], mult)
+        }
+        _ => (t, 1),
+    };
+    let n: u64 = num.trim().parse().map_err(|_| format!("invalid size {s:?}"))?;
+    n.checked_mul(mult).ok_or_else(|| format!("size {s:?} is too large"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definition_is_valid() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("123"), Ok(123));
+        assert_eq!(parse_size("10K"), Ok(10 * 1024));
+        assert_eq!(parse_size("50M"), Ok(50 << 20));
+        assert_eq!(parse_size("1g"), Ok(1 << 30));
+        assert_eq!(parse_size("2MiB"), Ok(2 << 20));
+        assert!(parse_size("12X").is_err());
+        assert!(parse_size("").is_err());
+        assert!(parse_size("99999999999999G").is_err());
+    }
+}

@@ -1,0 +1,75 @@
+//! `keysentry rules list` and `keysentry rules check`.
+
+use std::io::{self, BufWriter, Write};
+
+use anyhow::Context;
+
+use crate::cli::args::{ListFormat, RulesCommand};
+use crate::cli::exit::ExitStatus;
+use crate::cli::log::Log;
+use keysentry::rules::{BUILTIN_FILES, RuleSet, check};
+
+pub(crate) fn run(cmd: RulesCommand, log: Log) -> anyhow::Result<ExitStatus> {
+    match cmd {
+        RulesCommand::List { format } => list(format),
+        RulesCommand::Check { file } => {
+            let report = match &file {
+                Some(path) => {
+                    let text = std::fs::read_to_string(path)
+                        .with_context(|| format!("cannot read {}", path.display()))?;
+                    check::check_files(&[(&path.display().to_string(), &text)])
+                }
+                None => check::check_files(BUILTIN_FILES),
+            };
+            for e in &report.errors {
+                log.error(e);
+            }
+            let what =
+                file.map_or_else(|| "built-in rules".to_owned(), |p| p.display().to_string());
+            if report.is_ok() {
+                let mut out = io::stdout().lock();
+                writeln!(
+                    out,
+                    "{what}: {} rules, {} examples, {} negative examples: ok",
+                    report.rules, report.examples, report.negative_examples
+                )?;
+                Ok(ExitStatus::Clean)
+            } else {
+                log.error(format_args!("{what}: {} problems", report.errors.len()));
+                Ok(ExitStatus::Error)
+            }
+        }
+    }
+}
+
+fn list(format: ListFormat) -> anyhow::Result<ExitStatus> {
+    let rules = RuleSet::builtin()
+        .map_err(|errs| anyhow::anyhow!("built-in rules are broken: {}", errs.len()))?;
+    let mut out = BufWriter::new(io::stdout().lock());
+    match format {
+        ListFormat::Human => {
+            let width = rules.rules().iter().map(|r| r.id.len()).max().unwrap_or(0);
+            for r in rules.rules() {
+                writeln!(out, "{:width$}  {}", r.id, r.description)?;
+            }
+        }
+        ListFormat::Json => {
+            let list: Vec<serde_json::Value> = rules
+                .rules()
+                .iter()
+                .map(|r| {
+                    serde_json::json!({
+                        "id": r.id,
+                        "description": r.description,
+                        "keywords": r.keywords,
+                        "references": r.references,
+                    })
+                })
+                .collect();
+            serde_json::to_writer_pretty(&mut out, &list)?;
+            writeln!(out)?;
+        }
+    }
+    out.flush()?;
+    Ok(ExitStatus::Clean)
+}

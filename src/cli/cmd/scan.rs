@@ -1,0 +1,154 @@
+//! `keysentry scan`: build the source, run the pipeline, write the report.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+
+use anyhow::Context;
+
+use crate::cli::args::{ColorChoice, Format, ScanArgs};
+use crate::cli::config::{Input, ScanConfig};
+use crate::cli::env::Env;
+use crate::cli::exit::ExitStatus;
+use crate::cli::log::Log;
+use keysentry::detect::Detector;
+use keysentry::pipeline::{self, ScanOutcome};
+use keysentry::report::{Human, Json, JsonLines, Reporter};
+use keysentry::rules::RuleSet;
+use keysentry::source::stdin::Stdin;
+use keysentry::source::worktree::Worktree;
+use keysentry::source::{SkipReason, Source};
+
+pub(crate) fn run(
+    args: ScanArgs,
+    color: ColorChoice,
+    env: &Env,
+    log: Log,
+) -> anyhow::Result<ExitStatus> {
+    let config = ScanConfig::new(args, color, env)?;
+    let rules = RuleSet::builtin().map_err(|errs| {
+        anyhow::anyhow!(
+            "built-in rules are broken: {}",
+            errs.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+        )
+    })?;
+    log.debug(format_args!("{} rules loaded", rules.len()));
+    let detector = Detector::new(rules);
+    let source: Box<dyn Source> = match config.input {
+        Input::Stdin { max_size } => Box::new(Stdin::new(io::stdin(), max_size)),
+        Input::Worktree(ref options) => Box::new(Worktree::new(options.clone())),
+    };
+    let outcome = pipeline::run(source.as_ref(), &detector);
+    write_report(&config, &outcome)?;
+    summarize(&outcome, log);
+    Ok(status(&outcome))
+}
+
+fn write_report(config: &ScanConfig, outcome: &ScanOutcome) -> anyhow::Result<()> {
+    let secrets = config.secrets;
+    let reporter: Box<dyn Reporter> = match config.format {
+        Format::Human => Box::new(Human { secrets, color: config.color }),
+        Format::Json => Box::new(Json { secrets }),
+        Format::Jsonl => Box::new(JsonLines { secrets }),
+    };
+    match &config.report_path {
+        Some(path) => {
+            let file = File::create(path)
+                .with_context(|| format!("cannot write report to {}", path.display()))?;
+            let mut out = BufWriter::new(file);
+            reporter
+                .report(outcome, &mut out)
+                .and_then(|()| out.flush())
+                .with_context(|| format!("cannot write report to {}", path.display()))
+        }
+        None => {
+            let mut out = BufWriter::new(io::stdout().lock());
+            reporter
+                .report(outcome, &mut out)
+                .and_then(|()| out.flush())
+                .context("cannot write report")
+        }
+    }
+}
+
+fn summarize(outcome: &ScanOutcome, log: Log) {
+    for e in &outcome.errors {
+        log.error(e);
+    }
+    for (origin, reason) in &outcome.skipped {
+        match reason {
+            SkipReason::TooLarge { size, limit } => log.warn(format_args!(
+                "skipped {}: {} is larger than the limit of {} (--max-file-size)",
+                origin.display_name(),
+                human_bytes(*size),
+                human_bytes(*limit)
+            )),
+            SkipReason::Binary => {
+                log.debug(format_args!("skipped binary {}", origin.display_name()))
+            }
+        }
+    }
+    let s = &outcome.stats;
+    let secs = outcome.elapsed.as_secs_f64();
+    let rate = if secs > 0.0 { s.bytes as f64 / secs / f64::from(1 << 20) } else { 0.0 };
+    let n = outcome.findings.len();
+    let mut line = format!(
+        "scanned {} {} ({}) in {:.2}s ({:.0} MiB/s): {} {}",
+        s.scanned,
+        plural(s.scanned, "item", "items"),
+        human_bytes(s.bytes),
+        secs,
+        rate,
+        n,
+        plural(n as u64, "finding", "findings"),
+    );
+    if s.skipped_binary + s.skipped_too_large > 0 {
+        line.push_str(&format!(
+            "; skipped {} binary, {} too large",
+            s.skipped_binary, s.skipped_too_large
+        ));
+    }
+    if s.errors > 0 {
+        line.push_str(&format!("; {} {}", s.errors, plural(s.errors, "error", "errors")));
+    }
+    log.info(line);
+}
+
+fn status(outcome: &ScanOutcome) -> ExitStatus {
+    if !outcome.findings.is_empty() {
+        ExitStatus::Findings
+    } else if !outcome.errors.is_empty() {
+        ExitStatus::Error
+    } else {
+        ExitStatus::Clean
+    }
+}
+
+fn plural(n: u64, one: &'static str, many: &'static str) -> &'static str {
+    if n == 1 { one } else { many }
+}
+
+fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if n < 1024 {
+        return format!("{n} B");
+    }
+    let mut v = n as f64 / 1024.0;
+    let mut unit = 0;
+    while v >= 1024.0 && unit + 1 < UNITS.len() {
+        v /= 1024.0;
+        unit += 1;
+    }
+    format!("{v:.1} {}", UNITS[unit])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_for_people() {
+        assert_eq!(human_bytes(12), "12 B");
+        assert_eq!(human_bytes(1536), "1.5 KiB");
+        assert_eq!(human_bytes(50 << 20), "50.0 MiB");
+    }
+}

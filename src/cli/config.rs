@@ -1,0 +1,85 @@
+//! Arguments and environment turned into a validated configuration before any work starts.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+
+use super::args::{ColorChoice, Format, ScanArgs};
+use super::env::Env;
+use keysentry::report::SecretDisplay;
+use keysentry::source::worktree::{IgnoreFiles, MMAP_THRESHOLD, Symlinks, WorktreeOptions};
+
+/// What to scan.
+#[derive(Debug)]
+pub(crate) enum Input {
+    Stdin { max_size: u64 },
+    Worktree(WorktreeOptions),
+}
+
+/// A validated `scan` configuration.
+#[derive(Debug)]
+pub(crate) struct ScanConfig {
+    pub(crate) input: Input,
+    pub(crate) format: Format,
+    pub(crate) report_path: Option<PathBuf>,
+    pub(crate) secrets: SecretDisplay,
+    pub(crate) color: bool,
+}
+
+impl ScanConfig {
+    pub(crate) fn new(args: ScanArgs, color: ColorChoice, env: &Env) -> anyhow::Result<ScanConfig> {
+        let stdin = args.paths.iter().any(|p| p.as_os_str() == "-");
+        let input = if stdin {
+            if args.paths.len() > 1 {
+                bail!("`-` (standard input) cannot be combined with other paths");
+            }
+            Input::Stdin { max_size: args.max_file_size }
+        } else {
+            for p in &args.paths {
+                // An unreadable root is a usage error, not a per-item failure.
+                std::fs::metadata(p).with_context(|| format!("cannot scan {}", p.display()))?;
+            }
+            Input::Worktree(WorktreeOptions {
+                paths: args.paths,
+                ignore: if args.no_ignore { IgnoreFiles::Disregard } else { IgnoreFiles::Respect },
+                symlinks: if args.follow { Symlinks::Follow } else { Symlinks::Skip },
+                max_file_size: args.max_file_size,
+                mmap_threshold: MMAP_THRESHOLD,
+                threads: args.threads.unwrap_or(0),
+            })
+        };
+        let to_terminal = args.report_path.is_none() && std::io::stdout().is_terminal();
+        Ok(ScanConfig {
+            input,
+            format: args.format,
+            color: use_color(color, to_terminal, env),
+            report_path: args.report_path,
+            secrets: if args.show_secrets { SecretDisplay::Show } else { SecretDisplay::Redact },
+        })
+    }
+}
+
+pub(crate) fn use_color(choice: ColorChoice, to_terminal: bool, env: &Env) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => to_terminal && !env.no_color,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn color_choice() {
+        let plain = Env::default();
+        let no_color = Env { no_color: true };
+        assert!(use_color(ColorChoice::Auto, true, &plain));
+        assert!(!use_color(ColorChoice::Auto, false, &plain));
+        assert!(!use_color(ColorChoice::Auto, true, &no_color));
+        assert!(use_color(ColorChoice::Always, false, &no_color));
+        assert!(!use_color(ColorChoice::Never, true, &plain));
+    }
+}

@@ -1,0 +1,262 @@
+//! What a scan reports: [`Finding`] and the value types it is made of.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use serde::Serialize;
+use sha1::Digest as _;
+
+/// A secret value as found in the scanned content.
+///
+/// `Debug` and `Display` never show the value: they print a redacted form. Reading the
+/// value takes an explicit call to [`Secret::expose`]. The type is deliberately not
+/// `Serialize`: a reporter decides, per the user's choice, whether to write
+/// [`Secret::redacted`] or the exposed value.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+
+    /// The secret in full. Call only where the user asked to see secrets.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Length of the secret in bytes.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether the secret is empty (a rule whose secret group matched nothing).
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// A redacted form that is safe to print: a short prefix followed by asterisks.
+    ///
+    /// AWS key ids keep their four-character prefix (`AKIA`, `ASIA`, …), which says what kind
+    /// of key it is without identifying it. Other secrets keep at most four characters and never
+    /// more than a quarter of the value, so short secrets reveal almost nothing.
+    pub fn redacted(&self) -> String {
+        let keep = if is_aws_key_id(&self.0) { 4 } else { (self.0.len() / 4).min(4) };
+        // Never cut inside a UTF-8 character.
+        let keep = (0..=keep).rev().find(|&k| self.0.is_char_boundary(k)).unwrap_or(0);
+        let hidden = self.0[keep..].chars().count().clamp(1, 16);
+        format!("{}{}", &self.0[..keep], "*".repeat(hidden))
+    }
+}
+
+fn is_aws_key_id(s: &str) -> bool {
+    s.len() == 20
+        && ["AKIA", "ASIA", "ABIA", "ACCA"].iter().any(|p| s.starts_with(p))
+        && s.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Secret({})", self.redacted())
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+/// Identifies a finding independently of where it was seen: a hash of the rule id and the
+/// secret. It never depends on the line, the path or the commit, so it survives edits, moves,
+/// rebases and squashes.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct Fingerprint(String);
+
+impl Fingerprint {
+    /// The fingerprint of `secret` found by rule `rule_id`: the first 16 bytes of
+    /// SHA-256(`rule_id` NUL `secret`), in lowercase hex.
+    pub fn new(rule_id: &str, secret: &Secret) -> Fingerprint {
+        let mut h = sha2::Sha256::new();
+        h.update(rule_id.as_bytes());
+        h.update([0u8]);
+        h.update(secret.expose().as_bytes());
+        Fingerprint(hex(&h.finalize()[..16]))
+    }
+
+    /// The fingerprint as hex text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Fingerprint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The Git blob id of some content: SHA-1 of `blob <len>\0<content>`.
+///
+/// A file in the working tree and its committed copy have the same id, so findings from both
+/// can be recognised as one.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct BlobId([u8; 20]);
+
+impl BlobId {
+    /// Computes the blob id of `content` the way `git hash-object` does.
+    pub fn of(content: &[u8]) -> BlobId {
+        let mut h = sha1::Sha1::new();
+        h.update(format!("blob {}\0", content.len()).as_bytes());
+        h.update(content);
+        BlobId(h.finalize().into())
+    }
+
+    /// The id in lowercase hex, as Git prints it.
+    pub fn to_hex(&self) -> String {
+        hex(&self.0)
+    }
+}
+
+impl fmt::Debug for BlobId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "BlobId({})", self.to_hex())
+    }
+}
+
+impl fmt::Display for BlobId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+impl Serialize for BlobId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_hex())
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+/// Where scanned content came from.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Origin {
+    /// A file on disk.
+    File {
+        /// The path as the walk produced it (relative when the user gave a relative root).
+        path: PathBuf,
+    },
+    /// Standard input.
+    Stdin,
+}
+
+impl Origin {
+    /// A short human-readable name: the path, or `<stdin>`.
+    pub fn display_name(&self) -> String {
+        match self {
+            Origin::File { path } => path.display().to_string(),
+            Origin::Stdin => "<stdin>".to_owned(),
+        }
+    }
+}
+
+/// Position of a finding in its content. Lines and columns are 1-based; columns count bytes;
+/// byte offsets are 0-based and `end` is exclusive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct Location {
+    /// Line of the first byte of the secret.
+    pub line: usize,
+    /// Column (byte) of the first byte of the secret.
+    pub column: usize,
+    /// Line of the last byte of the secret.
+    pub end_line: usize,
+    /// Column (byte) just past the last byte of the secret on `end_line`.
+    pub end_column: usize,
+    /// Offset of the first byte of the secret.
+    pub byte_start: usize,
+    /// Offset just past the last byte of the secret.
+    pub byte_end: usize,
+}
+
+/// One secret found at one location.
+#[derive(Clone, Debug)]
+pub struct Finding {
+    /// Stable id of the rule that matched (`provider.name`).
+    pub rule_id: String,
+    /// What the rule detects, for people.
+    pub description: String,
+    /// Where the content came from.
+    pub origin: Origin,
+    /// Where in the content the secret is.
+    pub location: Location,
+    /// The secret itself (redacting).
+    pub secret: Secret,
+    /// Hash of rule id and secret.
+    pub fingerprint: Fingerprint,
+    /// Git blob id of the scanned content.
+    pub blob_id: BlobId,
+    /// Shannon entropy of the secret, in bits per byte.
+    pub entropy: f64,
+    /// The line the secret starts on, without its line terminator, lossily decoded, and cut to
+    /// a bounded width around the secret for very long lines.
+    pub line_text: String,
+    /// Byte range of the secret within `line_text` (clipped to it).
+    pub line_secret_range: (usize, usize),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_debug_and_display_redact() {
+        let s = Secret::new("ghp_abcdefghijklmnopqrstuvwxyz0123456789");
+        assert_eq!(format!("{s}"), "ghp_****************");
+        assert!(!format!("{s:?}").contains("abcdef"));
+    }
+
+    #[test]
+    fn aws_key_ids_keep_their_prefix() {
+        let s = Secret::new(format!("AKIA{}", "Q".repeat(16)));
+        assert_eq!(s.redacted(), format!("AKIA{}", "*".repeat(16)));
+    }
+
+    #[test]
+    fn short_secrets_reveal_little() {
+        assert_eq!(Secret::new("abc").redacted(), "***");
+        assert_eq!(Secret::new("abcdefgh").redacted(), "ab******");
+    }
+
+    #[test]
+    fn redaction_respects_utf8() {
+        let s = Secret::new("ééééééééé");
+        assert!(s.redacted().ends_with('*'));
+    }
+
+    #[test]
+    fn blob_id_matches_git() {
+        // `printf 'hello\n' | git hash-object --stdin`
+        assert_eq!(BlobId::of(b"hello\n").to_hex(), "ce013625030ba8dba906f756967f9e9ca394464a");
+        // The empty blob.
+        assert_eq!(BlobId::of(b"").to_hex(), "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391");
+    }
+
+    #[test]
+    fn fingerprint_depends_on_rule_and_secret_only() {
+        let a = Fingerprint::new("r.one", &Secret::new("x1"));
+        assert_eq!(a, Fingerprint::new("r.one", &Secret::new("x1")));
+        assert_ne!(a, Fingerprint::new("r.two", &Secret::new("x1")));
+        assert_ne!(a, Fingerprint::new("r.one", &Secret::new("x2")));
+        assert_eq!(a.as_str().len(), 32);
+    }
+}

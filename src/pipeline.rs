@@ -1,0 +1,147 @@
+//! One scan: a source feeds the detector on its worker threads; results are collected once.
+
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::Sender;
+
+use crate::detect::{Detector, Scratch};
+use crate::finding::{Finding, Origin};
+use crate::source::{Chunk, ReadMethod, SkipReason, Source, SourceError, Visitor, VisitorFactory};
+
+/// Counters of one scan.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ScanStats {
+    /// Items (files, blobs, stdin) scanned.
+    pub scanned: u64,
+    /// Bytes scanned.
+    pub bytes: u64,
+    /// Items read through a memory map.
+    pub mapped: u64,
+    /// Items skipped as binary.
+    pub skipped_binary: u64,
+    /// Items skipped as larger than the limit.
+    pub skipped_too_large: u64,
+    /// Items that could not be read.
+    pub errors: u64,
+}
+
+impl ScanStats {
+    fn add(&mut self, o: &ScanStats) {
+        self.scanned += o.scanned;
+        self.bytes += o.bytes;
+        self.mapped += o.mapped;
+        self.skipped_binary += o.skipped_binary;
+        self.skipped_too_large += o.skipped_too_large;
+        self.errors += o.errors;
+    }
+}
+
+/// Everything a scan produced.
+#[derive(Debug, Default)]
+pub struct ScanOutcome {
+    /// Findings, sorted by origin and position, each location once.
+    pub findings: Vec<Finding>,
+    /// Counters.
+    pub stats: ScanStats,
+    /// Content passed over, and why.
+    pub skipped: Vec<(Origin, SkipReason)>,
+    /// Items that could not be read.
+    pub errors: Vec<SourceError>,
+    /// Wall time of the scan.
+    pub elapsed: Duration,
+}
+
+/// Runs `source` through `detector` and collects the results.
+pub fn run(source: &dyn Source, detector: &Detector) -> ScanOutcome {
+    let started = Instant::now();
+    let (tx, rx) = crossbeam_channel::unbounded();
+    source.scan(&Factory { detector, tx });
+    let mut outcome = ScanOutcome::default();
+    for part in rx.iter() {
+        outcome.stats.add(&part.stats);
+        outcome.findings.extend(part.findings);
+        outcome.skipped.extend(part.skipped);
+        outcome.errors.extend(part.errors);
+    }
+    outcome.findings.sort_by(|a, b| {
+        (&a.origin, a.location, &a.rule_id).cmp(&(&b.origin, b.location, &b.rule_id))
+    });
+    outcome.findings.dedup_by(|a, b| {
+        a.origin == b.origin && a.location == b.location && a.rule_id == b.rule_id
+    });
+    outcome.skipped.sort_by(|a, b| a.0.cmp(&b.0));
+    outcome.errors.sort_by_key(ToString::to_string);
+    outcome.elapsed = started.elapsed();
+    outcome
+}
+
+struct Factory<'d> {
+    detector: &'d Detector,
+    tx: Sender<Part>,
+}
+
+impl VisitorFactory for Factory<'_> {
+    fn visitor(&self) -> Box<dyn Visitor + '_> {
+        Box::new(Worker {
+            detector: self.detector,
+            tx: self.tx.clone(),
+            scratch: Scratch::new(),
+            matches: Vec::new(),
+            part: Part::default(),
+        })
+    }
+}
+
+/// What one worker thread produced; sent to the collector when the worker is dropped.
+#[derive(Default)]
+struct Part {
+    findings: Vec<Finding>,
+    stats: ScanStats,
+    skipped: Vec<(Origin, SkipReason)>,
+    errors: Vec<SourceError>,
+}
+
+struct Worker<'d> {
+    detector: &'d Detector,
+    tx: Sender<Part>,
+    scratch: Scratch,
+    matches: Vec<crate::detect::Match>,
+    part: Part,
+}
+
+impl Visitor for Worker<'_> {
+    fn chunk(&mut self, chunk: Chunk<'_>) {
+        let stats = &mut self.part.stats;
+        stats.scanned += 1;
+        stats.bytes += chunk.content.len() as u64;
+        if chunk.read == ReadMethod::Mapped {
+            stats.mapped += 1;
+        }
+        self.matches.clear();
+        self.detector.find(chunk.content, &mut self.scratch, &mut self.matches);
+        if !self.matches.is_empty() {
+            let found = self.detector.findings(chunk.content, chunk.origin, &self.matches);
+            self.part.findings.extend(found);
+        }
+    }
+
+    fn skipped(&mut self, origin: Origin, reason: SkipReason) {
+        match reason {
+            SkipReason::Binary => self.part.stats.skipped_binary += 1,
+            SkipReason::TooLarge { .. } => self.part.stats.skipped_too_large += 1,
+        }
+        self.part.skipped.push((origin, reason));
+    }
+
+    fn error(&mut self, error: SourceError) {
+        self.part.stats.errors += 1;
+        self.part.errors.push(error);
+    }
+}
+
+impl Drop for Worker<'_> {
+    fn drop(&mut self) {
+        // The receiver outlives every worker (it is drained after the source returns).
+        let _ = self.tx.send(std::mem::take(&mut self.part));
+    }
+}

@@ -1,0 +1,338 @@
+//! Detection rules: their TOML syntax, compilation into a [`RuleSet`], and the linter
+//! behind `keysentry rules check`.
+//!
+//! Built-in rules live in `rules/*.toml` at the repository root and are embedded in the binary.
+
+pub mod check;
+pub mod syntax;
+
+use regex::bytes::Regex;
+
+pub use syntax::{AllowlistSyntax, RuleFile, RuleSyntax};
+
+/// The shortest keyword a rule may have. Shorter literals occur everywhere and would make the
+/// keyword prefilter useless.
+pub const MIN_KEYWORD_LEN: usize = 3;
+
+/// Built-in rule files: (file name, contents).
+pub const BUILTIN_FILES: &[(&str, &str)] = &[
+    ("aws.toml", include_str!("../../rules/aws.toml")),
+    ("private-keys.toml", include_str!("../../rules/private-keys.toml")),
+    ("vcs.toml", include_str!("../../rules/vcs.toml")),
+    ("cloud.toml", include_str!("../../rules/cloud.toml")),
+    ("saas.toml", include_str!("../../rules/saas.toml")),
+    ("ai.toml", include_str!("../../rules/ai.toml")),
+    ("databases.toml", include_str!("../../rules/databases.toml")),
+    ("generic.toml", include_str!("../../rules/generic.toml")),
+];
+
+/// A compiled rule.
+#[derive(Clone, Debug)]
+pub struct Rule {
+    /// Stable id, `provider.name`.
+    pub id: String,
+    /// What the rule detects.
+    pub description: String,
+    /// Keywords, lowercased.
+    pub keywords: Vec<String>,
+    /// The compiled regex.
+    pub regex: Regex,
+    /// Capture group holding the secret.
+    pub secret_group: usize,
+    /// Minimum entropy of the secret, bits per byte.
+    pub entropy: Option<f64>,
+    /// Whether the match may span lines.
+    pub multiline: bool,
+    /// Whether the rule gives way to specific rules on overlap.
+    pub generic: bool,
+    /// Secrets matching any of these are ignored.
+    pub allow_regexes: Vec<Regex>,
+    /// Secrets containing any of these (lowercase) are ignored.
+    pub stopwords: Vec<String>,
+    /// Documentation of the token format.
+    pub references: Vec<String>,
+    /// Texts that must yield exactly one finding of this rule.
+    pub examples: Vec<String>,
+    /// Texts that must yield no finding.
+    pub negative_examples: Vec<String>,
+}
+
+impl Rule {
+    /// Whether a secret is allow-listed by this rule's own allowlist.
+    pub fn allows(&self, secret: &[u8]) -> bool {
+        if self.allow_regexes.iter().any(|re| re.is_match(secret)) {
+            return true;
+        }
+        if self.stopwords.is_empty() {
+            return false;
+        }
+        let lower = secret.to_ascii_lowercase();
+        self.stopwords.iter().any(|w| memchr::memmem::find(&lower, w.as_bytes()).is_some())
+    }
+}
+
+/// What is wrong with a rule.
+#[derive(Debug, thiserror::Error)]
+#[error("rule {id}: {kind}")]
+pub struct RuleError {
+    /// The rule's id (or its position when it has none).
+    pub id: String,
+    /// The problem.
+    pub kind: RuleErrorKind,
+}
+
+/// The kinds of rule problems.
+#[derive(Debug, thiserror::Error)]
+pub enum RuleErrorKind {
+    /// The rule file is not valid TOML or has unknown keys.
+    #[error("cannot parse {file}: {message}")]
+    Parse {
+        /// The file name.
+        file: String,
+        /// The parser's message, with line and column.
+        message: String,
+    },
+    /// The regex does not compile.
+    #[error("invalid regex: {0}")]
+    Regex(String),
+    /// An allowlist regex does not compile.
+    #[error("invalid allowlist regex: {0}")]
+    AllowRegex(String),
+    /// The secret group does not exist in the regex.
+    #[error("secret_group {group} but the regex has only {available} capture groups")]
+    SecretGroup {
+        /// The configured group.
+        group: usize,
+        /// Groups the regex has (not counting group 0).
+        available: usize,
+    },
+    /// The rule has no keywords, or one that is too short.
+    #[error("keywords must be non-empty and each at least {MIN_KEYWORD_LEN} bytes: {0:?}")]
+    Keywords(Vec<String>),
+    /// The id is not of the form `provider.name`.
+    #[error("id must be `provider.name` in lowercase letters, digits, `_` and `-`")]
+    Id,
+    /// Two rules have the same id.
+    #[error("duplicate id")]
+    Duplicate,
+    /// The entropy bound is out of range.
+    #[error("entropy must be between 0 and 8 bits per byte, got {0}")]
+    Entropy(f64),
+    /// A positive example does not contain any keyword of the rule.
+    #[error("example {index} contains none of the rule's keywords")]
+    ExampleWithoutKeyword {
+        /// 0-based index of the example.
+        index: usize,
+    },
+    /// A positive example does not yield exactly one finding of the rule.
+    #[error("example {index} must yield exactly one finding of this rule, got [{got}]")]
+    ExampleFindings {
+        /// 0-based index of the example.
+        index: usize,
+        /// The rule ids found, comma-separated.
+        got: String,
+    },
+    /// A negative example yields findings.
+    #[error("negative example {index} must yield nothing, got [{got}]")]
+    NegativeExampleFindings {
+        /// 0-based index of the negative example.
+        index: usize,
+        /// The rule ids found, comma-separated.
+        got: String,
+    },
+    /// The rule has no positive or no negative example.
+    #[error("needs at least one example and one negative example")]
+    MissingExamples,
+}
+
+/// A validated, compiled set of rules with unique ids.
+#[derive(Clone, Debug, Default)]
+pub struct RuleSet {
+    rules: Vec<Rule>,
+}
+
+impl RuleSet {
+    /// Compiles rules. Fails with every problem found, not only the first.
+    pub fn compile(syntax: Vec<RuleSyntax>) -> Result<RuleSet, Vec<RuleError>> {
+        let mut errors = Vec::new();
+        let mut rules: Vec<Rule> = Vec::with_capacity(syntax.len());
+        for s in syntax {
+            match compile_rule(s) {
+                Ok(rule) => {
+                    if rules.iter().any(|r| r.id == rule.id) {
+                        errors.push(RuleError { id: rule.id, kind: RuleErrorKind::Duplicate });
+                    } else {
+                        rules.push(rule);
+                    }
+                }
+                Err(mut e) => errors.append(&mut e),
+            }
+        }
+        if errors.is_empty() { Ok(RuleSet { rules }) } else { Err(errors) }
+    }
+
+    /// The built-in rules.
+    ///
+    /// Fails only if a built-in rule file is broken, which the test suite rules out.
+    pub fn builtin() -> Result<RuleSet, Vec<RuleError>> {
+        RuleSet::compile(parse_files(BUILTIN_FILES)?)
+    }
+
+    /// The rules, in definition order.
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// Number of rules.
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    /// Whether there are no rules.
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+}
+
+/// Parses several rule files into one list of rule definitions.
+pub fn parse_files(files: &[(&str, &str)]) -> Result<Vec<RuleSyntax>, Vec<RuleError>> {
+    let mut all = Vec::new();
+    let mut errors = Vec::new();
+    for (name, text) in files {
+        match syntax::parse(text) {
+            Ok(f) => all.extend(f.rules),
+            Err(e) => errors.push(RuleError {
+                id: (*name).to_owned(),
+                kind: RuleErrorKind::Parse { file: (*name).to_owned(), message: e.to_string() },
+            }),
+        }
+    }
+    if errors.is_empty() { Ok(all) } else { Err(errors) }
+}
+
+fn valid_id(id: &str) -> bool {
+    let ok = |p: &str| {
+        !p.is_empty()
+            && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_-".contains(&b))
+    };
+    match id.split_once('.') {
+        Some((provider, name)) => ok(provider) && name.split('.').all(ok),
+        None => false,
+    }
+}
+
+fn compile_rule(s: RuleSyntax) -> Result<Rule, Vec<RuleError>> {
+    let mut errors = Vec::new();
+    let err = |kind| RuleError { id: s.id.clone(), kind };
+    if !valid_id(&s.id) {
+        errors.push(err(RuleErrorKind::Id));
+    }
+    if s.keywords.is_empty() || s.keywords.iter().any(|k| k.len() < MIN_KEYWORD_LEN) {
+        errors.push(err(RuleErrorKind::Keywords(s.keywords.clone())));
+    }
+    if let Some(e) = s.entropy.filter(|e| !(0.0..=8.0).contains(e)) {
+        errors.push(err(RuleErrorKind::Entropy(e)));
+    }
+    let regex = match Regex::new(&s.regex) {
+        Ok(re) => {
+            let available = re.captures_len() - 1;
+            if s.secret_group > available {
+                errors.push(err(RuleErrorKind::SecretGroup { group: s.secret_group, available }));
+            }
+            Some(re)
+        }
+        Err(e) => {
+            errors.push(err(RuleErrorKind::Regex(e.to_string())));
+            None
+        }
+    };
+    let mut allow_regexes = Vec::new();
+    for r in &s.allowlist.regexes {
+        match Regex::new(r) {
+            Ok(re) => allow_regexes.push(re),
+            Err(e) => errors.push(err(RuleErrorKind::AllowRegex(e.to_string()))),
+        }
+    }
+    match regex {
+        Some(regex) if errors.is_empty() => Ok(Rule {
+            keywords: s.keywords.iter().map(|k| k.to_ascii_lowercase()).collect(),
+            stopwords: s.allowlist.stopwords.iter().map(|w| w.to_ascii_lowercase()).collect(),
+            id: s.id,
+            description: s.description,
+            regex,
+            secret_group: s.secret_group,
+            entropy: s.entropy,
+            multiline: s.multiline,
+            generic: s.generic,
+            allow_regexes,
+            references: s.references,
+            examples: s.examples,
+            negative_examples: s.negative_examples,
+        }),
+        _ => Err(errors),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(id: &str, regex: &str) -> RuleSyntax {
+        RuleSyntax {
+            id: id.into(),
+            description: "d".into(),
+            keywords: vec!["abc".into()],
+            regex: regex.into(),
+            secret_group: 0,
+            entropy: None,
+            multiline: false,
+            generic: false,
+            allowlist: AllowlistSyntax::default(),
+            references: vec![],
+            examples: vec![],
+            negative_examples: vec![],
+        }
+    }
+
+    #[test]
+    fn builtin_rules_compile() {
+        let set = RuleSet::builtin().expect("builtin rules compile");
+        assert!(set.len() >= 20);
+    }
+
+    #[test]
+    fn all_errors_are_reported() {
+        let mut bad_group = rule("x.group", "abc(d)");
+        bad_group.secret_group = 2;
+        let errs = RuleSet::compile(vec![
+            rule("x.bad", "(unclosed"),
+            bad_group,
+            rule("x.ok", "abc"),
+            rule("x.ok", "abc"),
+            rule("NoDot", "abc"),
+        ])
+        .unwrap_err();
+        let kinds: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
+        assert_eq!(kinds.len(), 4, "{kinds:?}");
+        assert!(kinds[0].contains("invalid regex"));
+        assert!(kinds[1].contains("secret_group 2"));
+        assert!(kinds[2].contains("duplicate"));
+        assert!(kinds[3].contains("provider.name"));
+    }
+
+    #[test]
+    fn short_keywords_are_rejected() {
+        let mut r = rule("x.short", "abc");
+        r.keywords = vec!["ab".into()];
+        assert!(RuleSet::compile(vec![r]).is_err());
+    }
+
+    #[test]
+    fn ids() {
+        assert!(valid_id("aws.access_key_id"));
+        assert!(valid_id("github.pat-fine"));
+        assert!(!valid_id("aws"));
+        assert!(!valid_id("AWS.key"));
+        assert!(!valid_id("aws."));
+    }
+}

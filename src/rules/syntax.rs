@@ -1,0 +1,91 @@
+//! The on-disk form of rules: TOML files deserialized as they are written.
+
+use serde::Deserialize;
+
+/// A rule file: a list of `[[rules]]` tables.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleFile {
+    /// The rules, in file order.
+    #[serde(default)]
+    pub rules: Vec<RuleSyntax>,
+}
+
+/// One rule as written in a rule file. See `docs/rules.md` for the meaning of each field.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSyntax {
+    /// Stable identifier, `provider.name`. Baselines and allowlists refer to it.
+    pub id: String,
+    /// What the rule detects, for people.
+    pub description: String,
+    /// Literals, matched case-insensitively, of which at least one occurs near every match.
+    pub keywords: Vec<String>,
+    /// The regular expression (Rust `regex` syntax), applied to the line around a keyword hit.
+    pub regex: String,
+    /// Capture group holding the secret; 0 (the default) is the whole match.
+    #[serde(default)]
+    pub secret_group: usize,
+    /// Minimum Shannon entropy of the secret, in bits per byte.
+    #[serde(default)]
+    pub entropy: Option<f64>,
+    /// The match may span lines (for example a PEM block): the regex runs over a window that
+    /// starts at the keyword's line instead of over that line alone.
+    #[serde(default)]
+    pub multiline: bool,
+    /// A generic rule gives way to specific ones: its finding is dropped when a non-generic
+    /// rule reports an overlapping secret.
+    #[serde(default)]
+    pub generic: bool,
+    /// Matches to ignore for this rule.
+    #[serde(default)]
+    pub allowlist: AllowlistSyntax,
+    /// Where the token format is documented.
+    #[serde(default)]
+    pub references: Vec<String>,
+    /// Texts in which the rule must find exactly one secret.
+    #[serde(default)]
+    pub examples: Vec<String>,
+    /// Texts in which no rule may find anything.
+    #[serde(default)]
+    pub negative_examples: Vec<String>,
+}
+
+/// A per-rule allowlist: a secret matching any of these is not reported.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AllowlistSyntax {
+    /// Regexes tried against the secret.
+    #[serde(default)]
+    pub regexes: Vec<String>,
+    /// Words that, contained in the secret (case-insensitively), mark it as not a secret.
+    #[serde(default)]
+    pub stopwords: Vec<String>,
+}
+
+/// Parses a rule file. The error names the line and the offending key.
+pub fn parse(text: &str) -> Result<RuleFile, toml::de::Error> {
+    toml::from_str(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_fields_are_rejected() {
+        let err =
+            parse("[[rules]]\nid='a.b'\ndescription='d'\nkeywords=['abc']\nregex='x'\nbogus=1\n")
+                .unwrap_err();
+        assert!(err.to_string().contains("bogus"), "{err}");
+    }
+
+    #[test]
+    fn defaults_apply() {
+        let f =
+            parse("[[rules]]\nid='a.b'\ndescription='d'\nkeywords=['abc']\nregex='x'\n").unwrap();
+        let r = &f.rules[0];
+        assert_eq!(r.secret_group, 0);
+        assert!(!r.multiline && !r.generic && r.entropy.is_none());
+    }
+}

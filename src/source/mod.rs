@@ -1,0 +1,101 @@
+//! Sources of content: each pushes borrowed [`Chunk`]s into [`Visitor`]s, one visitor per
+//! worker thread, from as many threads as it likes.
+
+mod content;
+pub mod stdin;
+pub mod worktree;
+
+use std::io;
+use std::path::PathBuf;
+
+pub use content::{ContentReader, ReadMethod};
+
+use crate::finding::Origin;
+
+/// A piece of content to scan. It is borrowed: it lives only for the visitor call.
+#[derive(Debug)]
+pub struct Chunk<'a> {
+    /// The bytes.
+    pub content: &'a [u8],
+    /// Where they came from.
+    pub origin: &'a Origin,
+    /// How they were read.
+    pub read: ReadMethod,
+}
+
+/// Why a source passed over some content without scanning it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SkipReason {
+    /// A NUL byte in the first 8 KiB.
+    Binary,
+    /// Larger than the configured limit.
+    TooLarge {
+        /// The content's size.
+        size: u64,
+        /// The limit.
+        limit: u64,
+    },
+}
+
+/// A failure to read one item. The scan goes on; the outcome records it.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    /// Reading a file or directory failed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// The cause.
+        source: io::Error,
+    },
+    /// The directory walk reported an error (a loop, a bad ignore file, …).
+    #[error("{0}")]
+    Walk(String),
+    /// Reading standard input failed.
+    #[error("<stdin>: {0}")]
+    Stdin(io::Error),
+}
+
+/// Receives what a source produces, on one worker thread.
+pub trait Visitor: Send {
+    /// Content to scan.
+    fn chunk(&mut self, chunk: Chunk<'_>);
+    /// Content passed over, and why.
+    fn skipped(&mut self, origin: Origin, reason: SkipReason);
+    /// An item that could not be read.
+    fn error(&mut self, error: SourceError);
+}
+
+/// Makes one [`Visitor`] per worker thread.
+pub trait VisitorFactory: Sync {
+    /// A new visitor for a worker thread.
+    fn visitor(&self) -> Box<dyn Visitor + '_>;
+}
+
+/// Something that produces content: a working tree, standard input, a git history, …
+pub trait Source: Sync {
+    /// Pushes all content to visitors made by `factory`, and returns when done.
+    fn scan(&self, factory: &dyn VisitorFactory);
+}
+
+/// The number of leading bytes examined to tell binary content from text.
+pub const BINARY_PROBE: usize = 8 * 1024;
+
+/// Whether content looks binary: a NUL byte among its first [`BINARY_PROBE`] bytes.
+pub fn is_binary(content: &[u8]) -> bool {
+    memchr::memchr(0, &content[..content.len().min(BINARY_PROBE)]).is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_binary;
+
+    #[test]
+    fn binary_probe() {
+        assert!(!is_binary(b"plain text\n"));
+        assert!(is_binary(b"PK\x03\x04\x00\x00"));
+        let mut late = vec![b'a'; super::BINARY_PROBE];
+        late.push(0);
+        assert!(!is_binary(&late));
+    }
+}

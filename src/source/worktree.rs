@@ -1,0 +1,177 @@
+//! Files on disk: a parallel, gitignore-aware walk.
+
+use std::fs::File;
+use std::io;
+use std::path::PathBuf;
+
+use ignore::{WalkBuilder, WalkState};
+
+use super::{Chunk, ContentReader, SkipReason, Source, SourceError, Visitor, VisitorFactory};
+use crate::finding::Origin;
+
+/// The name of keysentry's own ignore file (gitignore syntax).
+pub const IGNORE_FILE: &str = ".keysentryignore";
+
+/// Files at least this large are memory-mapped.
+pub const MMAP_THRESHOLD: u64 = 1024 * 1024;
+
+/// Whether ignore files are honoured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IgnoreFiles {
+    /// Honour `.gitignore` (inside git repositories), `.ignore`, `.keysentryignore`, and git's
+    /// global and per-repository excludes.
+    Respect,
+    /// Scan everything.
+    Disregard,
+}
+
+/// Whether symbolic links are followed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Symlinks {
+    /// Links are passed over (named roots are still read).
+    Skip,
+    /// Links are followed; loops are reported as errors.
+    Follow,
+}
+
+/// Options of a working-tree scan.
+#[derive(Clone, Debug)]
+pub struct WorktreeOptions {
+    /// Roots: directories or files.
+    pub paths: Vec<PathBuf>,
+    /// Ignore-file handling.
+    pub ignore: IgnoreFiles,
+    /// Symbolic link handling.
+    pub symlinks: Symlinks,
+    /// Files larger than this are skipped and reported.
+    pub max_file_size: u64,
+    /// Files at least this large are memory-mapped.
+    pub mmap_threshold: u64,
+    /// Worker threads (0: one per core).
+    pub threads: usize,
+}
+
+/// Walks directories in parallel and reads every file that is not ignored, binary or too large.
+/// Hidden files (`.env`, `.aws/credentials`) are scanned; `.git` directories are not.
+#[derive(Debug)]
+pub struct Worktree {
+    options: WorktreeOptions,
+}
+
+impl Worktree {
+    /// A source over the given options.
+    pub fn new(options: WorktreeOptions) -> Worktree {
+        Worktree { options }
+    }
+
+    fn walker(&self) -> Option<ignore::WalkParallel> {
+        let (first, rest) = self.options.paths.split_first()?;
+        let mut b = WalkBuilder::new(first);
+        for p in rest {
+            b.add(p);
+        }
+        let respect = self.options.ignore == IgnoreFiles::Respect;
+        b.standard_filters(respect)
+            .hidden(false)
+            .follow_links(self.options.symlinks == Symlinks::Follow)
+            .threads(self.options.threads)
+            .filter_entry(|e| !(e.file_name() == ".git" && e.depth() > 0));
+        if respect {
+            b.add_custom_ignore_filename(IGNORE_FILE);
+        }
+        Some(b.build_parallel())
+    }
+}
+
+impl Source for Worktree {
+    fn scan(&self, factory: &dyn VisitorFactory) {
+        let Some(walker) = self.walker() else { return };
+        let max = self.options.max_file_size;
+        let threshold = self.options.mmap_threshold;
+        walker.run(|| {
+            let mut visitor = factory.visitor();
+            let mut reader = ContentReader::new(threshold);
+            Box::new(move |entry| {
+                let entry = match entry {
+                    Ok(e) => e,
+                    Err(e) => {
+                        visitor.error(walk_error(e));
+                        return WalkState::Continue;
+                    }
+                };
+                // Roots named by the user are read even when they are links.
+                let is_file = match entry.file_type() {
+                    Some(t) if t.is_file() => true,
+                    Some(t) if t.is_symlink() => entry.depth() == 0,
+                    _ => false,
+                };
+                if !is_file {
+                    return WalkState::Continue;
+                }
+                // Like ripgrep, show `a/b` rather than `./a/b` for a walk rooted at `.`.
+                let path = entry.into_path();
+                let path = match path.strip_prefix("./") {
+                    Ok(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+                    _ => path,
+                };
+                read_file(path, max, &mut reader, visitor.as_mut());
+                WalkState::Continue
+            })
+        });
+    }
+}
+
+fn read_file(path: PathBuf, max: u64, reader: &mut ContentReader, visitor: &mut dyn Visitor) {
+    let io_err = |path: PathBuf, source| SourceError::Io { path, source };
+    let file = match File::open(&path) {
+        Ok(f) => f,
+        Err(e) => return visitor.error(io_err(path, e)),
+    };
+    let len = match file.metadata() {
+        Ok(m) if m.is_file() => m.len(),
+        Ok(_) => return,
+        Err(e) => return visitor.error(io_err(path, e)),
+    };
+    if len > max {
+        let reason = SkipReason::TooLarge { size: len, limit: max };
+        return visitor.skipped(Origin::File { path }, reason);
+    }
+    let content = match reader.read(file, len) {
+        Ok(c) => c,
+        Err(e) => return visitor.error(io_err(path, e)),
+    };
+    let origin = Origin::File { path };
+    if super::is_binary(&content) {
+        visitor.skipped(origin, SkipReason::Binary);
+    } else {
+        visitor.chunk(Chunk { content: &content, origin: &origin, read: content.method() });
+    }
+}
+
+fn walk_error(e: ignore::Error) -> SourceError {
+    // Unwrap the path and I/O cause where there is one, for a message like
+    // "dir/sub: Permission denied (os error 13)".
+    let mut path = None;
+    let mut err = &e;
+    loop {
+        match err {
+            ignore::Error::WithPath { path: p, err: inner } => {
+                path = Some(p.clone());
+                err = inner;
+            }
+            ignore::Error::WithDepth { err: inner, .. }
+            | ignore::Error::WithLineNumber { err: inner, .. } => err = inner,
+            ignore::Error::Io(io) => {
+                if let Some(path) = path {
+                    return SourceError::Io {
+                        path,
+                        source: io::Error::new(io.kind(), io.to_string()),
+                    };
+                }
+                break;
+            }
+            _ => break,
+        }
+    }
+    SourceError::Walk(e.to_string())
+}
