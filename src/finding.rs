@@ -212,6 +212,9 @@ pub struct Finding {
     pub line_text: String,
     /// Byte range of the secret within `line_text` (clipped to it).
     pub line_secret_range: (usize, usize),
+    /// Byte ranges of other secrets found in the same content that show in `line_text`: a
+    /// redacted report must hide them too.
+    pub line_other_secrets: Vec<(usize, usize)>,
 }
 
 #[cfg(test)]

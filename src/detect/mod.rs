@@ -42,6 +42,7 @@ pub struct Scratch {
     block: Vec<u8>,
     line: Vec<u8>,
     rules: Vec<usize>,
+    next: Vec<Cached>,
 }
 
 impl Scratch {
@@ -54,12 +55,22 @@ impl Scratch {
 /// How candidate positions are found in lowercased text.
 #[derive(Debug)]
 enum Prefilter {
-    /// Teddy (SIMD) over all keywords.
-    Packed(packed::Searcher),
-    /// The keyword automaton itself, where Teddy is not available (too many keywords, or no
-    /// SIMD support on this CPU).
+    /// Teddy (SIMD) searchers: one over the four-byte literals, one over shorter ones. Mixing
+    /// lengths in one searcher would make every literal use the shorter, weaker fingerprint.
+    Packed(Vec<packed::Searcher>),
+    /// The keyword automaton itself, where Teddy is not available (no SIMD support on this CPU).
     Automaton,
 }
+
+/// The next candidate of one prefilter searcher in the current block, found when searching
+/// from `from`. Valid for any later search start up to the candidate itself.
+#[derive(Clone, Copy, Debug)]
+struct Cached {
+    from: usize,
+    hit: Option<usize>,
+}
+
+const STALE: Cached = Cached { from: usize::MAX, hit: None };
 
 /// Finds secrets in bytes. Pure and `Sync`: it holds compiled rules and nothing else.
 #[derive(Debug)]
@@ -97,11 +108,22 @@ impl Detector {
             .match_kind(MatchKind::Standard)
             .build(&keywords)
             .expect("keyword automaton fits in memory");
-        let prefilter = packed::Config::new()
-            .builder()
-            .extend(&keywords)
-            .build()
-            .map_or(Prefilter::Automaton, Prefilter::Packed);
+        let (long, short): (Vec<_>, Vec<_>) =
+            prefilter_literals(&keywords).into_iter().partition(|l| l.len() >= 4);
+        let searchers: Option<Vec<packed::Searcher>> = [long, short]
+            .into_iter()
+            .filter(|lits| !lits.is_empty())
+            .map(|lits| {
+                // Teddy's own heuristics give up past 64 literals; it still beats the
+                // automaton there, so lift the limit rather than fall back.
+                packed::Config::new()
+                    .heuristic_pattern_limits(lits.len() <= 64)
+                    .builder()
+                    .extend(&lits)
+                    .build()
+            })
+            .collect();
+        let prefilter = searchers.map_or(Prefilter::Automaton, Prefilter::Packed);
         let max_keyword_len = keywords.iter().map(String::len).max().unwrap_or(0);
         Detector { rules, keywords, keyword_rules, automaton, prefilter, max_keyword_len }
     }
@@ -135,8 +157,9 @@ impl Detector {
             let block_end = (pos + BLOCK).min(content.len());
             let ext_end = (block_end + overlap).min(content.len());
             lowercase_into(&content[pos..ext_end], &mut scratch.block);
+            scratch.next.clear();
             let mut at = 0;
-            while let Some(hit) = self.next_candidate(&scratch.block, at) {
+            while let Some(hit) = self.next_candidate(&scratch.block, at, &mut scratch.next) {
                 if hit >= block_end - pos {
                     break;
                 }
@@ -178,7 +201,8 @@ impl Detector {
                 let (line, line_start) = lines.position(content, m.start);
                 let (end_line, end_line_start) = lines.peek(content, m.end.max(m.start + 1) - 1);
                 let secret = Secret::new(String::from_utf8_lossy(&content[m.start..m.end]));
-                let (line_text, line_secret_range) = line_text(content, line_start, m.start, m.end);
+                let (line_text, line_secret_range, line_other_secrets) =
+                    line_text(content, line_start, m, matches);
                 Finding {
                     rule_id: rule.id.clone(),
                     description: rule.description.clone(),
@@ -197,6 +221,7 @@ impl Detector {
                     blob_id,
                     line_text,
                     line_secret_range,
+                    line_other_secrets,
                 }
             })
             .collect()
@@ -210,18 +235,39 @@ impl Detector {
         self.findings(content, origin, &matches)
     }
 
-    fn next_candidate(&self, block: &[u8], at: usize) -> Option<usize> {
+    /// The first position at or after `at` in `block` where a prefilter literal occurs.
+    fn next_candidate(&self, block: &[u8], at: usize, next: &mut Vec<Cached>) -> Option<usize> {
         match &self.prefilter {
-            Prefilter::Packed(s) => s.find_in(block, aho_corasick::Span::from(at..block.len())),
-            Prefilter::Automaton => {
-                self.automaton.find(aho_corasick::Input::new(block).range(at..block.len()))
+            Prefilter::Packed(searchers) => {
+                if next.len() != searchers.len() {
+                    next.clear();
+                    next.resize(searchers.len(), STALE);
+                }
+                let mut best: Option<usize> = None;
+                for (s, c) in searchers.iter().zip(next.iter_mut()) {
+                    let valid = c.from <= at && c.hit.is_none_or(|h| h >= at);
+                    if !valid {
+                        let span = aho_corasick::Span::from(at..block.len());
+                        *c = Cached { from: at, hit: s.find_in(block, span).map(|m| m.start()) };
+                    }
+                    best = match (best, c.hit) {
+                        (Some(b), Some(h)) => Some(b.min(h)),
+                        (b, h) => b.or(h),
+                    };
+                }
+                best
             }
+            Prefilter::Automaton => self
+                .automaton
+                .find(aho_corasick::Input::new(block).range(at..block.len()))
+                .map(|m| m.start()),
         }
-        .map(|m| m.start())
     }
 
-    /// Runs the candidate rules over the line holding a keyword hit. Returns where the
-    /// examined line region ends, from where the search for keywords resumes.
+    /// Runs the candidate rules over the line holding a keyword hit. Returns where the search
+    /// for keywords resumes: the end of the line or, on a line cut by [`LINE_WINDOW`], half a
+    /// window before the cut, so that a secret straddling the cut is seen whole from the next
+    /// keyword's region. Matches touching a cut may be truncated and are left to that region.
     fn scan_line(
         &self,
         content: &[u8],
@@ -230,6 +276,8 @@ impl Detector {
         out: &mut Vec<Match>,
     ) -> usize {
         let (ls, le) = line_region(content, hit);
+        let cut = |end: usize| end < content.len() && content[end] != b'\n';
+        let cut_start = ls > 0 && content[ls - 1] != b'\n';
         lowercase_into(&content[ls..le], &mut scratch.line);
         scratch.rules.clear();
         for m in self.automaton.find_overlapping_iter(&scratch.line) {
@@ -243,8 +291,13 @@ impl Detector {
             let rule = &self.rules[ri];
             let end = if rule.multiline { (ls + MULTILINE_WINDOW).min(content.len()) } else { le };
             let region = &content[ls..end];
+            let cut_end = cut(end);
             for caps in rule.regex.captures_iter(region) {
                 let Some(g) = caps.get(rule.secret_group) else { continue };
+                let whole = caps.get(0).map_or(0..0, |w| w.range());
+                if (cut_start && whole.start == 0) || (cut_end && whole.end == region.len()) {
+                    continue;
+                }
                 let secret = g.as_bytes();
                 if secret.is_empty()
                     || rule.entropy.is_some_and(|min| shannon(secret) < min)
@@ -255,8 +308,46 @@ impl Detector {
                 out.push(Match { start: ls + g.start(), end: ls + g.end(), rule: ri });
             }
         }
-        le
+        if cut(le) { le - LINE_WINDOW / 2 } else { le }
     }
+}
+
+/// The literals the SIMD prefilter looks for: for each keyword, a window of four bytes (or the
+/// whole keyword if shorter). Teddy fingerprints only the first bytes of each literal anyway,
+/// and fewer literals of equal length keep it on its fastest path. The window is the
+/// keyword's start unless that is a weak literal (a run such as `----`, or mostly
+/// punctuation), in which case the rarest window is taken. Duplicates, and literals that
+/// contain a shorter literal, are dropped: the shorter one finds them.
+fn prefilter_literals(keywords: &[String]) -> Vec<Vec<u8>> {
+    const WINDOW: usize = 4;
+    // Bytes of lowercased source code and prose, most common first; absent bytes are rarer.
+    const COMMON: &[u8] =
+        b" etaoinsrlcdu_.=:/-(),;\"'mphfgbywvk0123{}[]xjqz456789><*#+@$!%&?|\\`~^";
+    let rarity = |b: &u8| COMMON.iter().position(|c| c == b).unwrap_or(COMMON.len());
+    // A byte repeated within the window adds nothing: runs are common.
+    let score = |w: &[u8]| -> usize {
+        w.iter().enumerate().filter(|(i, b)| !w[..*i].contains(b)).map(|(_, b)| rarity(b)).sum()
+    };
+    let weak = |w: &[u8]| {
+        let distinct = w.iter().enumerate().filter(|(i, b)| !w[..*i].contains(b)).count();
+        distinct < 3 || w.iter().filter(|b| b.is_ascii_alphanumeric()).count() < 2
+    };
+    let mut literals: Vec<Vec<u8>> = Vec::new();
+    for k in keywords {
+        let b = k.as_bytes();
+        let lit = match b.get(..WINDOW) {
+            None => b,
+            Some(prefix) if !weak(prefix) => prefix,
+            Some(prefix) => b.windows(WINDOW).max_by_key(|w| score(w)).unwrap_or(prefix),
+        };
+        if !literals.iter().any(|l| l == lit) {
+            literals.push(lit.to_vec());
+        }
+    }
+    let contains = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).any(|w| w == needle);
+    let all = literals.clone();
+    literals.retain(|l| !all.iter().any(|o| o.len() < l.len() && contains(l, o)));
+    literals
 }
 
 /// The line around `hit`, bounded to [`LINE_WINDOW`] bytes on each side, without its `\n`.
@@ -323,29 +414,47 @@ impl LineCounter {
     }
 }
 
-/// The line holding the secret, cut to a bounded width, and the secret's range in it.
+/// The line holding the secret of `m`, cut to a bounded width around it; the secret's range
+/// in that text; and the ranges of the other secrets (from `all`) that show in it, so that a
+/// report can redact every one of them.
 fn line_text(
     content: &[u8],
     line_start: usize,
-    start: usize,
-    end: usize,
-) -> (String, (usize, usize)) {
+    m: &Match,
+    all: &[Match],
+) -> (String, (usize, usize), Vec<(usize, usize)>) {
     const WIDTH: usize = 160;
-    let lo = line_start.max(start.saturating_sub(WIDTH));
-    let line_end = memchr::memchr(b'\n', &content[start..]).map_or(content.len(), |i| start + i);
-    let hi = line_end.min(end.max(start) + WIDTH);
+    let lo = line_start.max(m.start.saturating_sub(WIDTH));
+    let line_end =
+        memchr::memchr(b'\n', &content[m.start..]).map_or(content.len(), |i| m.start + i);
+    let hi = line_end.min(m.end.max(m.start) + WIDTH);
     let mut raw = &content[lo..hi];
     if raw.last() == Some(&b'\r') {
         raw = &raw[..raw.len() - 1];
     }
-    // Decode the pieces separately so the secret's range stays exact after lossy decoding.
-    let split = (start - lo).min(raw.len());
-    let split_end = (end.min(hi) - lo).clamp(split, raw.len());
-    let before = String::from_utf8_lossy(&raw[..split]);
-    let secret = String::from_utf8_lossy(&raw[split..split_end]);
-    let after = String::from_utf8_lossy(&raw[split_end..]);
-    let range = (before.len(), before.len() + secret.len());
-    (format!("{before}{secret}{after}"), range)
+    let clip = |x: usize| x.clamp(lo, lo + raw.len()) - lo;
+    let others: Vec<(usize, usize)> = all
+        .iter()
+        .filter(|o| *o != m && o.start < lo + raw.len() && o.end > lo)
+        .map(|o| (clip(o.start), clip(o.end)))
+        .collect();
+    // Decode between every boundary separately so that ranges stay exact after lossy decoding
+    // (a replacement character is three bytes where the invalid byte was one).
+    let mut points: Vec<usize> = vec![0, raw.len(), clip(m.start), clip(m.end)];
+    points.extend(others.iter().flat_map(|&(s, e)| [s, e]));
+    points.sort_unstable();
+    points.dedup();
+    let mut text = String::with_capacity(raw.len());
+    let mut mapped = Vec::with_capacity(points.len());
+    for pair in points.windows(2) {
+        mapped.push((pair[0], text.len()));
+        text.push_str(&String::from_utf8_lossy(&raw[pair[0]..pair[1]]));
+    }
+    mapped.push((raw.len(), text.len()));
+    let map = |x: usize| mapped.iter().find(|(p, _)| *p == x).map_or(text.len(), |&(_, t)| t);
+    let range = (map(clip(m.start)), map(clip(m.end)));
+    let others = others.iter().map(|&(s, e)| (map(s), map(e))).collect();
+    (text, range, others)
 }
 
 #[cfg(test)]
@@ -362,6 +471,24 @@ mod tests {
 
     fn detector(rules: Vec<RuleSyntax>) -> Detector {
         Detector::new(RuleSet::compile(rules).unwrap())
+    }
+
+    #[test]
+    fn prefilter_literals_are_short_rare_and_deduplicated() {
+        let kws: Vec<String> =
+            ["-----begin", "sg.", "msg.send", "akia", "aws_secret"].map(String::from).to_vec();
+        let lits = prefilter_literals(&kws);
+        let lits: Vec<&str> = lits.iter().map(|l| std::str::from_utf8(l).unwrap()).collect();
+        // "msg.send" contains "sg.": dropped. Dashes are common, "-beg" is not.
+        assert_eq!(lits, ["-beg", "sg.", "akia", "aws_"]);
+    }
+
+    #[test]
+    fn builtin_rules_use_the_simd_prefilter_on_x86_64() {
+        let d = Detector::new(RuleSet::builtin().unwrap());
+        if cfg!(target_arch = "x86_64") && std::is_x86_feature_detected!("ssse3") {
+            assert!(d.uses_simd_prefilter());
+        }
     }
 
     #[test]
@@ -440,6 +567,20 @@ mod tests {
     }
 
     #[test]
+    fn secrets_straddling_a_long_line_window_are_found() {
+        let d = detector(vec![rule("t.tok", &["tok_"], r"\btok_[0-9]{16}\b")]);
+        for gap in [4000, 4070, 4080, 4085, 4090, 4095, 4100, 5000, 8190, 8200] {
+            let mut text = vec![b'a'; 10_000];
+            text.extend_from_slice(b" tok_1234567890123456 ");
+            text.extend(std::iter::repeat_n(b'b', gap));
+            text.extend_from_slice(b" tok_6543210987654321 ");
+            text.extend(std::iter::repeat_n(b'c', 10_000));
+            let m = d.find_all(&text);
+            assert_eq!(m.len(), 2, "gap {gap}: {m:?}");
+        }
+    }
+
+    #[test]
     fn locations_and_line_text() {
         let d = detector(vec![rule("t.tok", &["tok_"], r"tok_[0-9]{4}")]);
         let text = b"first\r\nsecond tok_1111\r\n\xff third tok_2222 end\r\n";
@@ -450,8 +591,21 @@ mod tests {
         assert_eq!(f[0].line_text, "second tok_1111");
         let (s, e) = f[1].line_secret_range;
         assert_eq!(&f[1].line_text[s..e], "tok_2222");
+        assert!(f[1].line_other_secrets.is_empty());
         assert_eq!((f[1].location.line, f[1].location.end_line), (3, 3));
         assert_eq!(f[0].blob_id, BlobId::of(text));
+    }
+
+    #[test]
+    fn other_secrets_on_the_line_are_located() {
+        let d = detector(vec![rule("t.tok", &["tok_"], r"tok_[0-9]{4}")]);
+        let text = "a tok_1111 \u{e9} tok_2222 tok_3333\n".as_bytes();
+        let m = d.find_all(text);
+        let f = d.findings(text, &Origin::Stdin, &m);
+        assert_eq!(f.len(), 3);
+        let others: Vec<&str> =
+            f[1].line_other_secrets.iter().map(|&(s, e)| &f[1].line_text[s..e]).collect();
+        assert_eq!(others, ["tok_1111", "tok_3333"]);
     }
 
     #[test]

@@ -30,15 +30,39 @@ impl SecretDisplay {
     }
 
     /// The finding's line with its secret shown as this policy allows, and the range the
-    /// secret occupies in the returned text.
+    /// secret occupies in the returned text. When redacting, every other secret that shows in
+    /// the line is redacted too.
     pub fn line(self, f: &Finding) -> (String, (usize, usize)) {
-        let (s, e) = f.line_secret_range;
-        let shown = match self {
-            SecretDisplay::Show => f.line_text[s..e].to_owned(),
-            SecretDisplay::Redact => f.secret.redacted(),
-        };
-        let text = format!("{}{}{}", &f.line_text[..s], shown, &f.line_text[e..]);
-        (text, (s, s + shown.len()))
+        let text = &f.line_text;
+        if self == SecretDisplay::Show {
+            return (text.clone(), f.line_secret_range);
+        }
+        // Merge the finding's range with the others into disjoint intervals, left to right.
+        let mut ranges = f.line_other_secrets.clone();
+        ranges.push(f.line_secret_range);
+        ranges.sort_unstable();
+        let mut merged: Vec<(usize, usize)> = Vec::new();
+        for (s, e) in ranges {
+            match merged.last_mut() {
+                Some(last) if s < last.1 => last.1 = last.1.max(e),
+                _ => merged.push((s, e)),
+            }
+        }
+        let (own_s, _) = f.line_secret_range;
+        let mut out = String::with_capacity(text.len());
+        let mut at = 0;
+        let mut own = (0, 0);
+        for (s, e) in merged {
+            out.push_str(&text[at..s]);
+            let start = out.len();
+            out.push_str(&crate::finding::Secret::new(&text[s..e]).redacted());
+            if (s..e.max(s + 1)).contains(&own_s) {
+                own = (start, out.len());
+            }
+            at = e;
+        }
+        out.push_str(&text[at..]);
+        (out, own)
     }
 }
 

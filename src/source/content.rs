@@ -79,6 +79,15 @@ impl ContentReader {
         file.read_to_end(&mut self.buf)?;
         Ok(Content::Buffered(&self.buf))
     }
+
+    /// Reads a stream of unknown size (standard input, a pipe, a device) up to `limit` bytes.
+    /// Returns `Ok(None)` if the stream holds more than `limit` bytes.
+    pub fn read_stream(&mut self, stream: impl Read, limit: u64) -> io::Result<Option<&[u8]>> {
+        self.buf.clear();
+        // One byte past the limit tells "exactly the limit" from "more".
+        stream.take(limit.saturating_add(1)).read_to_end(&mut self.buf)?;
+        Ok((self.buf.len() as u64 <= limit).then_some(&self.buf[..]))
+    }
 }
 
 #[cfg(test)]
@@ -99,6 +108,13 @@ mod tests {
         let c = r.read(File::open(&path).unwrap(), 4096).unwrap();
         assert_eq!(c.method(), ReadMethod::Buffered);
         assert_eq!(&c[..3], b"xxx");
+    }
+
+    #[test]
+    fn streams_are_bounded() {
+        let mut r = ContentReader::new(0);
+        assert_eq!(r.read_stream(&b"abcd"[..], 4).unwrap(), Some(&b"abcd"[..]));
+        assert_eq!(r.read_stream(&b"abcde"[..], 4).unwrap(), None);
     }
 
     #[test]

@@ -78,6 +78,27 @@ pub trait Source: Sync {
     fn scan(&self, factory: &dyn VisitorFactory);
 }
 
+/// Hands the result of [`ContentReader::read_stream`] to a visitor: the content as a chunk,
+/// or why it was skipped, or the error (made by `error`).
+fn visit_stream(
+    read: io::Result<Option<&[u8]>>,
+    origin: Origin,
+    limit: u64,
+    visitor: &mut dyn Visitor,
+    error: impl FnOnce(io::Error) -> SourceError,
+) {
+    match read {
+        Err(e) => visitor.error(error(e)),
+        Ok(None) => {
+            visitor.skipped(origin, SkipReason::TooLarge { size: limit.saturating_add(1), limit })
+        }
+        Ok(Some(buf)) if is_binary(buf) => visitor.skipped(origin, SkipReason::Binary),
+        Ok(Some(buf)) => {
+            visitor.chunk(Chunk { content: buf, origin: &origin, read: ReadMethod::Buffered })
+        }
+    }
+}
+
 /// The number of leading bytes examined to tell binary content from text.
 pub const BINARY_PROBE: usize = 8 * 1024;
 

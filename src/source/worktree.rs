@@ -2,7 +2,7 @@
 
 use std::fs::File;
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use ignore::{WalkBuilder, WalkState};
 
@@ -99,11 +99,13 @@ impl Source for Worktree {
                         return WalkState::Continue;
                     }
                 };
-                // Roots named by the user are read even when they are links.
+                // Roots named by the user are read even when they are links, pipes or devices
+                // (`scan /dev/stdin`, `scan <(cmd)`); inside the tree such files are passed
+                // over, since reading a FIFO could block forever.
                 let is_file = match entry.file_type() {
                     Some(t) if t.is_file() => true,
-                    Some(t) if t.is_symlink() => entry.depth() == 0,
-                    _ => false,
+                    Some(t) => entry.depth() == 0 && !t.is_dir(),
+                    None => false,
                 };
                 if !is_file {
                     return WalkState::Continue;
@@ -129,7 +131,8 @@ fn read_file(path: PathBuf, max: u64, reader: &mut ContentReader, visitor: &mut 
     };
     let len = match file.metadata() {
         Ok(m) if m.is_file() => m.len(),
-        Ok(_) => return,
+        Ok(m) if m.is_dir() => return,
+        Ok(_) => return read_special(file, path, max, reader, visitor),
         Err(e) => return visitor.error(io_err(path, e)),
     };
     if len > max {
@@ -148,6 +151,19 @@ fn read_file(path: PathBuf, max: u64, reader: &mut ContentReader, visitor: &mut 
     }
 }
 
+/// Reads a named root that is not a regular file (a pipe, a device) as a bounded stream.
+fn read_special(
+    file: File,
+    path: PathBuf,
+    max: u64,
+    reader: &mut ContentReader,
+    visitor: &mut dyn Visitor,
+) {
+    let read = reader.read_stream(file, max);
+    let error = |source| SourceError::Io { path: path.clone(), source };
+    super::visit_stream(read, Origin::File { path: path.clone() }, max, visitor, error);
+}
+
 fn walk_error(e: ignore::Error) -> SourceError {
     // Unwrap the path and I/O cause where there is one, for a message like
     // "dir/sub: Permission denied (os error 13)".
@@ -156,7 +172,7 @@ fn walk_error(e: ignore::Error) -> SourceError {
     loop {
         match err {
             ignore::Error::WithPath { path: p, err: inner } => {
-                path = Some(p.clone());
+                path = Some(p.strip_prefix("./").map_or_else(|_| p.clone(), Path::to_path_buf));
                 err = inner;
             }
             ignore::Error::WithDepth { err: inner, .. }

@@ -30,16 +30,22 @@ pub(crate) fn run(cmd: RulesCommand, log: Log) -> anyhow::Result<ExitStatus> {
                 let mut out = io::stdout().lock();
                 writeln!(
                     out,
-                    "{what}: {} rules, {} examples, {} negative examples: ok",
-                    report.rules, report.examples, report.negative_examples
+                    "{what}: {}, {}, {}: ok",
+                    count(report.rules, "rule"),
+                    count(report.examples, "example"),
+                    count(report.negative_examples, "negative example")
                 )?;
                 Ok(ExitStatus::Clean)
             } else {
-                log.error(format_args!("{what}: {} problems", report.errors.len()));
+                log.error(format_args!("{what}: {}", count(report.errors.len(), "problem")));
                 Ok(ExitStatus::Error)
             }
         }
     }
+}
+
+fn count(n: usize, what: &str) -> String {
+    if n == 1 { format!("1 {what}") } else { format!("{n} {what}s") }
 }
 
 fn list(format: ListFormat) -> anyhow::Result<ExitStatus> {

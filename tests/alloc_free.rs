@@ -1,0 +1,170 @@
+//! `Detector::find` allocates nothing on content without keyword hits once its `Scratch` is
+//! warm: the promise that makes scanning mostly clean trees cheap.
+//!
+//! A counting global allocator wraps the system one. It counts only on threads that asked for
+//! it (a thread-local flag), so the test harness and tests running in parallel do not disturb
+//! the count.
+
+// A global allocator is an `unsafe impl`; this test binary is the only place outside
+// `source::content` that needs one.
+#![allow(unsafe_code)]
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use keysentry::detect::{Detector, Match, Scratch};
+use keysentry::rules::RuleSet;
+
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    // `const` and `Copy`: no lazy initialisation, no destructor, so no allocation either.
+    static COUNTING: Cell<bool> = const { Cell::new(false) };
+}
+
+fn note_allocation() {
+    // `try_with`: the flag may already be gone while a thread shuts down.
+    if COUNTING.try_with(Cell::get).unwrap_or(false) {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+// SAFETY: every call is forwarded unchanged to `System`, which upholds the contract; the
+// bookkeeping neither allocates nor touches the memory.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        note_allocation();
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        note_allocation();
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        note_allocation();
+        // SAFETY: same contract as the caller's.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as the caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Allocations (including reallocations) made by `f` on this thread.
+fn allocations_in(f: impl FnOnce()) -> usize {
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    COUNTING.with(|c| c.set(true));
+    f();
+    COUNTING.with(|c| c.set(false));
+    ALLOCATIONS.load(Ordering::Relaxed) - before
+}
+
+/// About 300 KiB of code-like text (several detector blocks) holding none of the rules'
+/// keywords.
+fn clean_chunk(detector: &Detector) -> Vec<u8> {
+    const WORDS: &[&str] = &[
+        "let", "value", "buffer", "length", "index", "result", "parse", "write", "read", "node",
+        "queue", "cache", "entry", "width", "height", "offset", "count", "state", "event", "path",
+    ];
+    let mut text = String::new();
+    let mut i = 0usize;
+    while text.len() < 300 * 1024 {
+        let (a, b, c) = (WORDS[i % 20], WORDS[(i * 7 + 3) % 20], WORDS[(i * 13 + 5) % 20]);
+        text.push_str(&format!("    {a}_{i} = {b}({c}, {});\n", i * 31 % 1000));
+        i += 1;
+    }
+    let lower = text.to_ascii_lowercase();
+    for k in detector.keywords() {
+        assert!(!lower.contains(k.as_str()), "the clean chunk holds keyword {k:?}");
+    }
+    text.into_bytes()
+}
+
+/// The clean chunk with one AWS key id in the middle, and its byte range.
+fn chunk_with_a_key(clean: &[u8]) -> (Vec<u8>, (usize, usize)) {
+    let id = ["AKIA", "QUJZDEGX", "DNCF32EP"].concat();
+    let mid = clean.len() / 2;
+    let cut =
+        mid + clean[mid..].iter().position(|&b| b == b'\n').expect("lines end with newlines") + 1;
+    let mut text = clean[..cut].to_vec();
+    text.extend_from_slice(b"aws_access_key_id = ");
+    let start = text.len();
+    text.extend_from_slice(id.as_bytes());
+    text.push(b'\n');
+    text.extend_from_slice(&clean[cut..]);
+    (text, (start, start + id.len()))
+}
+
+fn detector() -> Detector {
+    Detector::new(RuleSet::builtin().expect("built-in rules compile"))
+}
+
+#[test]
+fn a_clean_chunk_allocates_nothing_once_scratch_is_warm() {
+    let detector = detector();
+    let clean = clean_chunk(&detector);
+    let mut scratch = Scratch::new();
+    let mut out: Vec<Match> = Vec::new();
+
+    // The first call grows the scratch buffers.
+    let first = allocations_in(|| detector.find(&clean, &mut scratch, &mut out));
+    assert!(first > 0, "the counting allocator sees nothing: the test proves nothing");
+    assert!(out.is_empty());
+
+    let second = allocations_in(|| detector.find(&clean, &mut scratch, &mut out));
+    assert_eq!(second, 0, "allocations on a warm scratch");
+    assert!(out.is_empty());
+}
+
+#[test]
+fn a_chunk_with_a_hit_still_works_on_a_warm_scratch() {
+    let detector = detector();
+    let clean = clean_chunk(&detector);
+    let (hit, (start, end)) = chunk_with_a_key(&clean);
+    let mut scratch = Scratch::new();
+    let mut out = Vec::new();
+    detector.find(&clean, &mut scratch, &mut out);
+
+    detector.find(&hit, &mut scratch, &mut out);
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!((out[0].start, out[0].end), (start, end));
+    assert_eq!(detector.rules()[out[0].rule].id, "aws.access_key_id");
+
+    // And clean content after it is still clean, with nothing allocated when `out` is a fresh
+    // vector.
+    let mut out = Vec::new();
+    let n = allocations_in(|| detector.find(&clean, &mut scratch, &mut out));
+    assert_eq!(n, 0);
+    assert!(out.is_empty());
+}
+
+/// The pipeline reuses one `Vec<Match>` per worker, cleared before each chunk: once a chunk
+/// had a finding, that vector has capacity, which must not cost an allocation per chunk.
+#[test]
+fn a_clean_chunk_allocates_nothing_with_a_reused_match_vector() {
+    let detector = detector();
+    let clean = clean_chunk(&detector);
+    let (hit, _) = chunk_with_a_key(&clean);
+    let mut scratch = Scratch::new();
+    let mut out = Vec::new();
+    detector.find(&clean, &mut scratch, &mut out);
+    detector.find(&hit, &mut scratch, &mut out);
+    assert_eq!(out.len(), 1);
+
+    out.clear();
+    let n = allocations_in(|| detector.find(&clean, &mut scratch, &mut out));
+    assert_eq!(n, 0, "allocations with a reused, cleared match vector");
+    assert!(out.is_empty());
+}

@@ -1,0 +1,31 @@
+//! The built-in rules pass `rules::check`, the linter behind `keysentry rules check`: every
+//! pattern compiles, ids are unique, and every example behaves through the full detector.
+
+use keysentry::rules::{BUILTIN_FILES, RuleSet, check};
+
+#[test]
+fn builtin_rules_pass_the_linter() {
+    let report = check::check_files(BUILTIN_FILES);
+    let errors: Vec<String> = report.errors.iter().map(ToString::to_string).collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let builtin = RuleSet::builtin().expect("built-in rules compile");
+    assert_eq!(report.rules, builtin.len());
+    // Every rule has at least one positive and one negative example.
+    assert!(report.examples >= report.rules);
+    assert!(report.negative_examples >= report.rules);
+}
+
+#[test]
+fn the_rules_named_in_the_documentation_exist() {
+    let builtin = RuleSet::builtin().expect("built-in rules compile");
+    let ids: Vec<&str> = builtin.rules().iter().map(|r| r.id.as_str()).collect();
+    for id in [
+        "aws.access_key_id",
+        "aws.secret_access_key",
+        "github.pat_classic",
+        "private_key.pem",
+        "generic.secret",
+    ] {
+        assert!(ids.contains(&id), "{id} missing from {ids:?}");
+    }
+}

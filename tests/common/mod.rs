@@ -1,0 +1,240 @@
+//! Shared harness for the CLI tests: a temporary tree, a hermetic `keysentry` command, and
+//! synthetic secrets assembled at run time.
+//!
+//! Model: sharkdp/fd `tests/testenv/mod.rs`. Every test file includes this module with
+//! `mod common;` and uses only part of it.
+#![allow(dead_code)]
+
+use std::ffi::{OsStr, OsString};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{self, Output};
+
+use assert_cmd::Command;
+use serde_json::Value;
+use tempfile::TempDir;
+
+/// Synthetic credentials, assembled from pieces so that no token appears whole in this
+/// repository (CI scans it with keysentry). The values are the random ones of `rules/*.toml`.
+pub(crate) mod secrets {
+    /// An AWS access key id (`aws.access_key_id`).
+    pub(crate) fn aws_key_id() -> String {
+        ["AKIA", "QUJZDEGX", "DNCF32EP"].concat()
+    }
+
+    /// Another AWS access key id, different from [`aws_key_id`].
+    pub(crate) fn aws_key_id_2() -> String {
+        ["AKIA", "ZF3DHODZ", "DOCIS2JH"].concat()
+    }
+
+    /// An AWS secret access key (`aws.secret_access_key` when next to its name).
+    pub(crate) fn aws_secret_key() -> String {
+        ["MFxFkM/R5Kjp", "1vRt+1fjORS/", "6ilI8ihN5KXSc7Tv"].concat()
+    }
+
+    /// A classic GitHub personal access token (`github.pat_classic`).
+    pub(crate) fn github_pat() -> String {
+        ["gh", "p_", "krCaqx9vJupc", "94tnwlavyfEr", "GPmpGXafq0fj"].concat()
+    }
+
+    /// A value that `generic.secret` reports when assigned to a password.
+    pub(crate) fn password_value() -> String {
+        ["5IGky4Oo", "8DiIMWSW", "MPcwLuHj"].concat()
+    }
+
+    /// A PEM private key block (`private_key.pem`), with `\n` line ends.
+    pub(crate) fn pem_private_key() -> String {
+        let dashes = "-----";
+        let kind = ["RSA ", "PRIVATE ", "KEY"].concat();
+        [
+            format!("{dashes}{} {kind}{dashes}", "BEGIN"),
+            ["Z3CL7csGZaF31DDxp63OHm1FZuG2", "96c0xPbX+neGBuzSm6A8cVR06AxYpThGJWZh"].concat(),
+            ["bj11THnCMZCY7Bvqiy8CsT07Lq8T", "DIWG2x9aJTFMP9+2kUtMXhkPrSbbAjLGmsDx"].concat(),
+            format!("{dashes}{} {kind}{dashes}", "END"),
+            String::new(),
+        ]
+        .join("\n")
+    }
+}
+
+/// A temporary directory holding the tree to scan (`root`, a Git repository by default) and
+/// an empty home directory, so that no user or global Git configuration leaks into a test.
+pub(crate) struct TestEnv {
+    temp: TempDir,
+    root: PathBuf,
+    home: PathBuf,
+}
+
+impl TestEnv {
+    /// An empty tree that is a Git repository, as far as ignore files are concerned.
+    pub(crate) fn new() -> TestEnv {
+        let env = TestEnv::without_git();
+        // The `ignore` crate honours .gitignore when a `.git` entry exists; it reads nothing
+        // else from it (beyond `info/exclude`), so an empty directory is a repository here.
+        fs::create_dir(env.root.join(".git")).expect("create .git");
+        env
+    }
+
+    /// An empty tree that is not a Git repository.
+    pub(crate) fn without_git() -> TestEnv {
+        let temp = tempfile::Builder::new().prefix("keysentry-test").tempdir().expect("temp dir");
+        let root = temp.path().join("tree");
+        let home = temp.path().join("home");
+        fs::create_dir(&root).expect("create tree");
+        fs::create_dir(&home).expect("create home");
+        TestEnv { temp, root, home }
+    }
+
+    /// The tree's root: the working directory of commands made by [`TestEnv::command`].
+    pub(crate) fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The temporary directory that holds the tree; a place for things outside the tree.
+    pub(crate) fn outside(&self) -> &Path {
+        self.temp.path()
+    }
+
+    /// Path of `rel` in the tree.
+    pub(crate) fn path(&self, rel: &str) -> PathBuf {
+        self.root.join(rel)
+    }
+
+    /// Writes a file (creating its parent directories) and returns its path.
+    pub(crate) fn write(&self, rel: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+        let path = self.root.join(rel);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).expect("create parent directories");
+        }
+        fs::write(&path, contents).expect("write file");
+        path
+    }
+
+    /// Creates a directory (and its parents) in the tree.
+    pub(crate) fn mkdir(&self, rel: &str) -> PathBuf {
+        let path = self.root.join(rel);
+        fs::create_dir_all(&path).expect("create directory");
+        path
+    }
+
+    /// Creates a symbolic link at `link` (in the tree) pointing to `target`.
+    #[cfg(unix)]
+    pub(crate) fn symlink(&self, target: impl AsRef<Path>, link: &str) -> PathBuf {
+        let path = self.root.join(link);
+        std::os::unix::fs::symlink(target, &path).expect("create symlink");
+        path
+    }
+
+    /// A `keysentry` command that runs in the tree's root with a minimal environment: only
+    /// `PATH` and a `HOME` of its own (no `AWS_*`, no `NO_COLOR`, no `COLUMNS`, no Git config).
+    pub(crate) fn command(&self) -> Command {
+        let mut cmd = Command::cargo_bin("keysentry").expect("keysentry binary");
+        cmd.env_clear().current_dir(&self.root).envs(self.basic_env());
+        cmd
+    }
+
+    /// The same environment for another program, as a `std::process::Command`, for tests that
+    /// need control over the standard streams.
+    pub(crate) fn std_command(&self, program: impl AsRef<OsStr>) -> process::Command {
+        let mut cmd = process::Command::new(program);
+        cmd.env_clear().current_dir(&self.root).envs(self.basic_env());
+        cmd
+    }
+
+    /// Path of the `keysentry` binary under test.
+    pub(crate) fn bin() -> PathBuf {
+        assert_cmd::cargo::cargo_bin("keysentry")
+    }
+
+    fn basic_env(&self) -> Vec<(&'static str, OsString)> {
+        let mut vars = vec![("HOME", self.home.clone().into_os_string())];
+        if let Some(path) = std::env::var_os("PATH") {
+            vars.push(("PATH", path));
+        }
+        vars
+    }
+
+    /// Runs `keysentry` with `args` (stdin empty) and captures the result.
+    pub(crate) fn run(&self, args: &[&str]) -> Run {
+        Run::from(self.command().args(args).output().expect("run keysentry"))
+    }
+
+    /// Runs `keysentry scan --format json ARGS…` and checks that stdout is one JSON document.
+    pub(crate) fn scan_json(&self, args: &[&str]) -> Run {
+        let mut all = vec!["scan", "--format", "json"];
+        all.extend_from_slice(args);
+        self.run(&all)
+    }
+}
+
+/// What a run of `keysentry` produced.
+#[derive(Debug)]
+pub(crate) struct Run {
+    /// The exit status (`-1` if the process was killed by a signal).
+    pub(crate) code: i32,
+    /// Standard output, lossily decoded.
+    pub(crate) stdout: String,
+    /// Standard error, lossily decoded.
+    pub(crate) stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Run {
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+impl Run {
+    /// Asserts the exit status, showing both streams when it differs.
+    #[track_caller]
+    pub(crate) fn assert_code(&self, expected: i32) -> &Run {
+        assert_eq!(
+            self.code, expected,
+            "unexpected exit status\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    /// Standard output parsed as one JSON document.
+    #[track_caller]
+    pub(crate) fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!("stdout is not one JSON document ({e}):\n{}\n{}", self.stdout, self.stderr)
+        })
+    }
+
+    /// The `findings` array of the JSON document on standard output.
+    #[track_caller]
+    pub(crate) fn findings(&self) -> Vec<Value> {
+        self.json()["findings"].as_array().expect("findings is an array").clone()
+    }
+}
+
+/// The `origin.path` of a JSON finding.
+#[track_caller]
+pub(crate) fn finding_path(f: &Value) -> &str {
+    f["origin"]["path"].as_str().expect("finding has origin.path")
+}
+
+/// The `rule_id` of a JSON finding.
+#[track_caller]
+pub(crate) fn rule_id(f: &Value) -> &str {
+    f["rule_id"].as_str().expect("finding has rule_id")
+}
+
+/// `(line, column)` of a JSON finding.
+#[track_caller]
+pub(crate) fn line_col(f: &Value) -> (u64, u64) {
+    let loc = &f["location"];
+    (loc["line"].as_u64().expect("line"), loc["column"].as_u64().expect("column"))
+}
+
+/// The `origin.path` of every finding, in report order.
+pub(crate) fn paths(findings: &[Value]) -> Vec<&str> {
+    findings.iter().map(finding_path).collect()
+}

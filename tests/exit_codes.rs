@@ -1,0 +1,322 @@
+//! Exit status (0 clean, 1 findings, 2 errors), standard input, unreadable items and broken
+//! pipes.
+
+mod common;
+
+use std::process::Stdio;
+
+use common::{TestEnv, finding_path, line_col, paths, secrets};
+
+fn key_line(id: &str) -> String {
+    format!("aws_access_key_id = {id}\n")
+}
+
+#[test]
+fn a_clean_tree_exits_0() {
+    let env = TestEnv::new();
+    env.write("README.md", "# nothing to see\n");
+    let run = env.run(&["scan", "."]);
+    run.assert_code(0);
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    assert!(run.stderr.contains(": 0 findings"), "{}", run.stderr);
+}
+
+#[test]
+fn findings_exit_1() {
+    let env = TestEnv::new();
+    env.write("creds.txt", key_line(&secrets::aws_key_id()));
+    let run = env.run(&["scan", "."]);
+    run.assert_code(1);
+    assert!(run.stderr.contains(": 1 finding"), "{}", run.stderr);
+}
+
+#[test]
+fn the_default_path_is_the_current_directory() {
+    let env = TestEnv::new();
+    env.write("sub/creds.txt", key_line(&secrets::aws_key_id()));
+    let run = env.run(&["scan", "--format", "json"]);
+    run.assert_code(1);
+    assert_eq!(paths(&run.findings()), ["sub/creds.txt"]);
+}
+
+#[test]
+fn a_nonexistent_path_exits_2_with_a_clear_message() {
+    let env = TestEnv::new();
+    env.write("creds.txt", key_line(&secrets::aws_key_id()));
+    let run = env.run(&["scan", "creds.txt", "no-such-dir"]);
+    run.assert_code(2);
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    assert!(
+        run.stderr.contains("keysentry: error: cannot scan no-such-dir: No such file or directory"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn bad_usage_exits_2() {
+    let env = TestEnv::new();
+    let cases: &[(&[&str], &str)] = &[
+        (&["scan", "--no-such-flag"], "unexpected argument '--no-such-flag'"),
+        (&["scan", "--format", "xml"], "invalid value 'xml'"),
+        (&["scan", "--max-file-size", "12X"], "unknown size suffix"),
+        (&["scan", "--color", "sometimes"], "invalid value 'sometimes'"),
+        (&["scan", "--quiet", "--verbose"], "cannot be used with"),
+        (&["frobnicate"], "unrecognized subcommand"),
+        (&[], "Usage:"),
+    ];
+    for (args, message) in cases {
+        let run = env.run(args);
+        run.assert_code(2);
+        assert!(run.stdout.is_empty(), "{args:?}: {}", run.stdout);
+        assert!(run.stderr.contains(message), "{args:?}: {}", run.stderr);
+    }
+}
+
+#[test]
+fn help_and_version_exit_0() {
+    let env = TestEnv::new();
+    for args in [&["--help"][..], &["scan", "--help"], &["-h"], &["help", "scan"]] {
+        let run = env.run(args);
+        run.assert_code(0);
+        assert!(run.stdout.contains("Usage: keysentry"), "{args:?}: {}", run.stdout);
+    }
+    let run = env.run(&["--version"]);
+    run.assert_code(0);
+    assert_eq!(run.stdout, format!("keysentry {}\n", env!("CARGO_PKG_VERSION")));
+}
+
+#[test]
+fn stdin_with_a_secret_exits_1() {
+    let env = TestEnv::new();
+    let id = secrets::aws_key_id();
+    let output = env
+        .command()
+        .args(["scan", "--format", "json", "-"])
+        .write_stdin(format!("line one\nexport AWS_ACCESS_KEY_ID={id}\n"))
+        .output()
+        .unwrap();
+    let run = common::Run::from(output);
+    run.assert_code(1);
+    let findings = run.findings();
+    assert_eq!(findings.len(), 1);
+    assert_eq!(findings[0]["origin"], serde_json::json!({ "kind": "stdin" }));
+    assert_eq!(line_col(&findings[0]), (2, 26));
+}
+
+#[test]
+fn clean_stdin_exits_0() {
+    let env = TestEnv::new();
+    let output =
+        env.command().args(["scan", "-"]).write_stdin("nothing to see here\n").output().unwrap();
+    let run = common::Run::from(output);
+    run.assert_code(0);
+    assert!(run.stdout.is_empty());
+    assert!(run.stderr.contains("scanned 1 item"), "{}", run.stderr);
+}
+
+#[test]
+fn human_report_names_stdin() {
+    let env = TestEnv::new();
+    let output = env
+        .command()
+        .args(["scan", "-"])
+        .write_stdin(key_line(&secrets::aws_key_id()))
+        .output()
+        .unwrap();
+    let run = common::Run::from(output);
+    run.assert_code(1);
+    assert!(run.stdout.starts_with("<stdin>:1:21  aws.access_key_id\n"), "{}", run.stdout);
+}
+
+#[test]
+fn stdin_cannot_be_combined_with_paths() {
+    let env = TestEnv::new();
+    env.write("a.txt", "x\n");
+    let run = env.run(&["scan", "-", "a.txt"]);
+    run.assert_code(2);
+    assert!(run.stderr.contains("cannot be combined"), "{}", run.stderr);
+}
+
+#[test]
+fn oversized_stdin_is_skipped() {
+    let env = TestEnv::new();
+    let mut input = "z".repeat(2000);
+    input.push('\n');
+    input.push_str(&key_line(&secrets::aws_key_id()));
+    let output = env
+        .command()
+        .args(["scan", "--format", "json", "--max-file-size", "1K", "-"])
+        .write_stdin(input)
+        .output()
+        .unwrap();
+    let run = common::Run::from(output);
+    run.assert_code(0);
+    let doc = run.json();
+    assert_eq!(doc["stats"]["skipped_too_large"], 1);
+    assert_eq!(doc["skipped"][0]["origin"]["kind"], "stdin");
+    assert_eq!(doc["skipped"][0]["reason"], "too_large");
+    assert!(run.stderr.contains("warning: skipped <stdin>"), "{}", run.stderr);
+}
+
+/// A tree with one file whose reading fails (how depends on the platform, see the callers)
+/// next to, optionally, a file with a secret: the error is reported on stderr and in the JSON
+/// document, the rest is scanned, and the exit status is 1 with findings, 2 without.
+fn assert_unreadable_item_is_reported(env: &TestEnv, bad: &str, extra_args: &[&str]) {
+    let mut args = vec!["scan", "--format", "json"];
+    args.extend_from_slice(extra_args);
+    args.push(".");
+
+    // Without any finding: exit 2 (fail closed).
+    let run = env.run(&args);
+    run.assert_code(2);
+    let doc = run.json();
+    assert!(run.findings().is_empty());
+    assert_eq!(doc["stats"]["errors"], 1, "{}", run.stdout);
+    let errors = doc["errors"].as_array().expect("errors is an array");
+    assert_eq!(errors.len(), 1);
+    assert!(errors[0].as_str().is_some_and(|e| e.contains(bad)), "{errors:?}");
+    let error_lines: Vec<&str> =
+        run.stderr.lines().filter(|l| l.starts_with("keysentry: error: ")).collect();
+    assert_eq!(error_lines.len(), 1, "{}", run.stderr);
+    assert!(error_lines[0].contains(bad), "{}", run.stderr);
+    assert!(run.stderr.contains("1 error"), "{}", run.stderr);
+
+    // With a finding elsewhere: the finding is reported and the exit status is 1.
+    env.write("found.txt", key_line(&secrets::aws_key_id()));
+    let run = env.run(&args);
+    run.assert_code(1);
+    let findings = run.findings();
+    assert_eq!(paths(&findings), ["found.txt"]);
+    assert_eq!(run.json()["stats"]["errors"], 1);
+    assert!(run.stderr.contains("keysentry: error: "), "{}", run.stderr);
+    assert!(run.stderr.contains(bad), "{}", run.stderr);
+}
+
+/// `/proc/self/mem` opens fine, even for root, but reading it from offset 0 fails with EIO:
+/// a file that cannot be read whatever the privileges.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_file_that_cannot_be_read_is_reported_and_the_scan_goes_on() {
+    use std::io::Read;
+    let mut probe = Vec::new();
+    let readable =
+        std::fs::File::open("/proc/self/mem").and_then(|mut f| f.read_to_end(&mut probe));
+    assert!(readable.is_err(), "reading /proc/self/mem unexpectedly succeeded on this system");
+
+    let env = TestEnv::new();
+    env.write("clean.txt", "nothing\n");
+    env.symlink("/proc/self/mem", "memory");
+    assert_unreadable_item_is_reported(&env, "memory", &["--follow"]);
+}
+
+/// A dangling link is an error when links are followed, and ignored when they are not.
+#[cfg(unix)]
+#[test]
+fn a_dangling_symlink_with_follow_is_reported_and_the_scan_goes_on() {
+    let env = TestEnv::new();
+    env.write("clean.txt", "nothing\n");
+    env.symlink("nowhere", "dangling");
+
+    let run = env.run(&["scan", "."]);
+    run.assert_code(0);
+    assert!(!run.stderr.contains("error"), "{}", run.stderr);
+
+    assert_unreadable_item_is_reported(&env, "dangling", &["--follow"]);
+}
+
+/// chmod 000 denies reading, except to root (as in CI containers), for whom the file is
+/// readable and must simply be scanned.
+#[cfg(unix)]
+#[test]
+fn a_file_without_read_permission() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = TestEnv::new();
+    env.write("clean.txt", "nothing\n");
+    let locked = env.write("locked.txt", key_line(&secrets::aws_key_id_2()));
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
+
+    if std::fs::File::open(&locked).is_ok() {
+        // Privileged: permissions do not stop us, so the file is scanned like any other.
+        let run = env.scan_json(&["."]);
+        run.assert_code(1);
+        assert_eq!(paths(&run.findings()), ["locked.txt"]);
+        assert_eq!(run.json()["stats"]["errors"], 0);
+    } else {
+        assert_unreadable_item_is_reported(&env, "locked.txt", &[]);
+        assert!(env.run(&["scan", "."]).stderr.contains("Permission denied"));
+    }
+}
+
+/// `keysentry scan <(cmd)` or `cmd | keysentry scan /dev/stdin`: a pipe named on the command
+/// line must be read (or at least reported), never skipped as if it were empty.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_pipe_named_on_the_command_line_is_not_skipped_silently() {
+    let env = TestEnv::new();
+    let output = env
+        .command()
+        .args(["scan", "--format", "json", "/dev/stdin"])
+        .write_stdin(key_line(&secrets::aws_key_id()))
+        .output()
+        .unwrap();
+    let run = common::Run::from(output);
+    match run.code {
+        // Read like a file.
+        1 => assert_eq!(run.findings().len(), 1, "{}", run.stdout),
+        // Or refused, saying why.
+        2 => assert!(run.stderr.contains("/dev/stdin"), "{}", run.stderr),
+        _ => panic!("the pipe was skipped silently: {}\n{}", run.stdout, run.stderr),
+    }
+}
+
+/// An unreadable root named on the command line is a usage error, even as root: a path under
+/// a regular file can never be opened.
+#[test]
+fn an_unreadable_root_exits_2() {
+    let env = TestEnv::new();
+    env.write("file.txt", key_line(&secrets::aws_key_id()));
+    let run = env.run(&["scan", "file.txt/sub"]);
+    run.assert_code(2);
+    assert!(run.stdout.is_empty());
+    assert!(run.stderr.contains("keysentry: error: cannot scan file.txt/sub"), "{}", run.stderr);
+}
+
+/// `keysentry scan | head -c1`: the reader goes away; keysentry stops quietly with status 0.
+#[test]
+fn a_broken_pipe_exits_0_quietly() {
+    let env = TestEnv::new();
+    for i in 0..200 {
+        env.write(&format!("dir{}/creds{i}.txt", i % 7), key_line(&secrets::aws_key_id()));
+    }
+    for format in ["human", "json", "jsonl"] {
+        // The read end is closed before keysentry starts, so its first write fails.
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let output = env
+            .std_command(TestEnv::bin())
+            .args(["scan", "--format", format, "."])
+            .stdin(Stdio::null())
+            .stdout(writer)
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(0), "{format}: {stderr}");
+        assert!(stderr.is_empty(), "{format}: {stderr}");
+    }
+}
+
+/// The same report with the reader present: status 1, as a control for the test above.
+#[test]
+fn the_same_tree_without_a_broken_pipe_exits_1() {
+    let env = TestEnv::new();
+    for i in 0..20 {
+        env.write(&format!("creds{i}.txt"), key_line(&secrets::aws_key_id()));
+    }
+    let run = env.scan_json(&["."]);
+    run.assert_code(1);
+    let findings = run.findings();
+    assert_eq!(findings.len(), 20);
+    assert!(findings.iter().all(|f| finding_path(f).starts_with("creds")));
+}
