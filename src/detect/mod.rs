@@ -40,9 +40,8 @@ pub struct Match {
 #[derive(Debug, Default)]
 pub struct Scratch {
     block: Vec<u8>,
-    line: Vec<u8>,
+    hits: Vec<Hit>,
     rules: Vec<usize>,
-    next: Vec<Cached>,
 }
 
 impl Scratch {
@@ -52,25 +51,72 @@ impl Scratch {
     }
 }
 
-/// How candidate positions are found in lowercased text.
+/// A keyword found at a position of the content.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Hit {
+    /// Offset of the keyword's first byte.
+    pos: usize,
+    /// Index into [`Detector::keywords`].
+    keyword: usize,
+}
+
+/// A Teddy searcher and, for each of its literals, the keywords holding it: (keyword, offset
+/// of the literal in the keyword).
+#[derive(Debug)]
+struct LiteralSearcher {
+    teddy: packed::Searcher,
+    keywords: Vec<Vec<(usize, usize)>>,
+}
+
+/// How keyword hits are found in lowercased text.
 #[derive(Debug)]
 enum Prefilter {
-    /// Teddy (SIMD) searchers: one over the four-byte literals, one over shorter ones. Mixing
-    /// lengths in one searcher would make every literal use the shorter, weaker fingerprint.
-    Packed(Vec<packed::Searcher>),
-    /// The keyword automaton itself, where Teddy is not available (no SIMD support on this CPU).
+    /// Teddy (SIMD) searchers: one over the four-byte literals, one over shorter ones (mixing
+    /// lengths in one searcher would make every literal use the shorter, weaker fingerprint).
+    /// A literal hit is confirmed by comparing the whole keyword in place.
+    Packed(Vec<LiteralSearcher>),
+    /// The keyword automaton alone, where Teddy is not available (no SIMD on this CPU).
     Automaton,
 }
 
-/// The next candidate of one prefilter searcher in the current block, found when searching
-/// from `from`. Valid for any later search start up to the candidate itself.
+/// The part of the content that the candidate rules of some keyword hits run over: the line
+/// holding them, bounded to [`LINE_WINDOW`] on each side of the first hit.
 #[derive(Clone, Copy, Debug)]
-struct Cached {
-    from: usize,
-    hit: Option<usize>,
+struct Region {
+    start: usize,
+    end: usize,
+    /// The start is not a line start: the window cut the line there.
+    cut_start: bool,
+    /// The end is not a line end: the window cut the line there.
+    cut_end: bool,
 }
 
-const STALE: Cached = Cached { from: usize::MAX, hit: None };
+impl Region {
+    fn around(content: &[u8], hit: usize) -> Region {
+        let lo = hit.saturating_sub(LINE_WINDOW);
+        let hi = (hit + LINE_WINDOW).min(content.len());
+        let start = memchr::memrchr(b'\n', &content[lo..hit]).map_or(lo, |i| lo + i + 1);
+        let end = memchr::memchr(b'\n', &content[hit..hi]).map_or(hi, |i| hit + i);
+        Region {
+            start,
+            end,
+            cut_start: start > 0 && content[start - 1] != b'\n',
+            cut_end: cut(content, end),
+        }
+    }
+
+    /// Whether a later hit is covered: on this line, and, on a cut line, with at least half a
+    /// window of context after it, so that a secret straddling the cut is seen whole from a
+    /// region of its own.
+    fn covers(&self, hit: usize) -> bool {
+        hit >= self.start && hit < self.end && (!self.cut_end || hit + LINE_WINDOW / 2 <= self.end)
+    }
+}
+
+/// Whether `end` cuts a line (is neither the end of the content nor a line end).
+fn cut(content: &[u8], end: usize) -> bool {
+    end < content.len() && content[end] != b'\n'
+}
 
 /// Finds secrets in bytes. Pure and `Sync`: it holds compiled rules and nothing else.
 #[derive(Debug)]
@@ -80,7 +126,8 @@ pub struct Detector {
     keywords: Vec<String>,
     /// For each keyword, the rules that list it.
     keyword_rules: Vec<Vec<usize>>,
-    /// Overlapping automaton over the lowercase keywords, run over lowercased lines.
+    /// Overlapping automaton over the lowercase keywords, the prefilter where Teddy is not
+    /// available.
     automaton: AhoCorasick,
     prefilter: Prefilter,
     max_keyword_len: usize,
@@ -108,22 +155,7 @@ impl Detector {
             .match_kind(MatchKind::Standard)
             .build(&keywords)
             .expect("keyword automaton fits in memory");
-        let (long, short): (Vec<_>, Vec<_>) =
-            prefilter_literals(&keywords).into_iter().partition(|l| l.len() >= 4);
-        let searchers: Option<Vec<packed::Searcher>> = [long, short]
-            .into_iter()
-            .filter(|lits| !lits.is_empty())
-            .map(|lits| {
-                // Teddy's own heuristics give up past 64 literals; it still beats the
-                // automaton there, so lift the limit rather than fall back.
-                packed::Config::new()
-                    .heuristic_pattern_limits(lits.len() <= 64)
-                    .builder()
-                    .extend(&lits)
-                    .build()
-            })
-            .collect();
-        let prefilter = searchers.map_or(Prefilter::Automaton, Prefilter::Packed);
+        let prefilter = packed_prefilter(&keywords).map_or(Prefilter::Automaton, Prefilter::Packed);
         let max_keyword_len = keywords.iter().map(String::len).max().unwrap_or(0);
         Detector { rules, keywords, keyword_rules, automaton, prefilter, max_keyword_len }
     }
@@ -138,8 +170,8 @@ impl Detector {
         &self.keywords
     }
 
-    /// Whether keyword candidates are found with the SIMD searcher (true on x86-64 with
-    /// SSSE3/AVX2 and a modest keyword count) or the automaton alone.
+    /// Whether keyword candidates are found with the SIMD searcher (x86-64 with SSSE3 or
+    /// AVX2, aarch64 with NEON) or the automaton alone.
     pub fn uses_simd_prefilter(&self) -> bool {
         matches!(self.prefilter, Prefilter::Packed(_))
     }
@@ -151,26 +183,37 @@ impl Detector {
         if self.keywords.is_empty() {
             return;
         }
+        let Scratch { block, hits, rules } = scratch;
+        rules.clear();
         let overlap = self.max_keyword_len.saturating_sub(1);
+        let mut region: Option<Region> = None;
         let mut pos = 0;
-        'blocks: while pos < content.len() {
+        while pos < content.len() {
             let block_end = (pos + BLOCK).min(content.len());
             let ext_end = (block_end + overlap).min(content.len());
-            lowercase_into(&content[pos..ext_end], &mut scratch.block);
-            scratch.next.clear();
-            let mut at = 0;
-            while let Some(hit) = self.next_candidate(&scratch.block, at, &mut scratch.next) {
-                if hit >= block_end - pos {
-                    break;
+            lowercase_into(&content[pos..ext_end], block);
+            hits.clear();
+            self.collect_hits(content, block, pos, block_end - pos, hits);
+            for hit in hits.iter() {
+                match region {
+                    Some(r) if r.covers(hit.pos) => {}
+                    _ => {
+                        if let Some(r) = region.take() {
+                            self.run_rules(content, r, rules, out);
+                        }
+                        region = Some(Region::around(content, hit.pos));
+                    }
                 }
-                let line_end = self.scan_line(content, pos + hit, scratch, out);
-                if line_end >= block_end {
-                    pos = line_end.max(pos + hit + 1);
-                    continue 'blocks;
+                for &r in &self.keyword_rules[hit.keyword] {
+                    if !rules.contains(&r) {
+                        rules.push(r);
+                    }
                 }
-                at = line_end - pos;
             }
             pos = block_end;
+        }
+        if let Some(r) = region {
+            self.run_rules(content, r, rules, out);
         }
         finish(&self.rules, &mut out[first..]);
         let mut tail = out.split_off(first);
@@ -235,67 +278,80 @@ impl Detector {
         self.findings(content, origin, &matches)
     }
 
-    /// The first position at or after `at` in `block` where a prefilter literal occurs.
-    fn next_candidate(&self, block: &[u8], at: usize, next: &mut Vec<Cached>) -> Option<usize> {
+    /// Appends to `hits`, sorted by position, the keywords whose literal starts in the first
+    /// `limit` bytes of `block` (the lowercased content from offset `pos`).
+    fn collect_hits(
+        &self,
+        content: &[u8],
+        block: &[u8],
+        pos: usize,
+        limit: usize,
+        hits: &mut Vec<Hit>,
+    ) {
         match &self.prefilter {
             Prefilter::Packed(searchers) => {
-                if next.len() != searchers.len() {
-                    next.clear();
-                    next.resize(searchers.len(), STALE);
-                }
-                let mut best: Option<usize> = None;
-                for (s, c) in searchers.iter().zip(next.iter_mut()) {
-                    let valid = c.from <= at && c.hit.is_none_or(|h| h >= at);
-                    if !valid {
-                        let span = aho_corasick::Span::from(at..block.len());
-                        *c = Cached { from: at, hit: s.find_in(block, span).map(|m| m.start()) };
+                for s in searchers {
+                    let mut at = 0;
+                    while let Some(m) =
+                        s.teddy.find_in(block, aho_corasick::Span::from(at..block.len()))
+                    {
+                        if m.start() >= limit {
+                            break;
+                        }
+                        let lit = pos + m.start();
+                        for &(keyword, offset) in &s.keywords[m.pattern().as_usize()] {
+                            let Some(kp) = lit.checked_sub(offset) else { continue };
+                            let kw = self.keywords[keyword].as_bytes();
+                            if content
+                                .get(kp..kp + kw.len())
+                                .is_some_and(|c| c.eq_ignore_ascii_case(kw))
+                            {
+                                hits.push(Hit { pos: kp, keyword });
+                            }
+                        }
+                        // Literals may overlap ("aws_" inside "aws_aws_"): step one byte.
+                        at = m.start() + 1;
                     }
-                    best = match (best, c.hit) {
-                        (Some(b), Some(h)) => Some(b.min(h)),
-                        (b, h) => b.or(h),
-                    };
                 }
-                best
+                if searchers.len() > 1 {
+                    // A keyword holding literals of both searchers is found by each.
+                    hits.sort_unstable();
+                    hits.dedup();
+                }
             }
-            Prefilter::Automaton => self
-                .automaton
-                .find(aho_corasick::Input::new(block).range(at..block.len()))
-                .map(|m| m.start()),
+            Prefilter::Automaton => {
+                for m in self.automaton.find_overlapping_iter(block) {
+                    if m.start() < limit {
+                        hits.push(Hit { pos: pos + m.start(), keyword: m.pattern().as_usize() });
+                    }
+                }
+                hits.sort_unstable();
+            }
         }
     }
 
-    /// Runs the candidate rules over the line holding a keyword hit. Returns where the search
-    /// for keywords resumes: the end of the line or, on a line cut by [`LINE_WINDOW`], half a
-    /// window before the cut, so that a secret straddling the cut is seen whole from the next
-    /// keyword's region. Matches touching a cut may be truncated and are left to that region.
-    fn scan_line(
+    /// Runs the candidate `rules` over a region, then forgets them. Matches touching a cut
+    /// edge may be truncated: they are left to the region of a later hit.
+    fn run_rules(
         &self,
         content: &[u8],
-        hit: usize,
-        scratch: &mut Scratch,
+        region: Region,
+        rules: &mut Vec<usize>,
         out: &mut Vec<Match>,
-    ) -> usize {
-        let (ls, le) = line_region(content, hit);
-        let cut = |end: usize| end < content.len() && content[end] != b'\n';
-        let cut_start = ls > 0 && content[ls - 1] != b'\n';
-        lowercase_into(&content[ls..le], &mut scratch.line);
-        scratch.rules.clear();
-        for m in self.automaton.find_overlapping_iter(&scratch.line) {
-            for &r in &self.keyword_rules[m.pattern().as_usize()] {
-                if !scratch.rules.contains(&r) {
-                    scratch.rules.push(r);
-                }
-            }
-        }
-        for &ri in &scratch.rules {
+    ) {
+        for &ri in rules.iter() {
             let rule = &self.rules[ri];
-            let end = if rule.multiline { (ls + MULTILINE_WINDOW).min(content.len()) } else { le };
-            let region = &content[ls..end];
-            let cut_end = cut(end);
-            for caps in rule.regex.captures_iter(region) {
+            let (start, end) = if rule.multiline {
+                (region.start, (region.start + MULTILINE_WINDOW).min(content.len()))
+            } else {
+                (region.start, region.end)
+            };
+            let cut_end = if rule.multiline { cut(content, end) } else { region.cut_end };
+            let text = &content[start..end];
+            for caps in rule.regex.captures_iter(text) {
                 let Some(g) = caps.get(rule.secret_group) else { continue };
                 let whole = caps.get(0).map_or(0..0, |w| w.range());
-                if (cut_start && whole.start == 0) || (cut_end && whole.end == region.len()) {
+                if (region.cut_start && whole.start == 0) || (cut_end && whole.end == text.len()) {
                     continue;
                 }
                 let secret = g.as_bytes();
@@ -305,11 +361,43 @@ impl Detector {
                 {
                     continue;
                 }
-                out.push(Match { start: ls + g.start(), end: ls + g.end(), rule: ri });
+                out.push(Match { start: start + g.start(), end: start + g.end(), rule: ri });
             }
         }
-        if cut(le) { le - LINE_WINDOW / 2 } else { le }
+        rules.clear();
     }
+}
+
+/// Builds the Teddy searchers over the keywords' prefilter literals, or `None` where Teddy is
+/// not available.
+fn packed_prefilter(keywords: &[String]) -> Option<Vec<LiteralSearcher>> {
+    let (long, short): (Vec<_>, Vec<_>) =
+        prefilter_literals(keywords).into_iter().partition(|l| l.len() >= 4);
+    [long, short]
+        .into_iter()
+        .filter(|lits| !lits.is_empty())
+        .map(|lits| {
+            // Every keyword is found through the first literal it contains.
+            let mut owners = vec![Vec::new(); lits.len()];
+            for (k, kw) in keywords.iter().enumerate() {
+                let kw = kw.as_bytes();
+                let found = lits.iter().enumerate().find_map(|(li, l)| {
+                    kw.windows(l.len()).position(|w| w == l.as_slice()).map(|off| (li, off))
+                });
+                if let Some((li, off)) = found {
+                    owners[li].push((k, off));
+                }
+            }
+            // Teddy's own heuristics give up past 64 literals; it still beats the automaton
+            // there, so lift the limit rather than fall back.
+            let teddy = packed::Config::new()
+                .heuristic_pattern_limits(lits.len() <= 64)
+                .builder()
+                .extend(&lits)
+                .build()?;
+            Some(LiteralSearcher { teddy, keywords: owners })
+        })
+        .collect()
 }
 
 /// The literals the SIMD prefilter looks for: for each keyword, a window of four bytes (or the
@@ -348,15 +436,6 @@ fn prefilter_literals(keywords: &[String]) -> Vec<Vec<u8>> {
     let all = literals.clone();
     literals.retain(|l| !all.iter().any(|o| o.len() < l.len() && contains(l, o)));
     literals
-}
-
-/// The line around `hit`, bounded to [`LINE_WINDOW`] bytes on each side, without its `\n`.
-fn line_region(content: &[u8], hit: usize) -> (usize, usize) {
-    let lo = hit.saturating_sub(LINE_WINDOW);
-    let hi = (hit + LINE_WINDOW).min(content.len());
-    let ls = memchr::memrchr(b'\n', &content[lo..hit]).map_or(lo, |i| lo + i + 1);
-    let le = memchr::memchr(b'\n', &content[hit..hi]).map_or(hi, |i| hit + i);
-    (ls, le)
 }
 
 fn lowercase_into(src: &[u8], dst: &mut Vec<u8>) {
