@@ -357,7 +357,7 @@ impl Detector {
                 let secret = g.as_bytes();
                 if secret.is_empty()
                     || rule.entropy.is_some_and(|min| shannon(secret) < min)
-                    || rule.allows(secret)
+                    || rule.allows(secret, &text[whole.clone()])
                 {
                     continue;
                 }

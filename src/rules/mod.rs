@@ -47,6 +47,8 @@ pub struct Rule {
     pub generic: bool,
     /// Secrets matching any of these are ignored.
     pub allow_regexes: Vec<Regex>,
+    /// Matches (secret with context) matching any of these are ignored.
+    pub allow_match_regexes: Vec<Regex>,
     /// Secrets containing any of these (lowercase) are ignored.
     pub stopwords: Vec<String>,
     /// Documentation of the token format.
@@ -58,9 +60,12 @@ pub struct Rule {
 }
 
 impl Rule {
-    /// Whether a secret is allow-listed by this rule's own allowlist.
-    pub fn allows(&self, secret: &[u8]) -> bool {
-        if self.allow_regexes.iter().any(|re| re.is_match(secret)) {
+    /// Whether a secret, found in the match `whole`, is allow-listed by this rule's own
+    /// allowlist.
+    pub fn allows(&self, secret: &[u8], whole: &[u8]) -> bool {
+        if self.allow_regexes.iter().any(|re| re.is_match(secret))
+            || self.allow_match_regexes.iter().any(|re| re.is_match(whole))
+        {
             return true;
         }
         if self.stopwords.is_empty() {
@@ -246,13 +251,18 @@ fn compile_rule(s: RuleSyntax) -> Result<Rule, Vec<RuleError>> {
             None
         }
     };
-    let mut allow_regexes = Vec::new();
-    for r in &s.allowlist.regexes {
-        match Regex::new(r) {
-            Ok(re) => allow_regexes.push(re),
-            Err(e) => errors.push(err(RuleErrorKind::AllowRegex(e.to_string()))),
-        }
-    }
+    let mut compile_all = |patterns: &[String]| -> Vec<Regex> {
+        patterns
+            .iter()
+            .filter_map(|r| {
+                Regex::new(r)
+                    .map_err(|e| errors.push(err(RuleErrorKind::AllowRegex(e.to_string()))))
+                    .ok()
+            })
+            .collect()
+    };
+    let allow_regexes = compile_all(&s.allowlist.regexes);
+    let allow_match_regexes = compile_all(&s.allowlist.match_regexes);
     match regex {
         Some(regex) if errors.is_empty() => Ok(Rule {
             keywords: s.keywords.iter().map(|k| k.to_ascii_lowercase()).collect(),
@@ -265,6 +275,7 @@ fn compile_rule(s: RuleSyntax) -> Result<Rule, Vec<RuleError>> {
             multiline: s.multiline,
             generic: s.generic,
             allow_regexes,
+            allow_match_regexes,
             references: s.references,
             examples: s.examples,
             negative_examples: s.negative_examples,

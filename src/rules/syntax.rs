@@ -58,6 +58,10 @@ pub struct AllowlistSyntax {
     /// Regexes tried against the secret.
     #[serde(default)]
     pub regexes: Vec<String>,
+    /// Regexes tried against the whole match (the secret with its context, such as the name
+    /// it is assigned to).
+    #[serde(default)]
+    pub match_regexes: Vec<String>,
     /// Words that, contained in the secret (case-insensitively), mark it as not a secret.
     #[serde(default)]
     pub stopwords: Vec<String>,
