@@ -11,6 +11,8 @@
 mod entropy;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind, packed};
+use regex_automata::util::primitives::NonMaxUsize;
+use regex_automata::{Input, meta};
 
 pub use entropy::shannon;
 
@@ -42,6 +44,16 @@ pub struct Scratch {
     block: Vec<u8>,
     hits: Vec<Hit>,
     rules: Vec<usize>,
+    regex: RegexScratch,
+}
+
+/// Search caches of the rules' regexes, made on a rule's first use. They belong to one
+/// detector: used with another, they are dropped and made again.
+#[derive(Debug, Default)]
+struct RegexScratch {
+    owner: u64,
+    caches: Vec<Option<meta::Cache>>,
+    slots: Vec<Option<NonMaxUsize>>,
 }
 
 impl Scratch {
@@ -131,6 +143,8 @@ pub struct Detector {
     automaton: AhoCorasick,
     prefilter: Prefilter,
     max_keyword_len: usize,
+    /// Tells this detector's regex caches in a [`Scratch`] from another detector's.
+    id: u64,
 }
 
 impl Detector {
@@ -157,7 +171,9 @@ impl Detector {
             .expect("keyword automaton fits in memory");
         let prefilter = packed_prefilter(&keywords).map_or(Prefilter::Automaton, Prefilter::Packed);
         let max_keyword_len = keywords.iter().map(String::len).max().unwrap_or(0);
-        Detector { rules, keywords, keyword_rules, automaton, prefilter, max_keyword_len }
+        // A random id: no global counter needed, and a collision is astronomically unlikely.
+        let id = std::hash::BuildHasher::hash_one(&std::hash::RandomState::new(), rules.len());
+        Detector { rules, keywords, keyword_rules, automaton, prefilter, max_keyword_len, id }
     }
 
     /// The rules, indexed by [`Match::rule`].
@@ -183,7 +199,7 @@ impl Detector {
         if self.keywords.is_empty() {
             return;
         }
-        let Scratch { block, hits, rules } = scratch;
+        let Scratch { block, hits, rules, regex } = scratch;
         rules.clear();
         let overlap = self.max_keyword_len.saturating_sub(1);
         let mut region: Option<Region> = None;
@@ -199,7 +215,7 @@ impl Detector {
                     Some(r) if r.covers(hit.pos) => {}
                     _ => {
                         if let Some(r) = region.take() {
-                            self.run_rules(content, r, rules, out);
+                            self.run_rules(content, r, rules, regex, out);
                         }
                         region = Some(Region::around(content, hit.pos));
                     }
@@ -213,7 +229,7 @@ impl Detector {
             pos = block_end;
         }
         if let Some(r) = region {
-            self.run_rules(content, r, rules, out);
+            self.run_rules(content, r, rules, regex, out);
         }
         finish(&self.rules, &mut out[first..]);
         let mut tail = out.split_off(first);
@@ -337,8 +353,14 @@ impl Detector {
         content: &[u8],
         region: Region,
         rules: &mut Vec<usize>,
+        scratch: &mut RegexScratch,
         out: &mut Vec<Match>,
     ) {
+        if scratch.owner != self.id || scratch.caches.len() != self.rules.len() {
+            scratch.owner = self.id;
+            scratch.caches.clear();
+            scratch.caches.resize_with(self.rules.len(), || None);
+        }
         for &ri in rules.iter() {
             let rule = &self.rules[ri];
             let (start, end) = if rule.multiline {
@@ -348,20 +370,33 @@ impl Detector {
             };
             let cut_end = if rule.multiline { cut(content, end) } else { region.cut_end };
             let text = &content[start..end];
-            for caps in rule.regex.captures_iter(text) {
-                let Some(g) = caps.get(rule.secret_group) else { continue };
-                let whole = caps.get(0).map_or(0..0, |w| w.range());
+            let cache = scratch.caches[ri].get_or_insert_with(|| rule.regex.create_cache());
+            let slots = &mut scratch.slots;
+            slots.clear();
+            slots.resize(2 * (rule.secret_group + 1), None);
+            let mut input = Input::new(text);
+            while rule.regex.search_slots_with(cache, &input, slots).is_some() {
+                let (Some(ws), Some(we)) = (slots[0], slots[1]) else { break };
+                let whole = ws.get()..we.get();
+                // Resume after the match (one byte further for an empty match).
+                input.set_start(if whole.is_empty() { whole.end + 1 } else { whole.end });
+                let group = (slots[2 * rule.secret_group], slots[2 * rule.secret_group + 1]);
+                let (Some(gs), Some(ge)) = group else { continue };
+                let (gs, ge) = (gs.get(), ge.get());
                 if (region.cut_start && whole.start == 0) || (cut_end && whole.end == text.len()) {
                     continue;
                 }
-                let secret = g.as_bytes();
+                let secret = &text[gs..ge];
                 if secret.is_empty()
                     || rule.entropy.is_some_and(|min| shannon(secret) < min)
-                    || rule.allows(secret, &text[whole.clone()])
+                    || rule.allows(secret, &text[whole])
                 {
                     continue;
                 }
-                out.push(Match { start: start + g.start(), end: start + g.end(), rule: ri });
+                out.push(Match { start: start + gs, end: start + ge, rule: ri });
+                if input.start() > text.len() {
+                    break;
+                }
             }
         }
         rules.clear();
@@ -595,6 +630,20 @@ mod tests {
             let m = d.find_all(&text);
             assert_eq!(m.len(), 1, "shift {shift}");
         }
+    }
+
+    #[test]
+    fn one_scratch_serves_several_detectors() {
+        let a = detector(vec![rule("t.a", &["tok_"], r"tok_([0-9]{4})")]);
+        let b = detector(vec![rule("t.b", &["tok_"], r"tok_([a-z]{4})")]);
+        let mut scratch = Scratch::new();
+        let mut out = Vec::new();
+        a.find(b"tok_1234 tok_abcd", &mut scratch, &mut out);
+        assert_eq!(out.len(), 1);
+        out.clear();
+        // The regex caches of `a` must not be used for `b`'s regex.
+        b.find(b"tok_1234 tok_abcd", &mut scratch, &mut out);
+        assert_eq!((out.len(), out[0].start), (1, 9));
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod check;
 pub mod syntax;
 
 use regex::bytes::Regex;
+use regex_automata::meta;
 
 pub use syntax::{AllowlistSyntax, RuleFile, RuleSyntax};
 
@@ -35,8 +36,9 @@ pub struct Rule {
     pub description: String,
     /// Keywords, lowercased.
     pub keywords: Vec<String>,
-    /// The compiled regex.
-    pub regex: Regex,
+    /// The compiled regex, with the semantics of `regex::bytes::Regex`. It is a
+    /// `regex_automata` regex so that each worker can keep its own search cache.
+    pub regex: meta::Regex,
     /// Capture group holding the secret.
     pub secret_group: usize,
     /// Minimum entropy of the secret, bits per byte.
@@ -226,6 +228,20 @@ fn valid_id(id: &str) -> bool {
     }
 }
 
+/// Compiles a pattern exactly as `regex::bytes::Regex::new` does (same syntax, same limits).
+fn compile_bytes_regex(pattern: &str) -> Result<meta::Regex, meta::BuildError> {
+    meta::Builder::new()
+        .configure(
+            meta::Config::new()
+                .match_kind(regex_automata::MatchKind::LeftmostFirst)
+                .utf8_empty(false)
+                .nfa_size_limit(Some(10 << 20))
+                .hybrid_cache_capacity(2 << 20),
+        )
+        .syntax(regex_automata::util::syntax::Config::new().utf8(false))
+        .build(pattern)
+}
+
 fn compile_rule(s: RuleSyntax) -> Result<Rule, Vec<RuleError>> {
     let mut errors = Vec::new();
     let err = |kind| RuleError { id: s.id.clone(), kind };
@@ -238,7 +254,7 @@ fn compile_rule(s: RuleSyntax) -> Result<Rule, Vec<RuleError>> {
     if let Some(e) = s.entropy.filter(|e| !(0.0..=8.0).contains(e)) {
         errors.push(err(RuleErrorKind::Entropy(e)));
     }
-    let regex = match Regex::new(&s.regex) {
+    let regex = match compile_bytes_regex(&s.regex) {
         Ok(re) => {
             let available = re.captures_len() - 1;
             if s.secret_group > available {
@@ -247,7 +263,9 @@ fn compile_rule(s: RuleSyntax) -> Result<Rule, Vec<RuleError>> {
             Some(re)
         }
         Err(e) => {
-            errors.push(err(RuleErrorKind::Regex(e.to_string())));
+            // Like the regex crate: the syntax error's own message shows where and why.
+            let msg = e.syntax_error().map_or_else(|| e.to_string(), ToString::to_string);
+            errors.push(err(RuleErrorKind::Regex(msg)));
             None
         }
     };
