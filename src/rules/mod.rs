@@ -229,7 +229,8 @@ fn valid_id(id: &str) -> bool {
 }
 
 /// Compiles a pattern exactly as `regex::bytes::Regex::new` does (same syntax, same limits).
-fn compile_bytes_regex(pattern: &str) -> Result<meta::Regex, meta::BuildError> {
+/// The error message, like the regex crate's, shows where and why a pattern is invalid.
+fn compile_bytes_regex(pattern: &str) -> Result<meta::Regex, String> {
     meta::Builder::new()
         .configure(
             meta::Config::new()
@@ -240,6 +241,7 @@ fn compile_bytes_regex(pattern: &str) -> Result<meta::Regex, meta::BuildError> {
         )
         .syntax(regex_automata::util::syntax::Config::new().utf8(false))
         .build(pattern)
+        .map_err(|e| e.syntax_error().map_or_else(|| e.to_string(), ToString::to_string))
 }
 
 fn compile_rule(s: RuleSyntax) -> Result<Rule, Vec<RuleError>> {
@@ -262,9 +264,7 @@ fn compile_rule(s: RuleSyntax) -> Result<Rule, Vec<RuleError>> {
             }
             Some(re)
         }
-        Err(e) => {
-            // Like the regex crate: the syntax error's own message shows where and why.
-            let msg = e.syntax_error().map_or_else(|| e.to_string(), ToString::to_string);
+        Err(msg) => {
             errors.push(err(RuleErrorKind::Regex(msg)));
             None
         }
