@@ -2,7 +2,9 @@
 //!
 //! Run: `cargo bench --bench detector`. Input is deterministic: code-like lines built from a
 //! fixed vocabulary with a xorshift generator, 16 MiB per case, with no secret, one secret per
-//! MiB, or one secret every ~64 lines (dense).
+//! MiB, or one secret every 4 KiB (dense); and `keywords_no_secrets`, where one line in eight
+//! names a password, token, secret or key without holding one, as real code does (every such
+//! line is a prefilter candidate whose rules must run).
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use keysentry::detect::{Detector, Scratch};
@@ -40,8 +42,19 @@ const WORDS: &[&str] = &[
 ];
 const PUNCT: &[&str] = &[" ", " ", " ", ".", "(", ")", " = ", ", ", "::", ";", " {", " }", "->"];
 
-/// Code-like text with a secret planted every `every` bytes (never, if `None`).
-fn generate(every: Option<usize>, seed: u64) -> Vec<u8> {
+/// Lines of real-looking code that mention credentials without holding one.
+const KEYWORD_LINES: &[&str] = &[
+    "    password = kwargs.get(\"password\")\n",
+    "    let token = self.next_token()?;\n",
+    "    if secret.is_empty() { return Err(Error::MissingSecret); }\n",
+    "    api_key: Option<String>,\n",
+    "    headers.insert(\"Authorization\", format!(\"Bearer {}\", access_token));\n",
+    "    credentials = load_credentials(path)\n",
+];
+
+/// Code-like text with a secret planted every `every` bytes (never, if `None`); with
+/// `keywords`, one line in eight mentions credentials.
+fn generate(every: Option<usize>, keywords: bool, seed: u64) -> Vec<u8> {
     let mut rng = Rng(seed);
     let mut out = String::with_capacity(SIZE + 1024);
     let mut next_secret = every.unwrap_or(usize::MAX);
@@ -53,6 +66,9 @@ fn generate(every: Option<usize>, seed: u64) -> Vec<u8> {
             out.push_str(rng.pick(PUNCT));
         }
         out.push('\n');
+        if keywords && rng.next() % 8 == 0 {
+            out.push_str(rng.pick(KEYWORD_LINES));
+        }
         if out.len() >= next_secret {
             let secret = match rng.next() % 3 {
                 0 => format!("aws_access_key_id = AKIA{}\n", rng.base32(16)),
@@ -71,9 +87,14 @@ fn detector_throughput(c: &mut Criterion) {
     let mut group = c.benchmark_group("detector");
     group.sample_size(10);
     group.throughput(Throughput::Bytes(SIZE as u64));
-    for (name, every) in [("no_secrets", None), ("1_per_MiB", Some(1 << 20)), ("dense", Some(4096))]
-    {
-        let text = generate(every, 0x9E37_79B9_7F4A_7C15);
+    let cases = [
+        ("no_secrets", None, false),
+        ("1_per_MiB", Some(1 << 20), false),
+        ("dense", Some(4096), false),
+        ("keywords_no_secrets", None, true),
+    ];
+    for (name, every, keywords) in cases {
+        let text = generate(every, keywords, 0x9E37_79B9_7F4A_7C15);
         let mut scratch = Scratch::new();
         let mut out = Vec::new();
         group.bench_function(name, |b| {
