@@ -154,10 +154,19 @@ pub enum Origin {
     /// A file on disk.
     File {
         /// The path as the walk produced it (relative when the user gave a relative root).
+        /// Serialized as text; bytes that are not UTF-8 become U+FFFD.
+        #[serde(serialize_with = "serialize_path_lossy")]
         path: PathBuf,
     },
     /// Standard input.
     Stdin,
+}
+
+fn serialize_path_lossy<S: serde::Serializer>(
+    path: &std::path::Path,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&path.to_string_lossy())
 }
 
 impl Origin {

@@ -411,3 +411,32 @@ fn quiet_still_reports_errors_but_not_warnings() {
     run.assert_code(2);
     assert!(run.stderr.contains("keysentry: error: cannot scan missing"), "{}", run.stderr);
 }
+
+/// Regression: a file name that is not UTF-8 made the JSON report fail as a whole (exit 2, no
+/// report), losing every finding. Such paths are written lossily instead.
+#[cfg(unix)]
+#[test]
+fn a_file_name_that_is_not_utf8_does_not_break_the_json_report() {
+    use std::os::unix::ffi::OsStrExt;
+    let env = TestEnv::new();
+    let name = std::ffi::OsStr::from_bytes(b"bad\xffname.env");
+    let content = format!("GITHUB_TOKEN={}\n", secrets::github_pat());
+    std::fs::write(env.root().join(name), content).unwrap();
+    env.write("ok.env", key_line(&secrets::aws_key_id()));
+    let json = env.run(&["scan", "--format", "json"]);
+    json.assert_code(1);
+    let mut found: Vec<String> =
+        json.findings().iter().map(|f| finding_path(f).to_owned()).collect();
+    found.sort();
+    assert_eq!(found, ["bad\u{fffd}name.env", "ok.env"]);
+    let jsonl = env.run(&["scan", "--format", "jsonl"]);
+    jsonl.assert_code(1);
+    let mut found: Vec<String> = jsonl
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).expect("one JSON object per line"))
+        .map(|f| finding_path(&f).to_owned())
+        .collect();
+    found.sort();
+    assert_eq!(found, ["bad\u{fffd}name.env", "ok.env"]);
+}
