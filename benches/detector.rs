@@ -66,7 +66,7 @@ fn generate(every: Option<usize>, keywords: bool, seed: u64) -> Vec<u8> {
             out.push_str(rng.pick(PUNCT));
         }
         out.push('\n');
-        if keywords && rng.next() % 8 == 0 {
+        if keywords && rng.next().is_multiple_of(8) {
             out.push_str(rng.pick(KEYWORD_LINES));
         }
         if out.len() >= next_secret {
