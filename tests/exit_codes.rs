@@ -112,7 +112,7 @@ fn clean_stdin_exits_0() {
     let run = common::Run::from(output);
     run.assert_code(0);
     assert!(run.stdout.is_empty());
-    assert!(run.stderr.contains("scanned 1 item"), "{}", run.stderr);
+    assert!(run.stderr.contains("scanned 1 input"), "{}", run.stderr);
 }
 
 #[test]

@@ -388,7 +388,7 @@ fn summary_goes_to_stderr_and_quiet_silences_it() {
     run.assert_code(1);
     assert!(!run.stdout.contains("scanned"));
     let last = run.stderr.lines().last().unwrap_or_default();
-    assert!(last.starts_with("scanned 2 items ("), "{}", run.stderr);
+    assert!(last.starts_with("scanned 2 files ("), "{}", run.stderr);
     assert!(last.ends_with(": 1 finding"), "{}", run.stderr);
 
     for flag in ["--quiet", "-q"] {

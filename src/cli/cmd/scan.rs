@@ -33,13 +33,17 @@ pub(crate) fn run(
     })?;
     log.debug(format_args!("{} rules loaded", rules.len()));
     let detector = Detector::new(rules);
-    let source: Box<dyn Source> = match config.input {
-        Input::Stdin { max_size } => Box::new(Stdin::new(io::stdin(), max_size)),
-        Input::Worktree(ref options) => Box::new(Worktree::new(options.clone())),
+    let (source, unit): (Box<dyn Source>, _) = match config.input {
+        Input::Stdin { max_size } => {
+            (Box::new(Stdin::new(io::stdin(), max_size)), ("input", "inputs"))
+        }
+        Input::Worktree(ref options) => {
+            (Box::new(Worktree::new(options.clone())), ("file", "files"))
+        }
     };
     let outcome = pipeline::run(source.as_ref(), &detector);
     write_report(&config, &outcome)?;
-    summarize(&outcome, log);
+    summarize(&outcome, unit, log);
     Ok(status(&outcome))
 }
 
@@ -70,7 +74,9 @@ fn write_report(config: &ScanConfig, outcome: &ScanOutcome) -> anyhow::Result<()
     }
 }
 
-fn summarize(outcome: &ScanOutcome, log: Log) {
+/// Writes skipped items, errors and the closing summary to stderr. `unit` names what was
+/// scanned, singular and plural.
+fn summarize(outcome: &ScanOutcome, unit: (&'static str, &'static str), log: Log) {
     for e in &outcome.errors {
         log.error(e);
     }
@@ -94,7 +100,7 @@ fn summarize(outcome: &ScanOutcome, log: Log) {
     let mut line = format!(
         "scanned {} {} ({}) in {:.2}s ({:.0} MiB/s): {} {}",
         s.scanned,
-        plural(s.scanned, "item", "items"),
+        plural(s.scanned, unit.0, unit.1),
         human_bytes(s.bytes),
         secs,
         rate,
