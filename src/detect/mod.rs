@@ -632,6 +632,27 @@ mod tests {
         }
     }
 
+    /// The automaton prefilter (CPUs without SIMD) must find exactly what Teddy finds.
+    #[test]
+    fn both_prefilters_agree() {
+        let simd = Detector::new(RuleSet::builtin().unwrap());
+        let mut plain = Detector::new(RuleSet::builtin().unwrap());
+        plain.prefilter = Prefilter::Automaton;
+        let mut texts: Vec<String> = Vec::new();
+        for r in simd.rules() {
+            texts.extend(r.examples.iter().cloned());
+            texts.extend(r.negative_examples.iter().cloned());
+        }
+        let all = texts.join("\n");
+        // Shifted copies put keywords across block boundaries.
+        let long = format!("{}{all}{}{all}", ".".repeat(BLOCK - 7), "-".repeat(BLOCK / 3));
+        texts.push(all);
+        texts.push(long);
+        for t in &texts {
+            assert_eq!(simd.find_all(t.as_bytes()), plain.find_all(t.as_bytes()), "{t}");
+        }
+    }
+
     #[test]
     fn one_scratch_serves_several_detectors() {
         let a = detector(vec![rule("t.a", &["tok_"], r"tok_([0-9]{4})")]);
