@@ -1,11 +1,14 @@
 //! The detector: keyword prefilter, then only the candidate rules' regexes, on the line around
 //! each keyword hit.
 //!
-//! Content is lowercased block by block into a scratch buffer, and a SIMD multi-literal
-//! searcher (Teddy, from `aho-corasick`) looks for any keyword in it. Only when a block holds a
-//! keyword does the detector look at the line around the hit: one Aho-Corasick automaton over
-//! all keywords tells which rules are candidates, and only those rules' regexes run, only over
-//! that line (or, for multi-line rules, a bounded window starting there). Lines and columns are
+//! Content is lowercased 64 KiB at a time into a scratch buffer, which makes the keyword search
+//! case-insensitive. A SIMD multi-literal searcher (Teddy, from the `aho-corasick` crate) looks
+//! for a four-byte window of every keyword at once (a second one for keywords shorter than
+//! that), and each literal hit is confirmed by comparing the whole keyword where it stands.
+//! Where SIMD is not available, one Aho-Corasick automaton over all keywords does the same job.
+//! Confirmed hits are grouped by line; each line's candidate rules, and only those, run their
+//! regex once over the line (bounded to [`LINE_WINDOW`] on each side on very long lines) or,
+//! for multi-line rules, over a [`MULTILINE_WINDOW`] from it. Lines, columns and blob ids are
 //! computed for findings alone.
 
 mod entropy;
@@ -232,10 +235,16 @@ impl Detector {
             self.run_rules(content, r, rules, regex, out);
         }
         finish(&self.rules, &mut out[first..]);
-        let mut tail = out.split_off(first);
-        tail.retain(|m| m.end > m.start);
-        tail.dedup();
-        out.append(&mut tail);
+        // Drop the emptied and the repeated matches of this chunk, in place.
+        let mut kept = first;
+        for i in first..out.len() {
+            let m = out[i];
+            if m.end > m.start && (kept == first || out[kept - 1] != m) {
+                out[kept] = m;
+                kept += 1;
+            }
+        }
+        out.truncate(kept);
     }
 
     /// Convenience wrapper around [`Detector::find`] with fresh scratch space.
