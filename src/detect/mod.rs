@@ -444,33 +444,63 @@ fn packed_prefilter(keywords: &[String]) -> Option<Vec<LiteralSearcher>> {
         .collect()
 }
 
-/// The literals the SIMD prefilter looks for: for each keyword, a window of four bytes (or the
-/// whole keyword if shorter). Teddy fingerprints only the first bytes of each literal anyway,
-/// and fewer literals of equal length keep it on its fastest path. The window is the
-/// keyword's start unless that is a weak literal (a run such as `----`, or mostly
-/// punctuation), in which case the rarest window is taken. Duplicates, and literals that
-/// contain a shorter literal, are dropped: the shorter one finds them.
+/// The most common 4-byte sequences of lowercased source code, with their frequency per
+/// million windows (made by `scripts/gen-ngrams.py` from Rust, Python and JavaScript code):
+/// fixed-width lines `GGGG NNNNNN`, sorted by the 4-gram, binary-searched as they are.
+const COMMON_4GRAMS: &[u8] = include_bytes!("common-4grams.txt");
+
+/// How often a 4-byte window occurs in code, per million windows; 0 if it is not among the
+/// common ones.
+fn code_frequency(window: &[u8]) -> u32 {
+    const LINE: usize = 12;
+    let lines = COMMON_4GRAMS.len() / LINE;
+    let line = |i: usize| &COMMON_4GRAMS[i * LINE..(i + 1) * LINE];
+    let (mut lo, mut hi) = (0, lines);
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        match line(mid)[..4].cmp(window) {
+            std::cmp::Ordering::Less => lo = mid + 1,
+            std::cmp::Ordering::Greater => hi = mid,
+            std::cmp::Ordering::Equal => {
+                return line(mid)[5..11].iter().fold(0, |n, d| n * 10 + u32::from(d - b'0'));
+            }
+        }
+    }
+    0
+}
+
+/// The literals the SIMD prefilter looks for: for each keyword, its rarest window of four bytes
+/// (or the whole keyword if shorter). Teddy fingerprints only the first bytes of each literal
+/// anyway, and literals of equal length keep it on its fastest path. How rare a window is comes
+/// from [`COMMON_4GRAMS`] (a window absent from it is rare), then from how rare its bytes are:
+/// `accountkey=` is searched as `untk`, not as `acco`, which every `account` would hit.
+/// Duplicates, and literals that contain a shorter literal, are dropped: the shorter one finds
+/// them.
 fn prefilter_literals(keywords: &[String]) -> Vec<Vec<u8>> {
     const WINDOW: usize = 4;
     // Bytes of lowercased source code and prose, most common first; absent bytes are rarer.
     const COMMON: &[u8] =
         b" etaoinsrlcdu_.=:/-(),;\"'mphfgbywvk0123{}[]xjqz456789><*#+@$!%&?|\\`~^";
     let rarity = |b: &u8| COMMON.iter().position(|c| c == b).unwrap_or(COMMON.len());
-    // A byte repeated within the window adds nothing: runs are common.
-    let score = |w: &[u8]| -> usize {
-        w.iter().enumerate().filter(|(i, b)| !w[..*i].contains(b)).map(|(_, b)| rarity(b)).sum()
-    };
-    let weak = |w: &[u8]| {
-        let distinct = w.iter().enumerate().filter(|(i, b)| !w[..*i].contains(b)).count();
-        distinct < 3 || w.iter().filter(|b| b.is_ascii_alphanumeric()).count() < 2
+    // Lower is better: how often the window occurs in code, then how common its distinct bytes
+    // are (a byte repeated within the window adds nothing: runs are common).
+    let cost = |w: &[u8]| -> (u32, std::cmp::Reverse<usize>) {
+        let distinct: usize = w
+            .iter()
+            .enumerate()
+            .filter(|(i, b)| !w[..*i].contains(b))
+            .map(|(_, b)| rarity(b))
+            .sum();
+        (code_frequency(w), std::cmp::Reverse(distinct))
     };
     let mut literals: Vec<Vec<u8>> = Vec::new();
     for k in keywords {
         let b = k.as_bytes();
-        let lit = match b.get(..WINDOW) {
-            None => b,
-            Some(prefix) if !weak(prefix) => prefix,
-            Some(prefix) => b.windows(WINDOW).max_by_key(|w| score(w)).unwrap_or(prefix),
+        let lit = if b.len() <= WINDOW {
+            b
+        } else {
+            // `min_by_key` keeps the first of equals: the earliest of equally rare windows.
+            b.windows(WINDOW).min_by_key(|w| cost(w)).unwrap_or(b)
         };
         if !literals.iter().any(|l| l == lit) {
             literals.push(lit.to_vec());
@@ -599,11 +629,25 @@ mod tests {
     #[test]
     fn prefilter_literals_are_short_rare_and_deduplicated() {
         let kws: Vec<String> =
-            ["-----begin", "sg.", "msg.send", "akia", "aws_secret"].map(String::from).to_vec();
+            ["-----begin", "sg.", "msg.send", "akia", "accountkey=", "private_key"]
+                .map(String::from)
+                .to_vec();
         let lits = prefilter_literals(&kws);
         let lits: Vec<&str> = lits.iter().map(|l| std::str::from_utf8(l).unwrap()).collect();
-        // "msg.send" contains "sg.": dropped. Dashes are common, "-beg" is not.
-        assert_eq!(lits, ["-beg", "sg.", "akia", "aws_"]);
+        // "msg.send" holds "sg.": dropped. Runs of dashes, "acco" (account) and "priv" are
+        // common in code; "-beg", "untk" and "te_k" are not.
+        assert_eq!(lits, ["-beg", "sg.", "akia", "untk", "te_k"]);
+    }
+
+    #[test]
+    fn the_code_frequency_table_is_sorted_and_well_formed() {
+        assert_eq!(COMMON_4GRAMS.len() % 12, 0);
+        let grams: Vec<&[u8]> = COMMON_4GRAMS.chunks(12).map(|l| &l[..4]).collect();
+        assert!(grams.windows(2).all(|w| w[0] < w[1]));
+        assert!(COMMON_4GRAMS.chunks(12).all(|l| l[4] == b' ' && l[11] == b'\n'));
+        assert!(code_frequency(b"self") > 1000);
+        assert!(code_frequency(b"----") > 100);
+        assert_eq!(code_frequency(b"untk"), 0);
     }
 
     #[test]
