@@ -8,17 +8,8 @@ use std::collections::BTreeMap;
 use common::{TestEnv, finding_path, rule_id};
 use keysentry::rules::RuleSet;
 
-/// A valid rule file, written at run time (the token shape is made up and matches nothing
-/// real).
-const GOOD_RULES: &str = r#"
-[[rules]]
-id = "demo.token"
-description = "Demo token"
-keywords = ["dmo_"]
-regex = '''dmo_[a-z0-9]{8}'''
-examples = ["key = dmo_a1b2c3d4"]
-negative_examples = ["dmo_short"]
-"#;
+/// A valid rule file (the token shape is made up and matches nothing real).
+const GOOD_RULES: &str = include_str!("../fixtures/rules/demo.toml");
 
 #[test]
 fn builtin_rules_check_ok() {

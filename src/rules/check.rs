@@ -87,15 +87,7 @@ pub fn check_set(set: RuleSet) -> CheckReport {
 mod tests {
     use super::*;
 
-    const GOOD: &str = r#"
-[[rules]]
-id = "demo.token"
-description = "Demo token"
-keywords = ["dmo_"]
-regex = '''dmo_[a-z0-9]{8}'''
-examples = ["key = dmo_a1b2c3d4"]
-negative_examples = ["dmo_short"]
-"#;
+    const GOOD: &str = include_str!("../../fixtures/rules/demo.toml");
 
     #[test]
     fn a_good_file_passes() {
