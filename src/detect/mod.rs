@@ -20,7 +20,7 @@ use regex_automata::{Input, meta};
 pub use entropy::shannon;
 
 use crate::finding::{BlobId, Finding, Fingerprint, Location, Origin, Secret};
-use crate::rules::{Rule, RuleSet};
+use crate::rules::{Anchor, Rule, RuleSet};
 
 /// Bytes lowercased and searched at a time.
 const BLOCK: usize = 64 * 1024;
@@ -46,7 +46,7 @@ pub struct Match {
 pub struct Scratch {
     block: Vec<u8>,
     hits: Vec<Hit>,
-    rules: Vec<usize>,
+    candidates: Candidates,
     regex: RegexScratch,
 }
 
@@ -202,8 +202,9 @@ impl Detector {
         if self.keywords.is_empty() {
             return;
         }
-        let Scratch { block, hits, rules, regex } = scratch;
-        rules.clear();
+        let Scratch { block, hits, candidates, regex } = scratch;
+        candidates.rules.clear();
+        candidates.anchors.clear();
         let overlap = self.max_keyword_len.saturating_sub(1);
         let mut region: Option<Region> = None;
         let mut pos = 0;
@@ -218,21 +219,19 @@ impl Detector {
                     Some(r) if r.covers(hit.pos) => {}
                     _ => {
                         if let Some(r) = region.take() {
-                            self.run_rules(content, r, rules, regex, out);
+                            self.run_rules(content, r, candidates, regex, out);
                         }
                         region = Some(Region::around(content, hit.pos));
                     }
                 }
-                for &r in &self.keyword_rules[hit.keyword] {
-                    if !rules.contains(&r) {
-                        rules.push(r);
-                    }
-                }
+                let floor = region.map_or(0, |r| r.start);
+                let owners = &self.keyword_rules[hit.keyword];
+                candidates.add(&self.rules, owners, content, hit.pos, floor);
             }
             pos = block_end;
         }
         if let Some(r) = region {
-            self.run_rules(content, r, rules, regex, out);
+            self.run_rules(content, r, candidates, regex, out);
         }
         finish(&self.rules, &mut out[first..]);
         // Drop the emptied and the repeated matches of this chunk, in place.
@@ -357,11 +356,14 @@ impl Detector {
 
     /// Runs the candidate `rules` over a region, then forgets them. Matches touching a cut
     /// edge may be truncated: they are left to the region of a later hit.
+    /// Runs the candidate rules over a region, then forgets them: `rules` over the whole
+    /// region, `anchors` (rule, offset) anchored at their offsets. Matches touching a cut edge
+    /// may be truncated: they are left to the region of a later hit.
     fn run_rules(
         &self,
         content: &[u8],
         region: Region,
-        rules: &mut Vec<usize>,
+        candidates: &mut Candidates,
         scratch: &mut RegexScratch,
         out: &mut Vec<Match>,
     ) {
@@ -370,45 +372,111 @@ impl Detector {
             scratch.caches.clear();
             scratch.caches.resize_with(self.rules.len(), || None);
         }
-        for &ri in rules.iter() {
+        for &ri in &candidates.rules {
             let rule = &self.rules[ri];
-            let (start, end) = if rule.multiline {
-                (region.start, (region.start + MULTILINE_WINDOW).min(content.len()))
+            let end = if rule.multiline {
+                (region.start + MULTILINE_WINDOW).min(content.len())
             } else {
-                (region.start, region.end)
+                region.end
             };
             let cut_end = if rule.multiline { cut(content, end) } else { region.cut_end };
-            let text = &content[start..end];
-            let cache = scratch.caches[ri].get_or_insert_with(|| rule.regex.create_cache());
-            let slots = &mut scratch.slots;
-            slots.clear();
-            slots.resize(2 * (rule.secret_group + 1), None);
-            let mut input = Input::new(text);
-            while rule.regex.search_slots_with(cache, &input, slots).is_some() {
-                let (Some(ws), Some(we)) = (slots[0], slots[1]) else { break };
-                let whole = ws.get()..we.get();
-                // Resume after the match (one byte further for an empty match).
-                input.set_start(if whole.is_empty() { whole.end + 1 } else { whole.end });
-                let group = (slots[2 * rule.secret_group], slots[2 * rule.secret_group + 1]);
-                let (Some(gs), Some(ge)) = group else { continue };
-                let (gs, ge) = (gs.get(), ge.get());
-                if (region.cut_start && whole.start == 0) || (cut_end && whole.end == text.len()) {
-                    continue;
-                }
-                let secret = &text[gs..ge];
-                if secret.is_empty()
-                    || rule.entropy.is_some_and(|min| shannon(secret) < min)
-                    || rule.allows(secret, &text[whole])
-                {
-                    continue;
-                }
-                out.push(Match { start: start + gs, end: start + ge, rule: ri });
-                if input.start() > text.len() {
-                    break;
-                }
+            let text = Text { start: region.start, end, cut_start: region.cut_start, cut_end };
+            self.search(content, ri, text, None, scratch, out);
+        }
+        for &(ri, at) in &candidates.anchors {
+            let text = Text {
+                start: region.start,
+                end: region.end,
+                cut_start: region.cut_start,
+                cut_end: region.cut_end,
+            };
+            self.search(content, ri, text, Some(at), scratch, out);
+        }
+        candidates.rules.clear();
+        candidates.anchors.clear();
+    }
+
+    /// Runs rule `ri` over `text`: every match, or, with `anchor`, only a match starting at
+    /// that offset of the content.
+    fn search(
+        &self,
+        content: &[u8],
+        ri: usize,
+        text: Text,
+        anchor: Option<usize>,
+        scratch: &mut RegexScratch,
+        out: &mut Vec<Match>,
+    ) {
+        let rule = &self.rules[ri];
+        let hay = &content[text.start..text.end];
+        let cache = scratch.caches[ri].get_or_insert_with(|| rule.regex.create_cache());
+        let slots = &mut scratch.slots;
+        slots.clear();
+        slots.resize(2 * (rule.secret_group + 1), None);
+        let mut input = Input::new(hay);
+        if let Some(at) = anchor {
+            input = input.range(at - text.start..).anchored(regex_automata::Anchored::Yes);
+        }
+        while rule.regex.search_slots_with(cache, &input, slots).is_some() {
+            let (Some(ws), Some(we)) = (slots[0], slots[1]) else { break };
+            let whole = ws.get()..we.get();
+            // Resume after the match (one byte further for an empty match).
+            input.set_start(if whole.is_empty() { whole.end + 1 } else { whole.end });
+            let group = (slots[2 * rule.secret_group], slots[2 * rule.secret_group + 1]);
+            let (Some(gs), Some(ge)) = group else { continue };
+            let (gs, ge) = (gs.get(), ge.get());
+            if (text.cut_start && whole.start == 0) || (text.cut_end && whole.end == hay.len()) {
+                continue;
+            }
+            let secret = &hay[gs..ge];
+            if secret.is_empty()
+                || rule.entropy.is_some_and(|min| shannon(secret) < min)
+                || rule.allows(secret, &hay[whole])
+            {
+                continue;
+            }
+            out.push(Match { start: text.start + gs, end: text.start + ge, rule: ri });
+            if anchor.is_some() || input.start() > hay.len() {
+                break;
             }
         }
-        rules.clear();
+    }
+}
+
+/// The part of the content one rule's regex runs over, and whether its edges cut a line.
+#[derive(Clone, Copy, Debug)]
+struct Text {
+    start: usize,
+    end: usize,
+    cut_start: bool,
+    cut_end: bool,
+}
+
+/// The rules to run over the current region: over all of it, or anchored at word starts.
+#[derive(Debug, Default)]
+struct Candidates {
+    rules: Vec<usize>,
+    anchors: Vec<(usize, usize)>,
+}
+
+impl Candidates {
+    /// Adds the rules of a keyword hit at `pos`; anchored rules start at the hit's word, which
+    /// does not reach back past `floor` (the region's start) nor more than 64 bytes.
+    fn add(&mut self, rules: &[Rule], owners: &[usize], content: &[u8], pos: usize, floor: usize) {
+        for &r in owners {
+            if rules[r].anchor == Anchor::Word {
+                let lo = pos.saturating_sub(64).max(floor);
+                let word = content[lo..pos]
+                    .iter()
+                    .rposition(|b| !(b.is_ascii_alphanumeric() || b"_.-".contains(b)))
+                    .map_or(lo, |i| lo + i + 1);
+                if !self.anchors.contains(&(r, word)) {
+                    self.anchors.push((r, word));
+                }
+            } else if !self.rules.contains(&r) {
+                self.rules.push(r);
+            }
+        }
     }
 }
 
@@ -703,6 +771,36 @@ mod tests {
         texts.push(long);
         for t in &texts {
             assert_eq!(simd.find_all(t.as_bytes()), plain.find_all(t.as_bytes()), "{t}");
+        }
+    }
+
+    /// Anchoring the generic rule at keyword words must find what searching whole lines finds.
+    #[test]
+    fn word_anchoring_finds_what_line_search_finds() {
+        let set = RuleSet::builtin().unwrap();
+        let anchored = Detector::new(set.clone());
+        let lines: Vec<_> = set
+            .rules()
+            .iter()
+            .cloned()
+            .map(|mut r| {
+                r.anchor = crate::rules::Anchor::Line;
+                r
+            })
+            .collect();
+        let plain = Detector::new(RuleSet::compile_rules(lines));
+        assert!(anchored.rules().iter().any(|r| r.anchor == crate::rules::Anchor::Word));
+        let mut texts: Vec<String> = Vec::new();
+        for r in set.rules() {
+            texts.extend(r.examples.iter().cloned());
+            texts.extend(r.negative_examples.iter().cloned());
+        }
+        texts.push(
+            "db.password = \"q8Wv2mZr4Tn6xY\"; x.token=abc, other_secret: 'Zt9vQ2xLw7Rk5p'".into(),
+        );
+        texts.push(format!("{}token = \"Zt9vQ2xLw7Rk5p1\"", "a".repeat(100)));
+        for t in &texts {
+            assert_eq!(anchored.find_all(t.as_bytes()), plain.find_all(t.as_bytes()), "{t}");
         }
     }
 

@@ -9,7 +9,7 @@ pub mod syntax;
 use regex::bytes::Regex;
 use regex_automata::meta;
 
-pub use syntax::{AllowlistSyntax, RuleFile, RuleSyntax};
+pub use syntax::{AllowlistSyntax, Anchor, RuleFile, RuleSyntax};
 
 /// The shortest keyword a rule may have. Shorter literals occur everywhere and would make the
 /// keyword prefilter useless.
@@ -47,6 +47,8 @@ pub struct Rule {
     pub multiline: bool,
     /// Whether the rule gives way to specific rules on overlap.
     pub generic: bool,
+    /// Where the regex starts matching.
+    pub anchor: Anchor,
     /// Secrets matching any of these are ignored.
     pub allow_regexes: Vec<Regex>,
     /// Matches (secret with context) matching any of these are ignored.
@@ -178,6 +180,12 @@ impl RuleSet {
         if errors.is_empty() { Ok(RuleSet { rules }) } else { Err(errors) }
     }
 
+    /// A rule set from rules already compiled, for tests that tweak compiled rules.
+    #[cfg(test)]
+    pub(crate) fn compile_rules(rules: Vec<Rule>) -> RuleSet {
+        RuleSet { rules }
+    }
+
     /// The built-in rules.
     ///
     /// Fails only if a built-in rule file is broken, which the test suite rules out.
@@ -292,6 +300,7 @@ fn compile_rule(s: RuleSyntax) -> Result<Rule, Vec<RuleError>> {
             entropy: s.entropy,
             multiline: s.multiline,
             generic: s.generic,
+            anchor: s.anchor,
             allow_regexes,
             allow_match_regexes,
             references: s.references,
@@ -316,6 +325,7 @@ mod tests {
             entropy: None,
             multiline: false,
             generic: false,
+            anchor: Anchor::Line,
             allowlist: AllowlistSyntax::default(),
             references: vec![],
             examples: vec![],

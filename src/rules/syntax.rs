@@ -37,6 +37,12 @@ pub struct RuleSyntax {
     /// rule reports an overlapping secret.
     #[serde(default)]
     pub generic: bool,
+    /// Where the regex starts matching: `line` (default) searches the whole line around a
+    /// keyword; `word` runs the regex anchored at the start of the word holding each keyword
+    /// hit (a word is a run of letters, digits, `_`, `.` and `-`), which is much cheaper on
+    /// keywords common in code. With `word`, the regex must be able to match from there.
+    #[serde(default)]
+    pub anchor: Anchor,
     /// Matches to ignore for this rule.
     #[serde(default)]
     pub allowlist: AllowlistSyntax,
@@ -49,6 +55,17 @@ pub struct RuleSyntax {
     /// Texts in which no rule may find anything.
     #[serde(default)]
     pub negative_examples: Vec<String>,
+}
+
+/// Where a rule's regex starts matching.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Anchor {
+    /// Anywhere on the line around a keyword hit.
+    #[default]
+    Line,
+    /// At the start of the word that holds a keyword hit.
+    Word,
 }
 
 /// A per-rule allowlist: a secret matching any of these is not reported.
@@ -85,11 +102,21 @@ mod tests {
     }
 
     #[test]
+    fn anchor_values() {
+        let base = "[[rules]]\nid='a.b'\ndescription='d'\nkeywords=['abc']\nregex='x'\n";
+        let word = parse(&format!("{base}anchor='word'\n")).unwrap();
+        assert_eq!(word.rules[0].anchor, Anchor::Word);
+        let err = parse(&format!("{base}anchor='file'\n")).unwrap_err();
+        assert!(err.to_string().contains("file"), "{err}");
+    }
+
+    #[test]
     fn defaults_apply() {
         let f =
             parse("[[rules]]\nid='a.b'\ndescription='d'\nkeywords=['abc']\nregex='x'\n").unwrap();
         let r = &f.rules[0];
         assert_eq!(r.secret_group, 0);
         assert!(!r.multiline && !r.generic && r.entropy.is_none());
+        assert_eq!(r.anchor, Anchor::Line);
     }
 }
