@@ -63,16 +63,18 @@ pub fn run(source: &dyn Source, detector: &Detector) -> ScanOutcome {
         outcome.skipped.extend(part.skipped);
         outcome.errors.extend(part.errors);
     }
-    outcome.findings.sort_by(|a, b| {
-        (&a.origin, a.location, &a.rule_id).cmp(&(&b.origin, b.location, &b.rule_id))
-    });
-    outcome.findings.dedup_by(|a, b| {
-        a.origin == b.origin && a.location == b.location && a.rule_id == b.rule_id
-    });
+    // One finding per origin, location and rule (overlapping roots yield the same file twice).
+    outcome.findings.sort_by(|a, b| identity(a).cmp(&identity(b)));
+    outcome.findings.dedup_by(|a, b| identity(a) == identity(b));
     outcome.skipped.sort_by(|a, b| a.0.cmp(&b.0));
-    outcome.errors.sort_by_key(ToString::to_string);
+    outcome.errors.sort_by_cached_key(ToString::to_string);
     outcome.elapsed = started.elapsed();
     outcome
+}
+
+/// What makes two findings the same: where, and by which rule.
+fn identity(f: &Finding) -> (&Origin, crate::finding::Location, &str) {
+    (&f.origin, f.location, &f.rule_id)
 }
 
 struct Factory<'d> {

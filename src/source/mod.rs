@@ -92,10 +92,16 @@ fn visit_stream(
         Ok(None) => {
             visitor.skipped(origin, SkipReason::TooLarge { size: limit.saturating_add(1), limit })
         }
-        Ok(Some(buf)) if is_binary(buf) => visitor.skipped(origin, SkipReason::Binary),
-        Ok(Some(buf)) => {
-            visitor.chunk(Chunk { content: buf, origin: &origin, read: ReadMethod::Buffered })
-        }
+        Ok(Some(buf)) => deliver(buf, ReadMethod::Buffered, origin, visitor),
+    }
+}
+
+/// Hands content that was read to a visitor: skipped if it looks binary, a chunk otherwise.
+fn deliver(content: &[u8], read: ReadMethod, origin: Origin, visitor: &mut dyn Visitor) {
+    if is_binary(content) {
+        visitor.skipped(origin, SkipReason::Binary);
+    } else {
+        visitor.chunk(Chunk { content, origin: &origin, read });
     }
 }
 

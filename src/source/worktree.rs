@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use ignore::{WalkBuilder, WalkState};
 
-use super::{Chunk, ContentReader, SkipReason, Source, SourceError, Visitor, VisitorFactory};
+use super::{ContentReader, SkipReason, Source, SourceError, Visitor, VisitorFactory};
 use crate::finding::Origin;
 
 /// The name of keysentry's own ignore file (gitignore syntax).
@@ -143,12 +143,7 @@ fn read_file(path: PathBuf, max: u64, reader: &mut ContentReader, visitor: &mut 
         Ok(c) => c,
         Err(e) => return visitor.error(io_err(path, e)),
     };
-    let origin = Origin::File { path };
-    if super::is_binary(&content) {
-        visitor.skipped(origin, SkipReason::Binary);
-    } else {
-        visitor.chunk(Chunk { content: &content, origin: &origin, read: content.method() });
-    }
+    super::deliver(&content, content.method(), Origin::File { path }, visitor);
 }
 
 /// Reads a named root that is not a regular file (a pipe, a device) as a bounded stream.

@@ -2,3 +2,19 @@
 
 pub(crate) mod rules;
 pub(crate) mod scan;
+
+use keysentry::rules::RuleSet;
+
+/// The built-in rules, or an error listing what is broken in them (the test suite rules that
+/// out; a binary built from a broken tree still says what is wrong instead of panicking).
+pub(crate) fn builtin_rules() -> anyhow::Result<RuleSet> {
+    RuleSet::builtin().map_err(|errs| {
+        let all: Vec<String> = errs.iter().map(ToString::to_string).collect();
+        anyhow::anyhow!("built-in rules are broken: {}", all.join("; "))
+    })
+}
+
+/// `n` and the noun for it, singular or plural: "1 rule", "3 rules".
+pub(crate) fn count(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}

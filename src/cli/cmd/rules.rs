@@ -4,10 +4,11 @@ use std::io::{self, BufWriter, Write};
 
 use anyhow::Context;
 
+use super::count;
 use crate::cli::args::{ListFormat, RulesCommand};
 use crate::cli::exit::ExitStatus;
 use crate::cli::log::Log;
-use keysentry::rules::{BUILTIN_FILES, RuleSet, check};
+use keysentry::rules::{BUILTIN_FILES, check};
 
 pub(crate) fn run(cmd: RulesCommand, log: Log) -> anyhow::Result<ExitStatus> {
     match cmd {
@@ -31,26 +32,24 @@ pub(crate) fn run(cmd: RulesCommand, log: Log) -> anyhow::Result<ExitStatus> {
                 writeln!(
                     out,
                     "{what}: {}, {}, {}: ok",
-                    count(report.rules, "rule"),
-                    count(report.examples, "example"),
-                    count(report.negative_examples, "negative example")
+                    count(report.rules as u64, "rule", "rules"),
+                    count(report.examples as u64, "example", "examples"),
+                    count(report.negative_examples as u64, "negative example", "negative examples")
                 )?;
                 Ok(ExitStatus::Clean)
             } else {
-                log.error(format_args!("{what}: {}", count(report.errors.len(), "problem")));
+                log.error(format_args!(
+                    "{what}: {}",
+                    count(report.errors.len() as u64, "problem", "problems")
+                ));
                 Ok(ExitStatus::Error)
             }
         }
     }
 }
 
-fn count(n: usize, what: &str) -> String {
-    if n == 1 { format!("1 {what}") } else { format!("{n} {what}s") }
-}
-
 fn list(format: ListFormat) -> anyhow::Result<ExitStatus> {
-    let rules = RuleSet::builtin()
-        .map_err(|errs| anyhow::anyhow!("built-in rules are broken: {}", errs.len()))?;
+    let rules = super::builtin_rules()?;
     let mut out = BufWriter::new(io::stdout().lock());
     match format {
         ListFormat::Human => {

@@ -5,6 +5,7 @@ use std::io::{self, BufWriter, Write};
 
 use anyhow::Context;
 
+use super::count;
 use crate::cli::args::{ColorChoice, Format, ScanArgs};
 use crate::cli::config::{Input, ScanConfig};
 use crate::cli::env::Env;
@@ -13,7 +14,6 @@ use crate::cli::log::Log;
 use keysentry::detect::Detector;
 use keysentry::pipeline::{self, ScanOutcome};
 use keysentry::report::{Human, Json, JsonLines, Reporter};
-use keysentry::rules::RuleSet;
 use keysentry::source::stdin::Stdin;
 use keysentry::source::worktree::Worktree;
 use keysentry::source::{SkipReason, Source};
@@ -25,12 +25,7 @@ pub(crate) fn run(
     log: Log,
 ) -> anyhow::Result<ExitStatus> {
     let config = ScanConfig::new(args, color, env)?;
-    let rules = RuleSet::builtin().map_err(|errs| {
-        anyhow::anyhow!(
-            "built-in rules are broken: {}",
-            errs.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
-        )
-    })?;
+    let rules = super::builtin_rules()?;
     log.debug(format_args!("{} rules loaded", rules.len()));
     let detector = Detector::new(rules);
     let (source, unit): (Box<dyn Source>, _) = match config.input {
@@ -98,14 +93,12 @@ fn summarize(outcome: &ScanOutcome, unit: (&'static str, &'static str), log: Log
     let rate = if secs > 0.0 { s.bytes as f64 / secs / f64::from(1 << 20) } else { 0.0 };
     let n = outcome.findings.len();
     let mut line = format!(
-        "scanned {} {} ({}) in {:.2}s ({:.0} MiB/s): {} {}",
-        s.scanned,
-        plural(s.scanned, unit.0, unit.1),
+        "scanned {} ({}) in {:.2}s ({:.0} MiB/s): {}",
+        count(s.scanned, unit.0, unit.1),
         human_bytes(s.bytes),
         secs,
         rate,
-        n,
-        plural(n as u64, "finding", "findings"),
+        count(n as u64, "finding", "findings"),
     );
     if s.skipped_binary + s.skipped_too_large > 0 {
         line.push_str(&format!(
@@ -114,7 +107,7 @@ fn summarize(outcome: &ScanOutcome, unit: (&'static str, &'static str), log: Log
         ));
     }
     if s.errors > 0 {
-        line.push_str(&format!("; {} {}", s.errors, plural(s.errors, "error", "errors")));
+        line.push_str(&format!("; {}", count(s.errors, "error", "errors")));
     }
     log.info(line);
 }
@@ -127,10 +120,6 @@ fn status(outcome: &ScanOutcome) -> ExitStatus {
     } else {
         ExitStatus::Clean
     }
-}
-
-fn plural(n: u64, one: &'static str, many: &'static str) -> &'static str {
-    if n == 1 { one } else { many }
 }
 
 fn human_bytes(n: u64) -> String {
