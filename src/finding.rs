@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde::Serialize;
 use sha1::Digest as _;
@@ -114,6 +115,16 @@ impl BlobId {
         BlobId(h.finalize().into())
     }
 
+    /// A blob id known from elsewhere (a git object id).
+    pub fn from_bytes(bytes: [u8; 20]) -> BlobId {
+        BlobId(bytes)
+    }
+
+    /// The raw 20 bytes.
+    pub fn as_bytes(&self) -> &[u8; 20] {
+        &self.0
+    }
+
     /// The id in lowercase hex, as Git prints it.
     pub fn to_hex(&self) -> String {
         hex(&self.0)
@@ -160,6 +171,52 @@ pub enum Origin {
     },
     /// Standard input.
     Stdin,
+    /// A file in a git commit.
+    Commit {
+        /// Path of the file in the commit's tree (lossily decoded).
+        path: String,
+        /// The commit: in a history scan, the one that introduced the content at `path`.
+        commit: Arc<CommitInfo>,
+    },
+    /// The message of a git commit.
+    CommitMessage {
+        /// The commit.
+        commit: Arc<CommitInfo>,
+    },
+    /// The message of an annotated git tag.
+    TagMessage {
+        /// The tag's name.
+        tag: String,
+        /// The tag object's id.
+        id: String,
+    },
+    /// A file staged in the git index (about to be committed).
+    Staged {
+        /// Path of the file in the index (lossily decoded).
+        path: String,
+    },
+}
+
+/// Who made a git commit, when, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct CommitInfo {
+    /// The commit id in hex.
+    pub id: String,
+    /// Author name.
+    pub author: String,
+    /// Author email.
+    pub email: String,
+    /// Author date, RFC 3339 with the author's UTC offset.
+    pub date: String,
+    /// First line of the message.
+    pub summary: String,
+}
+
+impl CommitInfo {
+    /// The abbreviated commit id people read: its first 10 hex digits.
+    pub fn short_id(&self) -> &str {
+        &self.id[..self.id.len().min(10)]
+    }
 }
 
 fn serialize_path_lossy<S: serde::Serializer>(
@@ -175,6 +232,18 @@ impl Origin {
         match self {
             Origin::File { path } => path.display().to_string(),
             Origin::Stdin => "<stdin>".to_owned(),
+            Origin::Commit { path, commit } => format!("{path} @ {}", commit.short_id()),
+            Origin::CommitMessage { commit } => format!("commit {} message", commit.short_id()),
+            Origin::TagMessage { tag, .. } => format!("tag {tag} message"),
+            Origin::Staged { path } => format!("{path} (staged)"),
+        }
+    }
+
+    /// The commit this content belongs to, if any.
+    pub fn commit(&self) -> Option<&CommitInfo> {
+        match self {
+            Origin::Commit { commit, .. } | Origin::CommitMessage { commit } => Some(commit),
+            _ => None,
         }
     }
 }

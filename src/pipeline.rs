@@ -21,6 +21,8 @@ pub struct ScanStats {
     pub skipped_binary: u64,
     /// Items skipped as larger than the limit.
     pub skipped_too_large: u64,
+    /// Git LFS pointer files passed over.
+    pub skipped_lfs: u64,
     /// Items that could not be read.
     pub errors: u64,
 }
@@ -32,6 +34,7 @@ impl ScanStats {
         self.mapped += o.mapped;
         self.skipped_binary += o.skipped_binary;
         self.skipped_too_large += o.skipped_too_large;
+        self.skipped_lfs += o.skipped_lfs;
         self.errors += o.errors;
     }
 }
@@ -63,13 +66,18 @@ pub fn run(source: &dyn Source, detector: &Detector) -> ScanOutcome {
         outcome.skipped.extend(part.skipped);
         outcome.errors.extend(part.errors);
     }
-    // One finding per origin, location and rule (overlapping roots yield the same file twice).
-    outcome.findings.sort_by(|a, b| identity(a).cmp(&identity(b)));
-    outcome.findings.dedup_by(|a, b| identity(a) == identity(b));
+    sort_findings(&mut outcome.findings);
     outcome.skipped.sort_by(|a, b| a.0.cmp(&b.0));
     outcome.errors.sort_by_cached_key(ToString::to_string);
     outcome.elapsed = started.elapsed();
     outcome
+}
+
+/// Sorts findings by origin and position and keeps one per origin, location and rule
+/// (overlapping roots yield the same file twice).
+pub fn sort_findings(findings: &mut Vec<Finding>) {
+    findings.sort_by(|a, b| identity(a).cmp(&identity(b)));
+    findings.dedup_by(|a, b| identity(a) == identity(b));
 }
 
 /// What makes two findings the same: where, and by which rule.
@@ -122,8 +130,20 @@ impl Visitor for Worker<'_> {
         self.matches.clear();
         self.detector.find(chunk.content, &mut self.scratch, &mut self.matches);
         if !self.matches.is_empty() {
-            let found = self.detector.findings(chunk.content, chunk.origin, &self.matches);
-            self.part.findings.extend(found);
+            let found = self.detector.findings_in_blob(
+                chunk.content,
+                chunk.origin,
+                chunk.blob,
+                &self.matches,
+            );
+            match chunk.lines {
+                None => self.part.findings.extend(found),
+                Some(lines) => self.part.findings.extend(
+                    found
+                        .into_iter()
+                        .filter(|f| lines.touches(f.location.line, f.location.end_line)),
+                ),
+            }
         }
     }
 
@@ -131,6 +151,7 @@ impl Visitor for Worker<'_> {
         match reason {
             SkipReason::Binary => self.part.stats.skipped_binary += 1,
             SkipReason::TooLarge { .. } => self.part.stats.skipped_too_large += 1,
+            SkipReason::LfsPointer => self.part.stats.skipped_lfs += 1,
         }
         self.part.skipped.push((origin, reason));
     }

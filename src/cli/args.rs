@@ -53,6 +53,62 @@ pub(crate) enum Command {
     /// List or check detection rules
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Git hooks: scan staged changes (the pre-commit check), install or remove hooks
+    #[command(
+        args_conflicts_with_subcommands = true,
+        after_help = HOOK_HELP,
+        long_about = "Without a subcommand: scan the staged changes of the repository in the \
+                      current directory, as a pre-commit hook does, and exit 1 if they add a \
+                      secret (which blocks the commit). Only lines the commit adds are reported; \
+                      content is read from the index, so a partly staged file (git add -p) is \
+                      checked as it will be committed."
+    )]
+    Hook(HookArgs),
+}
+
+const HOOK_HELP: &str = "\
+Exit status: 0 nothing found, 1 a staged change adds a secret (the commit is blocked),
+2 error. To commit anyway once: git commit --no-verify.";
+
+#[derive(Debug, Args)]
+pub(crate) struct HookArgs {
+    #[command(subcommand)]
+    pub(crate) action: Option<HookAction>,
+
+    /// Show secrets in full
+    #[arg(long)]
+    pub(crate) show_secrets: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum HookAction {
+    /// Install keysentry as the repository's pre-commit (or pre-push) hook
+    #[command(long_about = "Install keysentry as the pre-commit hook of the repository in the \
+                            current directory (in core.hooksPath when that is set). An existing \
+                            hook is kept and runs after keysentry's check passes, unless \
+                            --force replaces it; `keysentry hook uninstall` restores it.")]
+    Install {
+        /// Install the pre-push hook (scans the commits being pushed) instead
+        #[arg(long)]
+        pre_push: bool,
+        /// Replace an existing hook instead of chaining it (it is still kept for uninstall)
+        #[arg(long)]
+        force: bool,
+    },
+    /// Remove keysentry's hook and restore the hook that was there before
+    Uninstall {
+        /// Remove the pre-push hook instead of the pre-commit hook
+        #[arg(long)]
+        pre_push: bool,
+    },
+    /// Scan the commits being pushed (called by the pre-push hook, reads git's ref list on
+    /// standard input)
+    PrePush {
+        /// Name of the remote (passed by git)
+        remote: Option<String>,
+        /// URL of the remote (passed by git)
+        url: Option<String>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -124,6 +180,56 @@ pub(crate) struct ScanArgs {
                      (powers of 1024). Default 50M."
     )]
     pub(crate) max_file_size: u64,
+
+    /// Scan the git history: every blob reachable from any ref, once
+    #[arg(
+        long,
+        help_heading = "Git",
+        group = "git_mode",
+        long_help = "Scan the whole history of the repository at PATH (default: the current \
+                     directory; bare repositories and mirrors work): every blob reachable from \
+                     any branch, tag, remote-tracking ref, HEAD or stash entry, each distinct \
+                     blob once, plus commit and tag messages. Each finding names the oldest \
+                     commit that introduced its content at its path."
+    )]
+    pub(crate) history: bool,
+
+    /// Scan the staged changes (what `git commit` would record)
+    #[arg(
+        long,
+        help_heading = "Git",
+        group = "git_mode",
+        long_help = "Scan the changes staged in the index of the repository at PATH, reading \
+                     content from the index (not the working tree), and report only findings \
+                     on added lines. `keysentry hook` does the same with short output."
+    )]
+    pub(crate) staged: bool,
+
+    /// Scan the commits of BASE..HEAD, reporting only added lines
+    #[arg(
+        long,
+        value_name = "BASE..HEAD",
+        help_heading = "Git",
+        group = "git_mode",
+        long_help = "Scan each commit reachable from HEAD and not from BASE (BASE...HEAD: not \
+                     from their merge base), comparing it with its first parent and reporting \
+                     only the lines it adds, attributed to it. `auto` reads the range from CI \
+                     variables: GITHUB_BASE_REF and GITHUB_SHA (GitHub Actions pull requests), \
+                     CI_MERGE_REQUEST_DIFF_BASE_SHA and CI_COMMIT_SHA (GitLab merge requests)."
+    )]
+    pub(crate) range: Option<String>,
+
+    /// With --history: report every commit and path that introduced a secret
+    #[arg(long, help_heading = "Git", requires = "history")]
+    pub(crate) all_occurrences: bool,
+
+    /// With --history: only commits not reachable from REV
+    #[arg(long, value_name = "REV", help_heading = "Git", requires = "history")]
+    pub(crate) since: Option<String>,
+
+    /// With --history: only the newest N commits
+    #[arg(long, value_name = "N", help_heading = "Git", requires = "history")]
+    pub(crate) max_commits: Option<usize>,
 
     /// Worker threads (default: one per core)
     #[arg(

@@ -8,6 +8,7 @@ use anyhow::{Context, bail};
 use super::args::{ColorChoice, Format, ScanArgs};
 use super::env::Env;
 use keysentry::report::SecretDisplay;
+use keysentry::source::history::HistoryOptions;
 use keysentry::source::worktree::{IgnoreFiles, MMAP_THRESHOLD, Symlinks, WorktreeOptions};
 
 /// What to scan.
@@ -15,6 +16,9 @@ use keysentry::source::worktree::{IgnoreFiles, MMAP_THRESHOLD, Symlinks, Worktre
 pub(crate) enum Input {
     Stdin { max_size: u64 },
     Worktree(WorktreeOptions),
+    History(HistoryOptions),
+    Staged { repo: PathBuf, max_size: u64 },
+    Range { repo: PathBuf, spec: String, max_size: u64, threads: usize },
 }
 
 /// A validated `scan` configuration.
@@ -30,7 +34,35 @@ pub(crate) struct ScanConfig {
 impl ScanConfig {
     pub(crate) fn new(args: ScanArgs, color: ColorChoice, env: &Env) -> anyhow::Result<ScanConfig> {
         let stdin = args.paths.iter().any(|p| p.as_os_str() == "-");
-        let input = if stdin {
+        let git = args.history || args.staged || args.range.is_some();
+        let input = if git {
+            let [repo] = &args.paths[..] else {
+                bail!("--history, --staged and --range take one repository path");
+            };
+            if stdin {
+                bail!("--history, --staged and --range read a repository, not standard input");
+            }
+            let repo = repo.clone();
+            let threads = args.threads.unwrap_or(0);
+            if args.history {
+                Input::History(HistoryOptions {
+                    repo,
+                    since: args.since,
+                    max_commits: args.max_commits,
+                    all_occurrences: args.all_occurrences,
+                    max_file_size: args.max_file_size,
+                    threads,
+                })
+            } else if let Some(range) = args.range {
+                let spec = match range.as_str() {
+                    "auto" => env.ci_range().map_err(anyhow::Error::msg)?,
+                    _ => range,
+                };
+                Input::Range { repo, spec, max_size: args.max_file_size, threads }
+            } else {
+                Input::Staged { repo, max_size: args.max_file_size }
+            }
+        } else if stdin {
             if args.paths.len() > 1 {
                 bail!("`-` (standard input) cannot be combined with other paths");
             }
@@ -75,7 +107,7 @@ mod tests {
     #[test]
     fn color_choice() {
         let plain = Env::default();
-        let no_color = Env { no_color: true };
+        let no_color = Env { no_color: true, ..Env::default() };
         assert!(use_color(ColorChoice::Auto, true, &plain));
         assert!(!use_color(ColorChoice::Auto, false, &plain));
         assert!(!use_color(ColorChoice::Auto, true, &no_color));

@@ -3,15 +3,73 @@
 /// Disables colours in `--color auto` mode when set to a non-empty value (<https://no-color.org>).
 pub(crate) const NO_COLOR: &str = "NO_COLOR";
 
+/// GitHub Actions, pull request events: the target branch's name.
+pub(crate) const GITHUB_BASE_REF: &str = "GITHUB_BASE_REF";
+/// GitHub Actions: the commit the workflow runs on.
+pub(crate) const GITHUB_SHA: &str = "GITHUB_SHA";
+/// GitLab merge request pipelines: the merge request's base commit.
+pub(crate) const CI_MERGE_REQUEST_DIFF_BASE_SHA: &str = "CI_MERGE_REQUEST_DIFF_BASE_SHA";
+/// GitLab: the commit the pipeline runs on.
+pub(crate) const CI_COMMIT_SHA: &str = "CI_COMMIT_SHA";
+
 /// The environment variables keysentry reads, captured once.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Env {
     /// `NO_COLOR` is set and non-empty.
     pub(crate) no_color: bool,
+    /// CI variables that `--range auto` reads, each when set and non-empty.
+    pub(crate) github_base_ref: Option<String>,
+    pub(crate) github_sha: Option<String>,
+    pub(crate) gitlab_base_sha: Option<String>,
+    pub(crate) gitlab_commit_sha: Option<String>,
 }
 
 impl Env {
     pub(crate) fn capture() -> Env {
-        Env { no_color: std::env::var_os(NO_COLOR).is_some_and(|v| !v.is_empty()) }
+        let var = |name| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        Env {
+            no_color: std::env::var_os(NO_COLOR).is_some_and(|v| !v.is_empty()),
+            github_base_ref: var(GITHUB_BASE_REF),
+            github_sha: var(GITHUB_SHA),
+            gitlab_base_sha: var(CI_MERGE_REQUEST_DIFF_BASE_SHA),
+            gitlab_commit_sha: var(CI_COMMIT_SHA),
+        }
+    }
+
+    /// The range `--range auto` means: from GitHub Actions or GitLab CI variables.
+    pub(crate) fn ci_range(&self) -> Result<String, String> {
+        if let Some(base) = &self.github_base_ref {
+            let head = self.github_sha.as_deref().unwrap_or("HEAD");
+            return Ok(format!("origin/{}..{head}", base.trim()));
+        }
+        if let Some(base) = &self.gitlab_base_sha {
+            let head = self.gitlab_commit_sha.as_deref().unwrap_or("HEAD");
+            return Ok(format!("{}..{head}", base.trim()));
+        }
+        Err(format!(
+            "--range auto found no pull request range: neither {GITHUB_BASE_REF} (GitHub \
+             Actions, pull_request events) nor {CI_MERGE_REQUEST_DIFF_BASE_SHA} (GitLab, merge \
+             request pipelines) is set. Give the range itself, for example \
+             --range origin/main..HEAD"
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ci_ranges() {
+        let gh = Env {
+            github_base_ref: Some("main".into()),
+            github_sha: Some("abc123".into()),
+            ..Env::default()
+        };
+        assert_eq!(gh.ci_range().as_deref(), Ok("origin/main..abc123"));
+        let gl = Env { gitlab_base_sha: Some("def456".into()), ..Env::default() };
+        assert_eq!(gl.ci_range().as_deref(), Ok("def456..HEAD"));
+        let none = Env::default().ci_range().unwrap_err();
+        assert!(none.contains("GITHUB_BASE_REF") && none.contains("--range origin/main..HEAD"));
     }
 }

@@ -39,6 +39,7 @@ pub(crate) fn main() -> ExitCode {
     let result = match cli.command {
         args::Command::Scan(a) => cmd::scan::run(a, cli.color, &env, log),
         args::Command::Rules(c) => cmd::rules::run(c, log),
+        args::Command::Hook(a) => cmd::hook::run(a, cli.color, &env, log),
     };
     match result {
         Ok(status) => status.into(),

@@ -256,10 +256,22 @@ impl Detector {
     /// Turns matches into findings: computes lines, columns, line text, fingerprint and the
     /// content's blob id (once, and only when there is a match).
     pub fn findings(&self, content: &[u8], origin: &Origin, matches: &[Match]) -> Vec<Finding> {
+        self.findings_in_blob(content, origin, None, matches)
+    }
+
+    /// [`Detector::findings`] for content whose git blob id is already known (a blob read
+    /// from a repository), which spares hashing it again.
+    pub fn findings_in_blob(
+        &self,
+        content: &[u8],
+        origin: &Origin,
+        blob_id: Option<BlobId>,
+        matches: &[Match],
+    ) -> Vec<Finding> {
         if matches.is_empty() {
             return Vec::new();
         }
-        let blob_id = BlobId::of(content);
+        let blob_id = blob_id.unwrap_or_else(|| BlobId::of(content));
         let mut lines = LineCounter::default();
         matches
             .iter()

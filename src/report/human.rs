@@ -39,6 +39,19 @@ impl Reporter for Human {
                 f.rule_id
             )?;
             writeln!(out, "    {}", f.description)?;
+            if let Some(c) = f.origin.commit()
+                && !c.author.is_empty()
+            {
+                writeln!(
+                    out,
+                    "    {dim}commit {} by {} <{}> on {}: {}{dim:#}",
+                    c.short_id(),
+                    c.author,
+                    c.email,
+                    c.date,
+                    c.summary
+                )?;
+            }
             let (line, (s, e)) = self.secrets.line(f);
             writeln!(
                 out,

@@ -101,6 +101,9 @@ impl Reporter for Json {
                 .iter()
                 .map(|(origin, reason)| match reason {
                     SkipReason::Binary => SkippedJson { origin, reason: "binary", size: None },
+                    SkipReason::LfsPointer => {
+                        SkippedJson { origin, reason: "lfs_pointer", size: None }
+                    }
                     SkipReason::TooLarge { size, .. } => {
                         SkippedJson { origin, reason: "too_large", size: Some(*size) }
                     }

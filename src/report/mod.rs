@@ -2,11 +2,13 @@
 
 mod human;
 mod json;
+mod short;
 
 use std::io::{self, Write};
 
 pub use human::Human;
 pub use json::{Json, JsonLines, SCHEMA_VERSION};
+pub use short::Short;
 
 use crate::finding::Finding;
 use crate::pipeline::ScanOutcome;

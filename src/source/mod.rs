@@ -2,6 +2,10 @@
 //! worker thread, from as many threads as it likes.
 
 mod content;
+pub mod git;
+pub mod history;
+pub mod range;
+pub mod staged;
 pub mod stdin;
 pub mod worktree;
 
@@ -10,7 +14,7 @@ use std::path::PathBuf;
 
 pub use content::{ContentReader, ReadMethod};
 
-use crate::finding::Origin;
+use crate::finding::{BlobId, Origin};
 
 /// A piece of content to scan. It is borrowed: it lives only for the visitor call.
 #[derive(Debug)]
@@ -21,6 +25,60 @@ pub struct Chunk<'a> {
     pub origin: &'a Origin,
     /// How they were read.
     pub read: ReadMethod,
+    /// The git blob id of the content, when the source knows it (content read from a git
+    /// repository); otherwise it is computed for content with findings.
+    pub blob: Option<BlobId>,
+    /// When set, only findings that touch these lines are reported (the lines a change
+    /// added); the whole content is still scanned, so multi-line secrets are seen whole.
+    pub lines: Option<&'a LineSet>,
+}
+
+/// A set of 1-based line numbers, as sorted, disjoint, inclusive ranges.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LineSet {
+    ranges: Vec<(usize, usize)>,
+}
+
+impl LineSet {
+    /// An empty set.
+    pub fn new() -> LineSet {
+        LineSet::default()
+    }
+
+    /// Adds one line. Lines must be added in increasing order; neighbours merge.
+    pub fn push(&mut self, line: usize) {
+        match self.ranges.last_mut() {
+            Some((_, end)) if *end + 1 >= line => *end = (*end).max(line),
+            _ => self.ranges.push((line, line)),
+        }
+    }
+
+    /// Keeps only the lines also in `other`.
+    pub fn intersect(&mut self, other: &LineSet) {
+        let mut out = Vec::new();
+        let (mut i, mut j) = (0, 0);
+        while i < self.ranges.len() && j < other.ranges.len() {
+            let (a, b) = (self.ranges[i], other.ranges[j]);
+            let (start, end) = (a.0.max(b.0), a.1.min(b.1));
+            if start <= end {
+                out.push((start, end));
+            }
+            if a.1 < b.1 { i += 1 } else { j += 1 }
+        }
+        self.ranges = out;
+    }
+
+    /// Whether any line from `first` to `last` (inclusive) is in the set.
+    pub fn touches(&self, first: usize, last: usize) -> bool {
+        // The first range that ends at or after `first`.
+        let i = self.ranges.partition_point(|&(_, end)| end < first);
+        self.ranges.get(i).is_some_and(|&(start, _)| start <= last)
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(&self) -> bool {
+        self.ranges.is_empty()
+    }
 }
 
 /// Why a source passed over some content without scanning it.
@@ -35,6 +93,8 @@ pub enum SkipReason {
         /// The limit.
         limit: u64,
     },
+    /// A Git LFS pointer file: the content itself lives outside the repository.
+    LfsPointer,
 }
 
 /// A failure to read one item. The scan goes on; the outcome records it.
@@ -54,6 +114,9 @@ pub enum SourceError {
     /// Reading standard input failed.
     #[error("<stdin>: {0}")]
     Stdin(io::Error),
+    /// Reading an object or walking a git repository failed.
+    #[error("git: {0}")]
+    Git(String),
 }
 
 /// Receives what a source produces, on one worker thread.
@@ -101,7 +164,7 @@ fn deliver(content: &[u8], read: ReadMethod, origin: Origin, visitor: &mut dyn V
     if is_binary(content) {
         visitor.skipped(origin, SkipReason::Binary);
     } else {
-        visitor.chunk(Chunk { content, origin: &origin, read });
+        visitor.chunk(Chunk { content, origin: &origin, read, blob: None, lines: None });
     }
 }
 
@@ -116,6 +179,28 @@ pub fn is_binary(content: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::is_binary;
+
+    #[test]
+    fn line_sets() {
+        let mut s = super::LineSet::new();
+        for l in [2, 3, 4, 9, 10, 20] {
+            s.push(l);
+        }
+        assert!(!s.touches(1, 1));
+        assert!(s.touches(1, 2));
+        assert!(s.touches(4, 8));
+        assert!(!s.touches(5, 8));
+        assert!(s.touches(10, 10));
+        assert!(s.touches(11, 25));
+        assert!(!s.touches(21, 30));
+        let mut other = super::LineSet::new();
+        for l in [3, 10, 11, 12] {
+            other.push(l);
+        }
+        s.intersect(&other);
+        assert!(s.touches(3, 3) && s.touches(10, 10));
+        assert!(!s.touches(4, 9) && !s.touches(11, 30) && !s.touches(1, 2));
+    }
 
     #[test]
     fn binary_probe() {

@@ -15,6 +15,9 @@ pub const IGNORE_FILE: &str = ".keysentryignore";
 /// Files at least this large are memory-mapped.
 pub const MMAP_THRESHOLD: u64 = 1024 * 1024;
 
+/// Files (and blobs) larger than this are skipped unless the user sets another limit.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 50 << 20;
+
 /// Whether ignore files are honoured.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum IgnoreFiles {

@@ -167,6 +167,62 @@ impl TestEnv {
     }
 }
 
+/// Git repositories built at run time with the git CLI, isolated from the user's and the
+/// system's configuration.
+impl TestEnv {
+    /// An empty tree that is a real Git repository (`git init`, branch `main`).
+    pub(crate) fn git_repo() -> TestEnv {
+        let env = TestEnv::without_git();
+        env.git(&["init", "-q", "-b", "main"]);
+        env
+    }
+
+    /// A `git` command in `dir` with a fixed identity and no user or system configuration.
+    pub(crate) fn git_command_in(&self, dir: &Path) -> process::Command {
+        let mut cmd = process::Command::new("git");
+        cmd.env_clear().current_dir(dir).envs(self.basic_env()).envs([
+            ("GIT_CONFIG_NOSYSTEM", "1"),
+            ("GIT_AUTHOR_NAME", "Ada Tester"),
+            ("GIT_AUTHOR_EMAIL", "ada@example.test"),
+            ("GIT_COMMITTER_NAME", "Ada Tester"),
+            ("GIT_COMMITTER_EMAIL", "ada@example.test"),
+        ]);
+        cmd
+    }
+
+    /// Runs git in `dir`, asserts success and returns its trimmed stdout.
+    #[track_caller]
+    pub(crate) fn git_in(&self, dir: &Path, args: &[&str]) -> String {
+        let out = self.git_command_in(dir).args(args).output().expect("run git");
+        assert!(
+            out.status.success(),
+            "git {args:?} failed:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+
+    /// Runs git in the tree's root; see [`TestEnv::git_in`].
+    #[track_caller]
+    pub(crate) fn git(&self, args: &[&str]) -> String {
+        self.git_in(&self.root, args)
+    }
+
+    /// Stages everything and commits it with `message`; returns the commit id.
+    #[track_caller]
+    pub(crate) fn commit_all(&self, message: &str) -> String {
+        self.git(&["add", "-A"]);
+        self.git(&["commit", "-q", "--allow-empty", "-m", message]);
+        self.git(&["rev-parse", "HEAD"])
+    }
+
+    /// Removes a file from the tree (not from the index).
+    pub(crate) fn remove(&self, rel: &str) {
+        fs::remove_file(self.root.join(rel)).expect("remove file");
+    }
+}
+
 /// What a run of `keysentry` produced.
 #[derive(Debug)]
 pub(crate) struct Run {

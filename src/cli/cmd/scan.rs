@@ -14,9 +14,12 @@ use crate::cli::log::Log;
 use keysentry::detect::Detector;
 use keysentry::pipeline::{self, ScanOutcome};
 use keysentry::report::{Human, Json, JsonLines, Reporter};
+use keysentry::source::SkipReason;
+use keysentry::source::history::{History, HistoryOptions};
+use keysentry::source::range::Range;
+use keysentry::source::staged::Staged;
 use keysentry::source::stdin::Stdin;
 use keysentry::source::worktree::Worktree;
-use keysentry::source::{SkipReason, Source};
 
 pub(crate) fn run(
     args: ScanArgs,
@@ -28,18 +31,51 @@ pub(crate) fn run(
     let rules = super::builtin_rules()?;
     log.debug(format_args!("{} rules loaded", rules.len()));
     let detector = Detector::new(rules);
-    let (source, unit): (Box<dyn Source>, _) = match config.input {
+    const GIT_UNIT: (&str, &str) = ("object", "objects");
+    let (outcome, unit) = match config.input {
         Input::Stdin { max_size } => {
-            (Box::new(Stdin::new(io::stdin(), max_size)), ("input", "inputs"))
+            (pipeline::run(&Stdin::new(io::stdin(), max_size), &detector), ("input", "inputs"))
         }
         Input::Worktree(ref options) => {
-            (Box::new(Worktree::new(options.clone())), ("file", "files"))
+            (pipeline::run(&Worktree::new(options.clone()), &detector), ("file", "files"))
+        }
+        Input::History(ref options) => (history(options, &detector, log)?, GIT_UNIT),
+        Input::Staged { ref repo, max_size } => {
+            (pipeline::run(&Staged::open(repo, max_size)?, &detector), GIT_UNIT)
+        }
+        Input::Range { ref repo, ref spec, max_size, threads } => {
+            let range = Range::open(repo, spec, max_size, threads)?;
+            log.info(format_args!(
+                "range {spec}: {}",
+                count(range.len() as u64, "commit", "commits")
+            ));
+            (pipeline::run(&range, &detector), GIT_UNIT)
         }
     };
-    let outcome = pipeline::run(source.as_ref(), &detector);
     write_report(&config, &outcome)?;
     summarize(&outcome, unit, log);
     Ok(status(&outcome))
+}
+
+/// Scans a history and names the commits that introduced each finding.
+fn history(options: &HistoryOptions, detector: &Detector, log: Log) -> anyhow::Result<ScanOutcome> {
+    let history = History::open(options.clone())?;
+    let mut outcome = pipeline::run(&history, detector);
+    outcome.findings = history.attribute(std::mem::take(&mut outcome.findings));
+    pipeline::sort_findings(&mut outcome.findings);
+    let s = history.summary();
+    log.info(format_args!(
+        "history: {}, {}",
+        count(s.commits as u64, "commit", "commits"),
+        count(s.blobs as u64, "distinct blob", "distinct blobs")
+    ));
+    if s.shallow {
+        log.warn(
+            "the repository is a shallow clone: only the commits it holds were scanned (older \
+             history is missing; `git fetch --unshallow` brings it)",
+        );
+    }
+    Ok(outcome)
 }
 
 fn write_report(config: &ScanConfig, outcome: &ScanOutcome) -> anyhow::Result<()> {
@@ -86,6 +122,9 @@ fn summarize(outcome: &ScanOutcome, unit: (&'static str, &'static str), log: Log
             SkipReason::Binary => {
                 log.debug(format_args!("skipped binary {}", origin.display_name()))
             }
+            SkipReason::LfsPointer => {
+                log.debug(format_args!("skipped Git LFS pointer {}", origin.display_name()))
+            }
         }
     }
     let s = &outcome.stats;
@@ -112,7 +151,7 @@ fn summarize(outcome: &ScanOutcome, unit: (&'static str, &'static str), log: Log
     log.info(line);
 }
 
-fn status(outcome: &ScanOutcome) -> ExitStatus {
+pub(crate) fn status(outcome: &ScanOutcome) -> ExitStatus {
     if !outcome.findings.is_empty() {
         ExitStatus::Findings
     } else if !outcome.errors.is_empty() {

@@ -1,0 +1,436 @@
+//! What the git sources (history, staged, range) share: opening a repository, describing a
+//! commit, the lines a change added, and handing a blob to a visitor.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use git2::{Blob, Delta, Diff, DiffOptions, FileMode, ObjectType, Oid, Patch, Repository, Tree};
+
+use super::{Chunk, LineSet, ReadMethod, SkipReason, SourceError, Visitor, VisitorFactory};
+use crate::finding::{BlobId, CommitInfo, Origin};
+
+/// A failure to open or use a repository as a whole (as opposed to one unreadable object,
+/// which is a [`SourceError`] and does not stop a scan).
+#[derive(Debug, thiserror::Error)]
+pub enum GitError {
+    /// No repository at or above the path.
+    #[error("{}: not a git repository (or any parent up to the filesystem root): {source}", path.display())]
+    NotARepository {
+        /// The path given.
+        path: std::path::PathBuf,
+        /// libgit2's message.
+        source: git2::Error,
+    },
+    /// A revision that does not resolve.
+    #[error("{0}")]
+    Revision(String),
+    /// Anything else libgit2 reports.
+    #[error("git: {0}")]
+    Git(#[from] git2::Error),
+}
+
+/// Opens the repository at or above `path` (a working tree, a `.git` directory, a bare
+/// repository or a mirror).
+pub fn open(path: &Path) -> Result<Repository, GitError> {
+    configure();
+    Repository::discover(path)
+        .map_err(|source| GitError::NotARepository { path: path.to_path_buf(), source })
+}
+
+/// Sets libgit2's process-wide options once. Hash verification of every object read is
+/// turned off: it recomputes SHA-1 (with collision detection, which is slow) of each blob,
+/// doubling the cost of a history scan, while zlib's own checksum still catches corruption.
+fn configure() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| git2::opts::strict_hash_verification(false));
+}
+
+/// Describes a commit for reports.
+pub(crate) fn commit_info(commit: &git2::Commit<'_>) -> CommitInfo {
+    let author = commit.author();
+    let when = author.when();
+    CommitInfo {
+        id: commit.id().to_string(),
+        author: String::from_utf8_lossy(author.name_bytes()).into_owned(),
+        email: String::from_utf8_lossy(author.email_bytes()).into_owned(),
+        date: format_time(when.seconds(), when.offset_minutes()),
+        summary: commit
+            .summary_bytes()
+            .map(|s| String::from_utf8_lossy(s).into_owned())
+            .unwrap_or_default(),
+    }
+}
+
+/// RFC 3339 text for a git timestamp and its UTC offset in minutes.
+fn format_time(seconds: i64, offset_minutes: i32) -> String {
+    let offset = jiff::tz::Offset::from_seconds(offset_minutes.saturating_mul(60))
+        .unwrap_or(jiff::tz::Offset::UTC);
+    match jiff::Timestamp::from_second(seconds) {
+        Ok(ts) => ts.display_with_offset(offset).to_string(),
+        Err(_) => format!("@{seconds}"),
+    }
+}
+
+/// The commit's id as a description with nothing else filled in; a history scan completes it
+/// for the commits that end up in a report.
+pub(crate) fn commit_stub(id: Oid) -> Arc<CommitInfo> {
+    Arc::new(CommitInfo {
+        id: id.to_string(),
+        author: String::new(),
+        email: String::new(),
+        date: String::new(),
+        summary: String::new(),
+    })
+}
+
+/// The lines of `new` that are not in `old`: with zero lines of context, every line of a
+/// hunk's new side is an added line.
+pub(crate) fn added_lines(old: &Blob<'_>, new: &Blob<'_>) -> Result<LineSet, git2::Error> {
+    let mut opts = DiffOptions::new();
+    opts.context_lines(0).interhunk_lines(0).force_text(true);
+    let patch = Patch::from_blobs(old, None, new, None, Some(&mut opts))?;
+    let mut lines = LineSet::new();
+    for h in 0..patch.num_hunks() {
+        let (hunk, _) = patch.hunk(h)?;
+        let start = hunk.new_start() as usize;
+        for line in start..start + hunk.new_lines() as usize {
+            lines.push(line);
+        }
+    }
+    Ok(lines)
+}
+
+/// A git path (bytes) as a filesystem path.
+pub(crate) fn path_of(bytes: &[u8]) -> std::borrow::Cow<'_, Path> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt as _;
+        std::borrow::Cow::Borrowed(Path::new(std::ffi::OsStr::from_bytes(bytes)))
+    }
+    #[cfg(not(unix))]
+    {
+        std::borrow::Cow::Owned(String::from_utf8_lossy(bytes).into_owned().into())
+    }
+}
+
+/// The paths a repository's root `.keysentryignore` excludes (gitignore syntax). It is read
+/// from the working tree, or from `HEAD` in a bare repository.
+#[derive(Debug, Default)]
+pub struct PathFilter {
+    ignore: Option<ignore::gitignore::Gitignore>,
+}
+
+/// The name of keysentry's ignore file.
+pub const IGNORE_FILE: &str = ".keysentryignore";
+
+impl PathFilter {
+    /// Loads the filter of `repo`; problems (a bad pattern) are returned as messages.
+    pub fn load(repo: &Repository) -> (PathFilter, Vec<String>) {
+        let mut errors = Vec::new();
+        let text = match repo.workdir() {
+            Some(dir) => match std::fs::read(dir.join(IGNORE_FILE)) {
+                Ok(text) => Some(text),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                Err(e) => {
+                    errors.push(format!("{}: {e}", dir.join(IGNORE_FILE).display()));
+                    None
+                }
+            },
+            None => repo
+                .head()
+                .and_then(|h| h.peel_to_tree())
+                .and_then(|t| t.get_path(Path::new(IGNORE_FILE)))
+                .and_then(|e| repo.find_blob(e.id()))
+                .ok()
+                .map(|b| b.content().to_vec()),
+        };
+        let Some(text) = text else { return (PathFilter::default(), errors) };
+        let mut builder = ignore::gitignore::GitignoreBuilder::new("");
+        for line in String::from_utf8_lossy(&text).lines() {
+            if let Err(e) = builder.add_line(None, line) {
+                errors.push(format!("{IGNORE_FILE}: {e}"));
+            }
+        }
+        match builder.build() {
+            Ok(ignore) => (PathFilter { ignore: Some(ignore) }, errors),
+            Err(e) => {
+                errors.push(format!("{IGNORE_FILE}: {e}"));
+                (PathFilter::default(), errors)
+            }
+        }
+    }
+
+    /// Whether the file at `path` (relative to the repository root) is excluded.
+    pub fn excludes(&self, path: &[u8]) -> bool {
+        self.ignore
+            .as_ref()
+            .is_some_and(|i| i.matched_path_or_any_parents(path_of(path), false).is_ignore())
+    }
+}
+
+/// Whether a blob is a Git LFS pointer: a small text file naming the real content's hash.
+pub(crate) fn is_lfs_pointer(content: &[u8]) -> bool {
+    content.len() < 1024 && content.starts_with(b"version https://git-lfs.github.com/spec/v1")
+}
+
+/// Reads blob `id` and hands it to `visitor` as a chunk of `origin`, unless it is too large,
+/// binary or an LFS pointer. `lines`, when set, limits what is reported.
+pub(crate) fn visit_blob(
+    repo: &Repository,
+    id: Oid,
+    origin: Origin,
+    lines: Option<&LineSet>,
+    limit: u64,
+    visitor: &mut dyn Visitor,
+) {
+    let blob = match repo.find_blob(id) {
+        Ok(b) => b,
+        Err(e) => {
+            return visitor.error(SourceError::Git(format!(
+                "{}: cannot read blob {id}: {}",
+                origin.display_name(),
+                e.message()
+            )));
+        }
+    };
+    visit_content(blob.content(), id, origin, lines, limit, visitor);
+}
+
+/// [`visit_blob`] for content already read.
+pub(crate) fn visit_content(
+    content: &[u8],
+    id: Oid,
+    origin: Origin,
+    lines: Option<&LineSet>,
+    limit: u64,
+    visitor: &mut dyn Visitor,
+) {
+    let size = content.len() as u64;
+    if size > limit {
+        return visitor.skipped(origin, SkipReason::TooLarge { size, limit });
+    }
+    if super::is_binary(content) {
+        return visitor.skipped(origin, SkipReason::Binary);
+    }
+    if is_lfs_pointer(content) {
+        return visitor.skipped(origin, SkipReason::LfsPointer);
+    }
+    visitor.chunk(Chunk {
+        content,
+        origin: &origin,
+        read: ReadMethod::Buffered,
+        blob: Some(blob_id(id)),
+        lines,
+    });
+}
+
+/// A message (commit or tag) as a chunk.
+pub(crate) fn visit_message(message: &[u8], origin: Origin, visitor: &mut dyn Visitor) {
+    if message.is_empty() {
+        return;
+    }
+    visitor.chunk(Chunk {
+        content: message,
+        origin: &origin,
+        read: ReadMethod::Buffered,
+        blob: None,
+        lines: None,
+    });
+}
+
+/// Scans the files that `diff` adds or changes, reporting only the lines it adds. A file
+/// whose content did not change (a pure rename or mode change) is not read. For a merge,
+/// `other_parents` are the trees of the parents after the first: a line counts as added
+/// only if it is new relative to every parent.
+pub(crate) fn visit_diff(
+    repo: &Repository,
+    diff: &Diff<'_>,
+    other_parents: &[Tree<'_>],
+    filter: &PathFilter,
+    origin: &dyn Fn(&[u8]) -> Origin,
+    limit: u64,
+    visitor: &mut dyn Visitor,
+) {
+    for delta in diff.deltas() {
+        if !matches!(
+            delta.status(),
+            Delta::Added | Delta::Modified | Delta::Renamed | Delta::Copied | Delta::Typechange
+        ) {
+            continue;
+        }
+        let (old, new) = (delta.old_file(), delta.new_file());
+        if !is_file(new.mode()) || old.id() == new.id() {
+            continue;
+        }
+        let Some(path) = new.path_bytes() else { continue };
+        if filter.excludes(path) {
+            continue;
+        }
+        let origin = origin(path);
+        let blob = match repo.find_blob(new.id()) {
+            Ok(b) => b,
+            Err(e) => {
+                visitor.error(SourceError::Git(format!(
+                    "{}: cannot read blob {}: {}",
+                    origin.display_name(),
+                    new.id(),
+                    e.message()
+                )));
+                continue;
+            }
+        };
+        // `None`: every line is new.
+        let mut lines: Option<LineSet> = None;
+        let mut bases = Vec::new();
+        if old.exists() && is_file(old.mode()) {
+            bases.push(old.id());
+        }
+        for p in other_parents {
+            match p.get_path(&path_of(path)) {
+                Ok(e) if e.id() == new.id() => {
+                    lines = Some(LineSet::new());
+                    break;
+                }
+                Ok(e) if is_file_mode(e.filemode()) => bases.push(e.id()),
+                _ => {}
+            }
+        }
+        if lines.is_none() {
+            for base in bases {
+                let added = repo.find_blob(base).and_then(|old| added_lines(&old, &blob));
+                match added {
+                    Ok(added) => match &mut lines {
+                        Some(l) => l.intersect(&added),
+                        None => lines = Some(added),
+                    },
+                    Err(e) => visitor.error(SourceError::Git(format!(
+                        "{}: cannot compare with {base}: {}",
+                        origin.display_name(),
+                        e.message()
+                    ))),
+                }
+            }
+        }
+        if lines.as_ref().is_some_and(LineSet::is_empty) {
+            continue; // only deletions
+        }
+        visit_content(blob.content(), new.id(), origin, lines.as_ref(), limit, visitor);
+    }
+}
+
+fn is_file(mode: FileMode) -> bool {
+    matches!(mode, FileMode::Blob | FileMode::BlobExecutable | FileMode::BlobGroupWritable)
+}
+
+/// Runs `work(repo, i, visitor)` for every `i` in `0..items` on `threads` worker threads
+/// (0: one per core), each with its own handle on the repository at `git_dir` and its own
+/// visitor. `errors` are reported first, by one worker.
+pub(crate) fn run_workers(
+    git_dir: &Path,
+    threads: usize,
+    items: usize,
+    errors: &[String],
+    factory: &dyn VisitorFactory,
+    work: &(dyn Fn(&Repository, usize, &mut dyn Visitor) + Sync),
+) {
+    let threads = match threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
+    let next = AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for worker in 0..threads.min(items).max(1) {
+            let next = &next;
+            scope.spawn(move || {
+                let mut visitor = factory.visitor();
+                if worker == 0 {
+                    for e in errors {
+                        visitor.error(SourceError::Git(e.clone()));
+                    }
+                }
+                let repo = match Repository::open(git_dir) {
+                    Ok(repo) => repo,
+                    Err(e) => {
+                        if worker == 0 {
+                            visitor.error(SourceError::Git(format!(
+                                "cannot open {}: {}",
+                                git_dir.display(),
+                                e.message()
+                            )));
+                        }
+                        return;
+                    }
+                };
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= items {
+                        break;
+                    }
+                    work(&repo, i, visitor.as_mut());
+                }
+            });
+        }
+    });
+}
+
+/// A git object id as a [`BlobId`] (both are SHA-1 of the same bytes).
+pub(crate) fn blob_id(id: Oid) -> BlobId {
+    let mut bytes = [0u8; 20];
+    let raw = id.as_bytes();
+    let n = raw.len().min(20);
+    bytes[..n].copy_from_slice(&raw[..n]);
+    BlobId::from_bytes(bytes)
+}
+
+/// Whether a tree entry is a file whose content can be scanned: a regular or executable
+/// file. Symbolic links (their target path), submodules (gitlinks) and trees are not.
+pub(crate) fn is_file_mode(mode: i32) -> bool {
+    mode == 0o100644 || mode == 0o100755 || mode == 0o100664
+}
+
+/// Whether a tree entry is a subtree.
+pub(crate) fn is_tree(kind: Option<ObjectType>) -> bool {
+    kind == Some(ObjectType::Tree)
+}
+
+/// Resolves a revision to a commit, with an error that says what to do when it is missing.
+pub(crate) fn resolve_commit(repo: &Repository, rev: &str) -> Result<Oid, GitError> {
+    let object = repo.revparse_single(rev).map_err(|e| {
+        let mut msg = format!("revision {rev:?} is not in this repository ({})", e.message());
+        if repo.is_shallow() {
+            msg.push_str(
+                ". The clone is shallow: fetch the missing history (`git fetch --unshallow`, \
+                 or `fetch-depth: 0` in actions/checkout) or fetch the base itself \
+                 (`git fetch origin <base>`)",
+            );
+        } else {
+            msg.push_str(". Fetch it first (`git fetch origin <revision>`)");
+        }
+        GitError::Revision(msg)
+    })?;
+    let commit = object
+        .peel_to_commit()
+        .map_err(|e| GitError::Revision(format!("{rev:?} is not a commit: {}", e.message())))?;
+    Ok(commit.id())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_keep_their_offset() {
+        assert_eq!(format_time(0, 0), "1970-01-01T00:00:00+00:00");
+        assert_eq!(format_time(1_700_000_000, 60), "2023-11-14T23:13:20+01:00");
+        assert_eq!(format_time(1_700_000_000, -330), "2023-11-14T16:43:20-05:30");
+    }
+
+    #[test]
+    fn lfs_pointers() {
+        let p = b"version https://git-lfs.github.com/spec/v1\noid sha256:4d7a\nsize 12345\n";
+        assert!(is_lfs_pointer(p));
+        assert!(!is_lfs_pointer(b"version 1\n"));
+    }
+}
