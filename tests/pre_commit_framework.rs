@@ -1,0 +1,77 @@
+//! The hooks of `.pre-commit-hooks.yaml`, run by the real pre-commit framework against a
+//! temporary repository, with this repository as the hook source. `scripts/test` installs
+//! the framework (pinned) and names it in KEYSENTRY_TEST_PRE_COMMIT.
+#![cfg(unix)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use common::{TestEnv, secrets};
+
+/// The pre-commit executable: KEYSENTRY_TEST_PRE_COMMIT, else this repository's `.venv`.
+fn pre_commit() -> PathBuf {
+    let named = std::env::var_os("KEYSENTRY_TEST_PRE_COMMIT").map(PathBuf::from);
+    let local = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/pre-commit");
+    named.filter(|p| p.exists()).or(Some(local).filter(|p| p.exists())).unwrap_or_else(|| {
+        panic!("the pre-commit framework is not installed: run scripts/test, which installs it")
+    })
+}
+
+/// Runs a program in the test repository with keysentry's directory first on PATH.
+fn run_in(env: &TestEnv, program: &Path, args: &[&str]) -> Output {
+    let bin_dir = TestEnv::bin().parent().expect("bin dir").to_path_buf();
+    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
+    // Git's isolated environment (identity, no user or system configuration) for pre-commit
+    // too, which runs git.
+    let mut cmd = std::process::Command::new(program);
+    cmd.current_dir(env.root()).env_clear();
+    for (k, v) in env.git_command_in(env.root()).get_envs() {
+        if let Some(v) = v {
+            cmd.env(k, v);
+        }
+    }
+    cmd.env("PATH", path)
+        .env("PRE_COMMIT_HOME", env.outside().join("pre-commit-cache"))
+        .args(args)
+        .output()
+        .expect("run program")
+}
+
+fn text(out: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+#[test]
+fn the_framework_blocks_a_commit_with_a_secret_and_passes_a_clean_one() {
+    let this_repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let env = TestEnv::git_repo();
+    let rev = env.git_in(this_repo, &["rev-parse", "HEAD"]);
+    env.write(
+        ".pre-commit-config.yaml",
+        format!(
+            "repos:\n  - repo: {}\n    rev: {rev}\n    hooks:\n      - id: keysentry-system\n",
+            this_repo.display()
+        ),
+    );
+    env.git(&["add", ".pre-commit-config.yaml"]);
+    let out = run_in(&env, &pre_commit(), &["install"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let git = PathBuf::from("git");
+
+    env.write("deploy.env", format!("GITHUB_TOKEN={}\n", secrets::github_pat()));
+    env.git(&["add", "deploy.env"]);
+    let out = run_in(&env, &git, &["commit", "-m", "add deploy settings"]);
+    assert!(!out.status.success(), "the commit went through:\n{}", text(&out));
+    let said = text(&out);
+    assert!(said.contains("keysentry") && said.contains("Failed"), "{said}");
+    assert!(said.contains("github.pat_classic"), "{said}");
+    assert!(!said.contains(&secrets::github_pat()), "the secret was printed: {said}");
+
+    env.write("deploy.env", "GITHUB_TOKEN=${GITHUB_TOKEN}\n");
+    env.git(&["add", "deploy.env"]);
+    let out = run_in(&env, &git, &["commit", "-m", "add deploy settings"]);
+    assert!(out.status.success(), "a clean commit was blocked:\n{}", text(&out));
+    assert!(text(&out).contains("Passed"), "{}", text(&out));
+}
