@@ -90,7 +90,9 @@ pub(crate) fn commit_stub(id: Oid) -> Arc<CommitInfo> {
 pub(crate) fn added_lines(old: &Blob<'_>, new: &Blob<'_>) -> Result<LineSet, git2::Error> {
     let mut opts = DiffOptions::new();
     opts.context_lines(0).interhunk_lines(0).force_text(true);
-    let patch = Patch::from_blobs(old, None, new, None, Some(&mut opts))?;
+    // From the buffers, not the blobs: libgit2 would look up diff drivers in the
+    // repository's attributes, loading the whole index to do so.
+    let patch = Patch::from_buffers(old.content(), None, new.content(), None, Some(&mut opts))?;
     let mut lines = LineSet::new();
     for h in 0..patch.num_hunks() {
         let (hunk, _) = patch.hunk(h)?;
@@ -240,19 +242,19 @@ pub(crate) fn visit_message(message: &[u8], origin: Origin, visitor: &mut dyn Vi
     });
 }
 
-/// Scans the files that `diff` adds or changes, reporting only the lines it adds. A file
-/// whose content did not change (a pure rename or mode change) is not read. For a merge,
-/// `other_parents` are the trees of the parents after the first: a line counts as added
-/// only if it is new relative to every parent.
-pub(crate) fn visit_diff(
-    repo: &Repository,
-    diff: &Diff<'_>,
-    other_parents: &[Tree<'_>],
-    filter: &PathFilter,
-    origin: &dyn Fn(&[u8]) -> Origin,
-    limit: u64,
-    visitor: &mut dyn Visitor,
-) {
+/// A file that a change adds or modifies: its path, its content before (`None` when the
+/// file is new here) and after.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct FileChange {
+    pub(crate) path: Vec<u8>,
+    pub(crate) old: Option<Oid>,
+    pub(crate) new: Oid,
+}
+
+/// The files that `diff` adds or changes. A file whose content did not change (a pure
+/// rename or a mode change), a deletion, a symbolic link or a submodule is not one.
+pub(crate) fn diff_changes(diff: &Diff<'_>) -> Vec<FileChange> {
+    let mut out = Vec::new();
     for delta in diff.deltas() {
         if !matches!(
             delta.status(),
@@ -265,59 +267,67 @@ pub(crate) fn visit_diff(
             continue;
         }
         let Some(path) = new.path_bytes() else { continue };
-        if filter.excludes(path) {
-            continue;
-        }
-        let origin = origin(path);
-        let blob = match repo.find_blob(new.id()) {
-            Ok(b) => b,
-            Err(e) => {
-                visitor.error(SourceError::Git(format!(
-                    "{}: cannot read blob {}: {}",
-                    origin.display_name(),
-                    new.id(),
-                    e.message()
-                )));
-                continue;
-            }
-        };
-        // `None`: every line is new.
-        let mut lines: Option<LineSet> = None;
-        let mut bases = Vec::new();
-        if old.exists() && is_file(old.mode()) {
-            bases.push(old.id());
-        }
-        for p in other_parents {
-            match p.get_path(&path_of(path)) {
-                Ok(e) if e.id() == new.id() => {
-                    lines = Some(LineSet::new());
-                    break;
-                }
-                Ok(e) if is_file_mode(e.filemode()) => bases.push(e.id()),
-                _ => {}
-            }
-        }
-        if lines.is_none() {
-            for base in bases {
-                let added = repo.find_blob(base).and_then(|old| added_lines(&old, &blob));
-                match added {
-                    Ok(added) => match &mut lines {
-                        Some(l) => l.intersect(&added),
-                        None => lines = Some(added),
-                    },
-                    Err(e) => visitor.error(SourceError::Git(format!(
-                        "{}: cannot compare with {base}: {}",
-                        origin.display_name(),
-                        e.message()
-                    ))),
-                }
-            }
-        }
-        if lines.as_ref().is_some_and(LineSet::is_empty) {
-            continue; // only deletions
-        }
-        visit_content(blob.content(), new.id(), origin, lines.as_ref(), limit, visitor);
+        let old = (old.exists() && is_file(old.mode())).then(|| old.id());
+        out.push(FileChange { path: path.to_vec(), old, new: new.id() });
     }
+    out
+}
+
+/// Scans the new content of `change`, reporting only the lines it adds. For a merge,
+/// `other_parents` are the trees of the parents after the first: a line counts as added only
+/// if it is new relative to every parent.
+pub(crate) fn visit_change(
+    repo: &Repository,
+    change: &FileChange,
+    other_parents: &[Tree<'_>],
+    filter: &PathFilter,
+    origin: &dyn Fn(&[u8]) -> Origin,
+    limit: u64,
+    visitor: &mut dyn Visitor,
+) {
+    let path = &change.path[..];
+    if filter.excludes(path) {
+        return;
+    }
+    let origin = origin(path);
+    let blob = match repo.find_blob(change.new) {
+        Ok(b) => b,
+        Err(e) => {
+            return visitor.error(SourceError::Git(format!(
+                "{}: cannot read blob {}: {}",
+                origin.display_name(),
+                change.new,
+                e.message()
+            )));
+        }
+    };
+    // `None`: every line is new.
+    let mut lines: Option<LineSet> = None;
+    let mut bases: Vec<Oid> = change.old.into_iter().collect();
+    for p in other_parents {
+        match p.get_path(&path_of(path)) {
+            Ok(e) if e.id() == change.new => return, // that parent has it already
+            Ok(e) if is_file_mode(e.filemode()) => bases.push(e.id()),
+            _ => {}
+        }
+    }
+    for base in bases {
+        match repo.find_blob(base).and_then(|old| added_lines(&old, &blob)) {
+            Ok(added) => match &mut lines {
+                Some(l) => l.intersect(&added),
+                None => lines = Some(added),
+            },
+            Err(e) => visitor.error(SourceError::Git(format!(
+                "{}: cannot compare with {base}: {}",
+                origin.display_name(),
+                e.message()
+            ))),
+        }
+    }
+    if lines.as_ref().is_some_and(LineSet::is_empty) {
+        return; // only deletions
+    }
+    visit_content(blob.content(), change.new, origin, lines.as_ref(), limit, visitor);
 }
 
 fn is_file(mode: FileMode) -> bool {

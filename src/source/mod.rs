@@ -4,6 +4,7 @@
 mod content;
 pub mod git;
 pub mod history;
+mod index;
 pub mod range;
 pub mod staged;
 pub mod stdin;

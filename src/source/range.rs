@@ -177,15 +177,17 @@ impl Range {
                 path: String::from_utf8_lossy(path).into_owned(),
                 commit: info.clone(),
             };
-            git::visit_diff(
-                repo,
-                &diff,
-                others,
-                &self.filter,
-                &origin,
-                self.max_file_size,
-                visitor,
-            );
+            for change in git::diff_changes(&diff) {
+                git::visit_change(
+                    repo,
+                    &change,
+                    others,
+                    &self.filter,
+                    &origin,
+                    self.max_file_size,
+                    visitor,
+                );
+            }
             Ok(())
         })();
         if let Err(e) = result {

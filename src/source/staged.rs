@@ -1,26 +1,30 @@
 //! The staged source: what `git commit` is about to record. It compares the index with
 //! `HEAD` (or with nothing, before the first commit), reads each new or changed file's content
-//! from the index (never from the working tree, so `git add -p` is handled right), scans it
-//! whole and reports only findings on the lines the change adds.
+//! from the object database (where `git add` put it; never from the working tree, so
+//! `git add -p` is handled right), scans it whole and reports only findings on the lines the
+//! change adds.
 
 use std::path::{Path, PathBuf};
 
 use git2::{DiffFindOptions, DiffOptions, Repository};
 
-use super::git::{self, GitError};
+use super::git::{self, FileChange, GitError, PathFilter};
 use super::{Source, SourceError, VisitorFactory};
 use crate::finding::Origin;
 
-/// The staged changes of a repository.
+/// The staged changes of a repository, listed when it is opened.
 #[derive(Debug)]
 pub struct Staged {
     git_dir: PathBuf,
     max_file_size: u64,
+    changes: Vec<FileChange>,
+    filter: PathFilter,
+    errors: Vec<String>,
 }
 
 impl Staged {
-    /// Opens the repository at or above `path`. A bare repository has no index: that is an
-    /// error.
+    /// Opens the repository at or above `path` and lists its staged changes. A bare
+    /// repository has no index: that is an error.
     pub fn open(path: &Path, max_file_size: u64) -> Result<Staged, GitError> {
         let repo = git::open(path)?;
         if repo.is_bare() {
@@ -29,49 +33,82 @@ impl Staged {
                 repo.path().display()
             )));
         }
-        Ok(Staged { git_dir: repo.path().to_path_buf(), max_file_size })
+        // An unborn HEAD (no commit yet): everything staged is new.
+        let head = match repo.head() {
+            Ok(head) => Some(head.peel_to_tree()?),
+            Err(e)
+                if matches!(
+                    e.code(),
+                    git2::ErrorCode::UnbornBranch | git2::ErrorCode::NotFound
+                ) =>
+            {
+                None
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let changes = match super::index::staged_changes(&repo, head.as_ref()) {
+            Some(changes) => changes,
+            None => full_diff(&repo, head.as_ref())?,
+        };
+        let (filter, errors) = PathFilter::load(&repo);
+        Ok(Staged { git_dir: repo.path().to_path_buf(), max_file_size, changes, filter, errors })
     }
+
+    /// The number of files the staged changes add or modify.
+    pub fn len(&self) -> usize {
+        self.changes.len()
+    }
+
+    /// Whether nothing is staged.
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+}
+
+/// The staged changes by libgit2's diff of `HEAD` and the index, with rename detection.
+fn full_diff(
+    repo: &Repository,
+    head: Option<&git2::Tree<'_>>,
+) -> Result<Vec<FileChange>, GitError> {
+    let index = repo.index()?;
+    let mut opts = DiffOptions::new();
+    opts.include_typechange(true);
+    let mut diff = repo.diff_tree_to_index(head, Some(&index), Some(&mut opts))?;
+    diff.find_similar(Some(DiffFindOptions::new().renames(true)))?;
+    Ok(git::diff_changes(&diff))
 }
 
 impl Source for Staged {
     fn scan(&self, factory: &dyn VisitorFactory) {
         let mut visitor = factory.visitor();
-        let result = (|| -> Result<(), git2::Error> {
-            let repo = Repository::open(&self.git_dir)?;
-            let index = repo.index()?;
-            // An unborn HEAD (no commit yet): everything staged is new.
-            let head = match repo.head() {
-                Ok(head) => Some(head.peel_to_tree()?),
-                Err(e) if e.code() == git2::ErrorCode::UnbornBranch => None,
-                Err(e) if e.code() == git2::ErrorCode::NotFound => None,
-                Err(e) => return Err(e),
-            };
-            let mut opts = DiffOptions::new();
-            opts.include_typechange(true);
-            let mut diff = repo.diff_tree_to_index(head.as_ref(), Some(&index), Some(&mut opts))?;
-            diff.find_similar(Some(DiffFindOptions::new().renames(true).copies(false)))?;
-            let origin =
-                |path: &[u8]| Origin::Staged { path: String::from_utf8_lossy(path).into_owned() };
-            let (filter, errors) = git::PathFilter::load(&repo);
-            for e in errors {
-                visitor.error(SourceError::Git(e));
+        for e in &self.errors {
+            visitor.error(SourceError::Git(e.clone()));
+        }
+        if self.changes.is_empty() {
+            return;
+        }
+        let repo = match Repository::open(&self.git_dir) {
+            Ok(repo) => repo,
+            Err(e) => {
+                return visitor.error(SourceError::Git(format!(
+                    "cannot open {}: {}",
+                    self.git_dir.display(),
+                    e.message()
+                )));
             }
-            git::visit_diff(
+        };
+        let origin =
+            |path: &[u8]| Origin::Staged { path: String::from_utf8_lossy(path).into_owned() };
+        for change in &self.changes {
+            git::visit_change(
                 &repo,
-                &diff,
+                change,
                 &[],
-                &filter,
+                &self.filter,
                 &origin,
                 self.max_file_size,
                 visitor.as_mut(),
             );
-            Ok(())
-        })();
-        if let Err(e) = result {
-            visitor.error(SourceError::Git(format!(
-                "cannot read the staged changes: {}",
-                e.message()
-            )));
         }
     }
 }

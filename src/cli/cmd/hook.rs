@@ -30,8 +30,16 @@ pub(crate) fn run(
     let here = Path::new(".");
     match args.action {
         None => {
+            // Compiling the rules takes a few milliseconds: do it while git is read.
+            let compiling = std::thread::spawn(detector);
             let source = Staged::open(here, DEFAULT_MAX_FILE_SIZE)?;
-            let outcome = pipeline::run(&source, &detector()?);
+            if source.is_empty() {
+                return Ok(ExitStatus::Clean);
+            }
+            let detector = compiling
+                .join()
+                .map_err(|_| anyhow::anyhow!("compiling the rules failed unexpectedly"))??;
+            let outcome = pipeline::run(&source, &detector);
             finish(&outcome, "staged changes", "the commit is blocked", secrets, color, log)
         }
         Some(HookAction::PrePush { remote, url: _ }) => {
