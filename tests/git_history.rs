@@ -197,9 +197,12 @@ fn binary_blobs_lfs_pointers_and_submodules_are_skipped() {
     let env = TestEnv::git_repo();
     let mut binary = b"\x89PNG\r\n\x1a\n\0\0\0".to_vec();
     binary.extend(format!("token {}\n", secrets::github_pat()).as_bytes());
+    // One binary by its name, one by its content.
     env.write("image.png", &binary);
+    binary.push(b'\n');
+    env.write("table.dat", &binary);
     env.write(
-        "model.bin",
+        "model.onnx",
         "version https://git-lfs.github.com/spec/v1\noid sha256:4665a5ea423c2713d436b5ee50593a9640e0018c1550b5a0002f74190d6caea8\nsize 1024\n",
     );
     env.commit_all("assets");
@@ -210,7 +213,7 @@ fn binary_blobs_lfs_pointers_and_submodules_are_skipped() {
 
     let (findings, stats) = history(&env, &[]);
     assert!(findings.is_empty(), "{findings:#?}");
-    assert_eq!(stats["skipped_binary"], 1, "{stats}");
+    assert_eq!(stats["skipped_binary"], 2, "{stats}");
     assert_eq!(stats["skipped_lfs"], 1, "{stats}");
     assert_eq!(stats["errors"], 0, "{stats}");
 }

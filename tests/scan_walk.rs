@@ -212,7 +212,7 @@ fn binary_files_are_skipped_counted_and_not_reported() {
     let env = TestEnv::new();
     let mut content = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
     content.extend_from_slice(key_line(&secrets::aws_key_id()).as_bytes());
-    env.write("image.png", &content);
+    env.write("image.data", &content);
     env.write("notes.txt", "nothing to see\n");
 
     let run = env.scan_json(&["."]);
@@ -223,16 +223,29 @@ fn binary_files_are_skipped_counted_and_not_reported() {
     assert_eq!(doc["stats"]["scanned"], 1);
     let skipped = doc["skipped"].as_array().unwrap();
     assert_eq!(skipped.len(), 1);
-    assert_eq!(skipped[0]["origin"]["path"], "image.png");
+    assert_eq!(skipped[0]["origin"]["path"], "image.data");
     assert_eq!(skipped[0]["reason"], "binary");
 
     // Binary files are mentioned only in verbose mode.
     let run = env.run(&["scan", "."]);
     run.assert_code(0);
-    assert!(!run.stderr.contains("image.png"), "{}", run.stderr);
+    assert!(!run.stderr.contains("image.data"), "{}", run.stderr);
     let run = env.run(&["scan", "--verbose", "."]);
     run.assert_code(0);
-    assert!(run.stderr.contains("skipped binary image.png"), "{}", run.stderr);
+    assert!(run.stderr.contains("skipped binary image.data"), "{}", run.stderr);
+}
+
+#[test]
+fn files_named_as_binary_formats_are_skipped_unread() {
+    let env = TestEnv::new();
+    // Text, but named as an image: skipped by its name, like git history blobs.
+    env.write("diagram.PNG", key_line(&secrets::aws_key_id()));
+    env.write("catalog/django.mo", key_line(&secrets::aws_key_id()));
+    env.write("icon.svg", key_line(&secrets::aws_key_id()));
+    let run = env.scan_json(&["."]);
+    run.assert_code(1);
+    assert_eq!(paths(&run.findings()), ["icon.svg"]);
+    assert_eq!(run.json()["stats"]["skipped_binary"], 2);
 }
 
 #[test]

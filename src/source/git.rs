@@ -39,12 +39,48 @@ pub fn open(path: &Path) -> Result<Repository, GitError> {
         .map_err(|source| GitError::NotARepository { path: path.to_path_buf(), source })
 }
 
-/// Sets libgit2's process-wide options once. Hash verification of every object read is
-/// turned off: it recomputes SHA-1 (with collision detection, which is slow) of each blob,
-/// doubling the cost of a history scan, while zlib's own checksum still catches corruption.
+/// Sets libgit2's process-wide options once.
+///
+/// - Hash verification of every object read is off: it recomputes SHA-1 (with collision
+///   detection, which is slow) of each blob, doubling the cost of a history scan, while
+///   zlib's own checksum still catches corruption.
+/// - libgit2's object cache is off: a history scan reads each blob once, and the trees it
+///   reads twice are kept by [`TreeCache`]. On a 17,000-commit history the cache made the
+///   tree walk slower (0.87 s against 0.57 s) and tripled peak memory (290 MB against 90 MB).
 fn configure() {
     static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| git2::opts::strict_hash_verification(false));
+    ONCE.call_once(|| {
+        git2::opts::strict_hash_verification(false);
+        git2::opts::enable_caching(false);
+    });
+}
+
+/// The trees one worker read last, by id: in a history walk the trees of a commit are read
+/// again as its child's parent trees. Bounded; cleared when full.
+pub(crate) struct TreeCache<'r> {
+    repo: &'r Repository,
+    trees: std::collections::HashMap<Oid, Tree<'r>>,
+}
+
+impl<'r> TreeCache<'r> {
+    const CAPACITY: usize = 2048;
+
+    pub(crate) fn new(repo: &'r Repository) -> TreeCache<'r> {
+        TreeCache { repo, trees: std::collections::HashMap::new() }
+    }
+
+    /// The tree `id`, from the cache or the object database.
+    pub(crate) fn get(&mut self, id: Oid) -> Result<Tree<'r>, git2::Error> {
+        if let Some(t) = self.trees.get(&id) {
+            return Ok(t.clone());
+        }
+        let tree = self.repo.find_tree(id)?;
+        if self.trees.len() >= Self::CAPACITY {
+            self.trees.clear();
+        }
+        self.trees.insert(id, tree.clone());
+        Ok(tree)
+    }
 }
 
 /// Describes a commit for reports.
@@ -290,6 +326,9 @@ pub(crate) fn visit_change(
         return;
     }
     let origin = origin(path);
+    if super::has_binary_extension(path) {
+        return visitor.skipped(origin, SkipReason::Binary);
+    }
     let blob = match repo.find_blob(change.new) {
         Ok(b) => b,
         Err(e) => {
@@ -334,16 +373,29 @@ fn is_file(mode: FileMode) -> bool {
     matches!(mode, FileMode::Blob | FileMode::BlobExecutable | FileMode::BlobGroupWritable)
 }
 
+/// What a worker thread of [`run_workers`] has: its repository handle, through a cache of
+/// the trees it read last.
+pub(crate) type WorkerRepo<'r> = TreeCache<'r>;
+
+impl<'r> TreeCache<'r> {
+    /// The repository.
+    pub(crate) fn repo(&self) -> &'r Repository {
+        self.repo
+    }
+}
+
 /// Runs `work(repo, i, visitor)` for every `i` in `0..items` on `threads` worker threads
 /// (0: one per core), each with its own handle on the repository at `git_dir` and its own
-/// visitor. `errors` are reported first, by one worker.
+/// visitor. Items are handed out in runs of `run` consecutive indices, so that a worker sees
+/// neighbouring commits (whose trees overlap). `errors` are reported first, by one worker.
 pub(crate) fn run_workers(
     git_dir: &Path,
     threads: usize,
     items: usize,
+    run: usize,
     errors: &[String],
     factory: &dyn VisitorFactory,
-    work: &(dyn Fn(&Repository, usize, &mut dyn Visitor) + Sync),
+    work: &(dyn Fn(&mut WorkerRepo<'_>, usize, &mut dyn Visitor) + Sync),
 ) {
     let threads = match threads {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
@@ -373,12 +425,16 @@ pub(crate) fn run_workers(
                         return;
                     }
                 };
+                let mut cache = TreeCache::new(&repo);
+                let run = run.max(1);
                 loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    if i >= items {
+                    let start = next.fetch_add(run, Ordering::Relaxed);
+                    if start >= items {
                         break;
                     }
-                    work(&repo, i, visitor.as_mut());
+                    for i in start..(start + run).min(items) {
+                        work(&mut cache, i, visitor.as_mut());
+                    }
                 }
             });
         }

@@ -169,6 +169,28 @@ fn deliver(content: &[u8], read: ReadMethod, origin: Origin, visitor: &mut dyn V
     }
 }
 
+/// File name extensions of binary formats (images, fonts, media, archives, compiled code,
+/// compiled message catalogues). Files so named are skipped as binary without being read:
+/// in a git history, reading means inflating the whole blob, and in a Django history a third
+/// of all blob bytes are `.mo` catalogues. SVG, PDF-like text formats and anything unknown
+/// are read and judged by their content.
+const BINARY_EXTENSIONS: &[&str] = &[
+    "7z", "a", "avi", "bin", "bmp", "bz2", "class", "dll", "dylib", "eot", "exe", "flac", "gif",
+    "gz", "ico", "jar", "jpeg", "jpg", "lib", "mkv", "mo", "mov", "mp3", "mp4", "o", "obj", "ogg",
+    "otf", "png", "psd", "pyc", "pyo", "rar", "so", "tgz", "tif", "tiff", "ttf", "war", "wasm",
+    "wav", "webm", "webp", "woff", "woff2", "xz", "zip", "zst",
+];
+
+/// Whether a path's extension names a binary format (see [`BINARY_EXTENSIONS`]).
+pub fn has_binary_extension(path: &[u8]) -> bool {
+    let name = path.rsplit(|&b| b == b'/').next().unwrap_or(path);
+    let Some(dot) = memchr::memrchr(b'.', name) else { return false };
+    let ext = &name[dot + 1..];
+    dot > 0
+        && ext.len() <= 5
+        && BINARY_EXTENSIONS.iter().any(|e| e.as_bytes().eq_ignore_ascii_case(ext))
+}
+
 /// The number of leading bytes examined to tell binary content from text.
 pub const BINARY_PROBE: usize = 8 * 1024;
 
@@ -201,6 +223,14 @@ mod tests {
         s.intersect(&other);
         assert!(s.touches(3, 3) && s.touches(10, 10));
         assert!(!s.touches(4, 9) && !s.touches(11, 30) && !s.touches(1, 2));
+    }
+
+    #[test]
+    fn binary_extensions() {
+        use super::has_binary_extension as bin;
+        assert!(bin(b"logo.png") && bin(b"a/b/Photo.JPG") && bin(b"locale/de/django.mo"));
+        assert!(!bin(b"main.rs") && !bin(b"icon.svg") && !bin(b".png") && !bin(b"png"));
+        assert!(!bin(b"dir.png/readme.txt") && !bin(b"archive.zip.txt"));
     }
 
     #[test]

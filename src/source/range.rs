@@ -202,9 +202,10 @@ impl Source for Range {
             &self.git_dir,
             self.threads,
             self.commits.len(),
+            1,
             &self.errors,
             factory,
-            &|repo, i, visitor| self.visit_commit(repo, self.commits[i], visitor),
+            &|repo, i, visitor| self.visit_commit(repo.repo(), self.commits[i], visitor),
         );
     }
 }

@@ -127,6 +127,9 @@ impl Source for Worktree {
 }
 
 fn read_file(path: PathBuf, max: u64, reader: &mut ContentReader, visitor: &mut dyn Visitor) {
+    if super::has_binary_extension(path.as_os_str().as_encoded_bytes()) {
+        return visitor.skipped(Origin::File { path }, SkipReason::Binary);
+    }
     let io_err = |path: PathBuf, source| SourceError::Io { path, source };
     let file = match File::open(&path) {
         Ok(f) => f,
