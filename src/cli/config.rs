@@ -25,10 +25,12 @@ pub(crate) struct ScanConfig {
     pub(crate) report_path: Option<PathBuf>,
     pub(crate) secrets: SecretDisplay,
     pub(crate) color: bool,
+    pub(crate) aws: keysentry::aws::AwsOptions,
 }
 
 impl ScanConfig {
     pub(crate) fn new(args: ScanArgs, color: ColorChoice, env: &Env) -> anyhow::Result<ScanConfig> {
+        let aws = super::config_aws::scan_options(&args.aws)?;
         let stdin = args.paths.iter().any(|p| p.as_os_str() == "-");
         let input = if stdin {
             if args.paths.len() > 1 {
@@ -56,6 +58,7 @@ impl ScanConfig {
             color: use_color(color, to_terminal, env),
             report_path: args.report_path,
             secrets: if args.show_secrets { SecretDisplay::Show } else { SecretDisplay::Redact },
+            aws,
         })
     }
 }

@@ -2,8 +2,10 @@
 //! status.
 
 mod args;
+mod args_aws;
 mod cmd;
 mod config;
+mod config_aws;
 mod env;
 mod exit;
 mod log;
@@ -39,6 +41,7 @@ pub(crate) fn main() -> ExitCode {
     let result = match cli.command {
         args::Command::Scan(a) => cmd::scan::run(a, cli.color, &env, log),
         args::Command::Rules(c) => cmd::rules::run(c, log),
+        args::Command::Aws(c) => cmd::aws::run(c),
     };
     match result {
         Ok(status) => status.into(),

@@ -11,6 +11,7 @@ use crate::cli::config::{Input, ScanConfig};
 use crate::cli::env::Env;
 use crate::cli::exit::ExitStatus;
 use crate::cli::log::Log;
+use keysentry::aws::AwsEnricher;
 use keysentry::detect::Detector;
 use keysentry::pipeline::{self, ScanOutcome};
 use keysentry::report::{Human, Json, JsonLines, Reporter};
@@ -36,7 +37,8 @@ pub(crate) fn run(
             (Box::new(Worktree::new(options.clone())), ("file", "files"))
         }
     };
-    let outcome = pipeline::run(source.as_ref(), &detector);
+    let aws = AwsEnricher::new(&detector, config.aws.clone());
+    let outcome = pipeline::run_with(source.as_ref(), &detector, &aws);
     write_report(&config, &outcome)?;
     summarize(&outcome, unit, log);
     Ok(status(&outcome))
@@ -113,7 +115,8 @@ fn summarize(outcome: &ScanOutcome, unit: (&'static str, &'static str), log: Log
 }
 
 fn status(outcome: &ScanOutcome) -> ExitStatus {
-    if !outcome.findings.is_empty() {
+    // Informational findings (AWS identifiers) do not fail a scan.
+    if outcome.findings.iter().any(|f| !keysentry::aws::is_informational(f)) {
         ExitStatus::Findings
     } else if !outcome.errors.is_empty() {
         ExitStatus::Error
