@@ -38,8 +38,20 @@ pub const SECRET_LEN: usize = 40;
 /// Shortest session token taken into account.
 pub const MIN_TOKEN_LEN: usize = 100;
 
+/// Bytes of the base64 alphabet (without padding).
+const B64_BYTES: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        t[i] = b.is_ascii_alphanumeric() || b == b'+' || b == b'/';
+        i += 1;
+    }
+    t
+};
+
 fn is_b64(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'+' || b == b'/'
+    B64_BYTES[b as usize]
 }
 
 /// A run of base64 characters, possibly written with escapes: its end and decoded value.
@@ -89,48 +101,65 @@ pub fn looks_like_secret(v: &str) -> bool {
 /// Every secret-shaped value in `content`, in order.
 pub fn secrets(content: &[u8]) -> Vec<Candidate> {
     let mut out = Vec::new();
+    secrets_in(content, 0, content.len(), &mut out);
+    out
+}
+
+/// Appends to `out` the secret-shaped values of `content` that start in `start..end`, in order.
+pub fn secrets_in(content: &[u8], start: usize, end: usize, out: &mut Vec<Candidate>) {
     let mut value = String::new();
-    let mut i = 0;
-    while i < content.len() {
+    let mut i = start;
+    let end = end.min(content.len());
+    while i < end {
         let b = content[i];
         let starts_run = is_b64(b) || b == b'%' || b == b'\\';
-        let after_run = i > 0 && is_b64(content[i - 1]);
-        if !starts_run || after_run {
+        if !starts_run || (i > 0 && is_b64(content[i - 1])) {
             i += 1;
             continue;
         }
-        let (end, encoding) = run_at(content, i, &mut value);
-        if end == i {
+        // Plain runs (nearly all) are measured without copying; escapes take the slow path.
+        let plain_end = i + content[i..].iter().take_while(|c| is_b64(**c)).count();
+        let escaped = matches!(content.get(plain_end), Some(b'%' | b'\\'));
+        if !escaped && plain_end - i != SECRET_LEN && plain_end - i != 54 {
+            i = plain_end.max(i + 1);
+            continue;
+        }
+        let (run_end, encoding) = run_at(content, i, &mut value);
+        if run_end == i {
             i += 1;
             continue;
         }
-        let next = content.get(end).copied();
+        let next = content.get(run_end).copied();
         if value.len() == SECRET_LEN && next != Some(b'=') && looks_like_secret(&value) {
-            out.push(Candidate { start: i, end, value: value.clone(), encoding });
+            out.push(Candidate { start: i, end: run_end, value: value.clone(), encoding });
         } else if value.len() == 54
-            && content.get(end..end + 2) == Some(b"==")
+            && content.get(run_end..run_end + 2) == Some(b"==")
             && encoding == Encoding::Plain
-            && let Some(decoded) = base64_decode(&content[i..end + 2])
+            && let Some(decoded) = base64_decode(&content[i..run_end + 2])
             && let Ok(s) = String::from_utf8(decoded)
             && looks_like_secret(&s)
         {
-            out.push(Candidate { start: i, end: end + 2, value: s, encoding: Encoding::Base64 });
+            out.push(Candidate {
+                start: i,
+                end: run_end + 2,
+                value: s,
+                encoding: Encoding::Base64,
+            });
         }
-        i = end.max(i + 1);
+        i = run_end.max(i + 1);
     }
-    out
 }
 
 /// Session tokens written after a session-token name (`aws_session_token`, `SessionToken`,
 /// `X-Amz-Security-Token`, …): at least [`MIN_TOKEN_LEN`] base64 characters, percent escapes
 /// undone.
-pub fn tokens(content: &[u8]) -> Vec<Candidate> {
+/// `lower` is `content` in ASCII lowercase.
+pub fn tokens(content: &[u8], lower: &[u8]) -> Vec<Candidate> {
     const NAMES: [&[u8]; 4] =
         [b"session_token", b"sessiontoken", b"security-token", b"security_token"];
-    let lower = content.to_ascii_lowercase();
     let mut out: Vec<Candidate> = Vec::new();
     for name in NAMES {
-        for at in memchr::memmem::find_iter(&lower, name) {
+        for at in memchr::memmem::find_iter(lower, name) {
             let mut i = at + name.len();
             // The name's end, separators and quotes: `"SessionToken": "`, `=`, `: `.
             while i < content.len() && b"\"' \t:=>".contains(&content[i]) && i - at < name.len() + 8
@@ -244,13 +273,14 @@ mod tests {
         let pct = tok.replace('/', "%2F").replace('+', "%2B");
         let url =
             format!("https://b.s3.amazonaws.com/k?X-Amz-Security-Token={pct}%3D%3D&X-Amz-Date=1");
-        let found = tokens(url.as_bytes());
+        let found = tokens(url.as_bytes(), url.to_ascii_lowercase().as_bytes());
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].value, format!("{tok}=="));
         assert_eq!(found[0].encoding, Encoding::Percent);
         let json = format!("{{\"SessionToken\": \"{tok}\"}}");
-        assert_eq!(tokens(json.as_bytes())[0].value, tok);
-        assert!(tokens(b"aws_session_token = ${TOKEN}").is_empty());
+        assert_eq!(tokens(json.as_bytes(), json.to_ascii_lowercase().as_bytes())[0].value, tok);
+        let none = b"aws_session_token = ${TOKEN}";
+        assert!(tokens(none, &none.to_ascii_lowercase()).is_empty());
     }
 
     #[test]

@@ -245,7 +245,6 @@ impl AwsEnricher {
         if creds.is_empty() {
             return pairing;
         }
-        let structure = Structure::new(content);
         let from_rule = |rule: Option<usize>| -> Vec<Value> {
             matches
                 .iter()
@@ -263,8 +262,28 @@ impl AwsEnricher {
                 })
                 .collect()
         };
+        let lower = content.to_ascii_lowercase();
         let mut secrets = from_rule(self.secret);
-        for c in candidates::secrets(content) {
+        // Secret-shaped values are looked for near key ids and on lines naming a secret, not
+        // over the whole content: those are the only ones that can pair.
+        let mut ranges: Vec<(usize, usize)> = creds
+            .iter()
+            .map(|k| lines_around(content, matches[k.m].start, PROXIMITY_LINES))
+            .collect();
+        ranges.extend(
+            memchr::memmem::find_iter(&lower, b"secret").map(|at| lines_around(content, at, 0)),
+        );
+        ranges.sort_unstable();
+        let mut scanned = Vec::new();
+        let mut upto = 0;
+        for (s, e) in ranges {
+            let s = s.max(upto);
+            if s < e {
+                candidates::secrets_in(content, s, e, &mut scanned);
+                upto = e;
+            }
+        }
+        for c in scanned {
             if !secrets.iter().any(|v| v.c.start < c.end && c.start < v.c.end) {
                 let named = named_before(content, c.start, &[b"secret"]);
                 secrets.push(Value { c, named, from_match: None });
@@ -272,12 +291,16 @@ impl AwsEnricher {
         }
         let mut tokens = from_rule(self.token);
         if creds.iter().any(|k| k.class == PrefixClass::Asia) {
-            for c in candidates::tokens(content) {
+            for c in candidates::tokens(content, &lower) {
                 if !tokens.iter().any(|v| v.c.start < c.end && c.start < v.c.end) {
                     tokens.push(Value { c, named: true, from_match: None });
                 }
             }
         }
+        if secrets.is_empty() && tokens.is_empty() {
+            return pairing;
+        }
+        let structure = Structure::new(content);
         let place = |pos: usize| (structure.unit(content, pos), structure.line_of(pos));
         let key_places: Vec<_> = creds.iter().map(|k| place(matches[k.m].start)).collect();
         let assign = |values: &[Value], eligible: &dyn Fn(&Key) -> bool| {
@@ -354,6 +377,36 @@ fn tie(key: (Option<Unit>, usize), value: (Option<Unit>, usize), named: bool) ->
     (kl.abs_diff(vl) <= PROXIMITY_LINES).then_some(PairedBy::Proximity)
 }
 
+/// The byte range of the lines from `n` lines before the one holding `pos` to `n` lines after
+/// it, line ends included.
+fn lines_around(content: &[u8], pos: usize, n: usize) -> (usize, usize) {
+    let pos = pos.min(content.len());
+    let mut start = pos;
+    for _ in 0..=n {
+        match memchr::memrchr(b'\n', &content[..start]) {
+            Some(i) if start > 0 => start = i,
+            _ => {
+                start = 0;
+                break;
+            }
+        }
+    }
+    if content.get(start) == Some(&b'\n') && start < pos {
+        start += 1;
+    }
+    let mut end = pos;
+    for _ in 0..=n {
+        match memchr::memchr(b'\n', &content[end..]) {
+            Some(i) => end += i + 1,
+            None => {
+                end = content.len();
+                break;
+            }
+        }
+    }
+    (start, end)
+}
+
 /// Whether one of `names` occurs (case-insensitively) shortly before `pos` on its line.
 fn named_before(content: &[u8], pos: usize, names: &[&[u8]]) -> bool {
     let lo = pos.saturating_sub(80);
@@ -410,5 +463,59 @@ impl Pairing {
             let t = p.token.map(|i| (&self.tokens[i], self.token_rule));
             s.into_iter().chain(t)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unit(kind: UnitKind, start: usize) -> Option<Unit> {
+        Some(Unit { kind, start })
+    }
+
+    #[test]
+    fn structure_beats_lines_and_names() {
+        let obj = unit(UnitKind::Object, 10);
+        assert_eq!(tie((obj, 1), (obj, 40), true), Some(PairedBy::Object));
+        let sec = unit(UnitKind::Section, 0);
+        assert_eq!(tie((sec, 1), (sec, 9), true), Some(PairedBy::Section));
+        // Same unit but unnamed and far: only proximity could tie them, and it is too far.
+        assert_eq!(tie((obj, 1), (obj, 40), false), None);
+        assert_eq!(tie((obj, 1), (obj, 3), false), Some(PairedBy::Proximity));
+    }
+
+    #[test]
+    fn different_units_never_pair_except_on_one_line() {
+        let (a, b) = (unit(UnitKind::Section, 0), unit(UnitKind::Section, 50));
+        assert_eq!(tie((a, 2), (b, 5), true), None);
+        assert_eq!(tie((a, 2), (b, 2), false), Some(PairedBy::SameLine));
+    }
+
+    #[test]
+    fn flat_files_pair_by_name_anywhere_and_by_proximity_nearby() {
+        assert_eq!(tie((None, 1), (None, 500), true), Some(PairedBy::Name));
+        assert_eq!(tie((None, 1), (None, 4), false), Some(PairedBy::Proximity));
+        assert_eq!(tie((None, 1), (None, 5), false), None);
+    }
+
+    #[test]
+    fn lines_around_a_position() {
+        let t = b"one\ntwo\nthree\nfour\nfive\n";
+        let at = 9; // in "three"
+        assert_eq!(&t[lines_around(t, at, 0).0..lines_around(t, at, 0).1], b"three\n");
+        let (s, e) = lines_around(t, at, 1);
+        assert_eq!(&t[s..e], b"two\nthree\nfour\n");
+        let (s, e) = lines_around(t, at, 9);
+        assert_eq!(&t[s..e], &t[..]);
+        assert_eq!(lines_around(b"", 0, 2), (0, 0));
+    }
+
+    #[test]
+    fn names_are_looked_for_on_the_value_line_only() {
+        let text = b"aws_secret_access_key:\nvalue = X";
+        assert!(!named_before(text, text.len() - 1, &[b"secret"]));
+        let text = b"SecretAccessKey = X";
+        assert!(named_before(text, text.len() - 1, &[b"secret"]));
     }
 }

@@ -42,28 +42,41 @@ impl Structure {
     pub fn new(content: &[u8]) -> Structure {
         let mut objects = Vec::new();
         let mut stack: Vec<usize> = Vec::new();
-        let mut in_string = false;
-        let mut escaped = false;
-        for (i, &b) in content.iter().enumerate() {
-            if in_string {
-                match b {
-                    _ if escaped => escaped = false,
-                    b'\\' => escaped = true,
-                    b'"' | b'\n' => in_string = false,
-                    _ => {}
-                }
-                continue;
-            }
-            match b {
-                b'"' => in_string = true,
-                b'{' => stack.push(i),
+        // Jump from one interesting byte to the next: `"` `{` `}` outside strings; the closing
+        // `"` (or an escape, or the line end, which ends a broken string) inside them.
+        let mut i = 0;
+        while let Some(off) = memchr::memchr3(b'"', b'{', b'}', &content[i..]) {
+            let at = i + off;
+            match content[at] {
+                b'{' => stack.push(at),
                 b'}' => {
                     if let Some(s) = stack.pop() {
-                        objects.push((s, i + 1));
+                        objects.push((s, at + 1));
                     }
                 }
-                _ => {}
+                _ => {
+                    let mut j = at + 1;
+                    loop {
+                        match memchr::memchr3(b'"', b'\\', b'\n', &content[j..]) {
+                            Some(o) if content[j + o] == b'\\' => j += o + 2,
+                            Some(o) => {
+                                j += o;
+                                break;
+                            }
+                            None => {
+                                j = content.len();
+                                break;
+                            }
+                        }
+                        if j >= content.len() {
+                            break;
+                        }
+                    }
+                    i = (j + 1).min(content.len());
+                    continue;
+                }
             }
+            i = at + 1;
         }
         objects.extend(stack.into_iter().map(|s| (s, content.len())));
         objects.sort_unstable();
