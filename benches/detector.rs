@@ -7,7 +7,9 @@
 //! line is a prefilter candidate whose rules must run).
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use keysentry::aws::{AwsEnricher, AwsOptions};
 use keysentry::detect::{Detector, Scratch};
+use keysentry::finding::Origin;
 use keysentry::rules::RuleSet;
 
 const SIZE: usize = 16 << 20;
@@ -108,11 +110,85 @@ fn detector_throughput(c: &mut Criterion) {
     group.finish();
 }
 
+/// `text` cut into pieces of about `size` bytes at line ends: the files of a tree.
+fn pieces(text: &[u8], size: usize) -> Vec<&[u8]> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at < text.len() {
+        let end = (at + size).min(text.len());
+        let end = text[end..].iter().position(|b| *b == b'\n').map_or(text.len(), |i| end + i + 1);
+        out.push(&text[at..end]);
+        at = end;
+    }
+    out
+}
+
+/// The cost of the AWS step (classification, account decode, pairing) over plain findings: the
+/// same text cut into 64 KiB files, each scanned and turned into findings with and without it.
+/// `aws_pairs` plants, every 4 KiB, an AWS key id followed by its secret on the next line.
+fn aws_step(c: &mut Criterion) {
+    let detector = Detector::new(RuleSet::builtin().expect("built-in rules compile"));
+    let aws = AwsEnricher::new(&detector, AwsOptions::with_builtin_canaries());
+    let origin = Origin::Stdin;
+    let mut group = c.benchmark_group("aws_step");
+    group.sample_size(10);
+    group.throughput(Throughput::Bytes(SIZE as u64));
+    let mut rng = Rng(7);
+    let pairs: String = String::from_utf8(generate(Some(4096), false, 0x9E37_79B9_7F4A_7C15))
+        .expect("generated text is UTF-8")
+        .lines()
+        .map(|l| {
+            if l.starts_with("aws_access_key_id") {
+                format!("{l}\naws_secret_access_key = {}/{}\n", rng.alnum(20), rng.alnum(19))
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect();
+    let cases = [
+        ("1_per_MiB", generate(Some(1 << 20), false, 0x9E37_79B9_7F4A_7C15)),
+        ("dense", generate(Some(4096), false, 0x9E37_79B9_7F4A_7C15)),
+        ("aws_pairs", pairs.into_bytes()),
+    ];
+    for (name, text) in &cases {
+        let files = pieces(text, 64 << 10);
+        let mut scratch = Scratch::new();
+        let mut matches = Vec::new();
+        group.bench_function(format!("{name}/findings"), |b| {
+            b.iter(|| {
+                let mut n = 0;
+                for f in &files {
+                    matches.clear();
+                    detector.find(f, &mut scratch, &mut matches);
+                    if !matches.is_empty() {
+                        n += detector.findings(f, &origin, &matches).len();
+                    }
+                }
+                n
+            })
+        });
+        group.bench_function(format!("{name}/aws_step"), |b| {
+            b.iter(|| {
+                let mut n = 0;
+                for f in &files {
+                    matches.clear();
+                    detector.find(f, &mut scratch, &mut matches);
+                    if !matches.is_empty() {
+                        n += aws.findings(&detector, f, &origin, None, &mut matches).len();
+                    }
+                }
+                n
+            })
+        });
+    }
+    group.finish();
+}
+
 fn compile_time(c: &mut Criterion) {
     c.bench_function("rules/compile_builtin", |b| {
         b.iter(|| Detector::new(RuleSet::builtin().expect("built-in rules compile")))
     });
 }
 
-criterion_group!(benches, detector_throughput, compile_time);
+criterion_group!(benches, detector_throughput, aws_step, compile_time);
 criterion_main!(benches);

@@ -293,6 +293,9 @@ pub struct Finding {
     /// Byte ranges of other secrets found in the same content that show in `line_text`: a
     /// redacted report must hide them too.
     pub line_other_secrets: Vec<(usize, usize)>,
+    /// What is known offline about an AWS finding (key type, account, paired secret, tags);
+    /// `None` for other findings.
+    pub aws: Option<crate::aws::AwsInfo>,
 }
 
 #[cfg(test)]

@@ -29,6 +29,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod aws;
 pub mod detect;
 pub mod finding;
 pub mod pipeline;

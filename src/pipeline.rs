@@ -4,6 +4,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::Sender;
 
+use crate::aws::{AwsEnricher, AwsOptions};
 use crate::detect::{Detector, Scratch};
 use crate::finding::{Finding, Origin};
 use crate::source::{Chunk, ReadMethod, SkipReason, Source, SourceError, Visitor, VisitorFactory};
@@ -54,11 +55,18 @@ pub struct ScanOutcome {
     pub elapsed: Duration,
 }
 
-/// Runs `source` through `detector` and collects the results.
+/// Runs `source` through `detector` and collects the results, with the default AWS step
+/// (built-in canaries; examples and identifiers left out).
 pub fn run(source: &dyn Source, detector: &Detector) -> ScanOutcome {
+    run_with(source, detector, &AwsEnricher::new(detector, AwsOptions::with_builtin_canaries()))
+}
+
+/// Runs `source` through `detector`, then each content's matches through the AWS step `aws`
+/// (on the same worker, with the content still at hand), and collects the results.
+pub fn run_with(source: &dyn Source, detector: &Detector, aws: &AwsEnricher) -> ScanOutcome {
     let started = Instant::now();
     let (tx, rx) = crossbeam_channel::unbounded();
-    source.scan(&Factory { detector, tx });
+    source.scan(&Factory { detector, aws, tx });
     let mut outcome = ScanOutcome::default();
     for part in rx.iter() {
         outcome.stats.add(&part.stats);
@@ -87,6 +95,7 @@ fn identity(f: &Finding) -> (&Origin, crate::finding::Location, &str) {
 
 struct Factory<'d> {
     detector: &'d Detector,
+    aws: &'d AwsEnricher,
     tx: Sender<Part>,
 }
 
@@ -94,6 +103,7 @@ impl VisitorFactory for Factory<'_> {
     fn visitor(&self) -> Box<dyn Visitor + '_> {
         Box::new(Worker {
             detector: self.detector,
+            aws: self.aws,
             tx: self.tx.clone(),
             scratch: Scratch::new(),
             matches: Vec::new(),
@@ -113,6 +123,7 @@ struct Part {
 
 struct Worker<'d> {
     detector: &'d Detector,
+    aws: &'d AwsEnricher,
     tx: Sender<Part>,
     scratch: Scratch,
     matches: Vec<crate::detect::Match>,
@@ -130,11 +141,12 @@ impl Visitor for Worker<'_> {
         self.matches.clear();
         self.detector.find(chunk.content, &mut self.scratch, &mut self.matches);
         if !self.matches.is_empty() {
-            let found = self.detector.findings_in_blob(
+            let found = self.aws.findings(
+                self.detector,
                 chunk.content,
                 chunk.origin,
                 chunk.blob,
-                &self.matches,
+                &mut self.matches,
             );
             match chunk.lines {
                 None => self.part.findings.extend(found),

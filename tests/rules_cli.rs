@@ -143,7 +143,8 @@ fn every_builtin_example_through_scan() {
     }
     assert!(expected.len() >= builtin.len());
 
-    let run = env.scan_json(&["."]);
+    // Identifiers are reported only on request (aws.identifier's examples are ids).
+    let run = env.scan_json(&["--include-identifiers", "."]);
     run.assert_code(1);
     let findings = run.findings();
     let mut found: BTreeMap<String, Vec<&str>> = BTreeMap::new();

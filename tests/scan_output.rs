@@ -219,11 +219,14 @@ fn secrets_are_redacted_by_default_in_every_format() {
     }
     let run = env.scan_json(&["."]);
     let findings = run.findings();
-    assert_eq!(findings.len(), 5, "{}", run.stdout);
+    // The AWS key id and its secret are one finding.
+    assert_eq!(findings.len(), 4, "{}", run.stdout);
     for f in &findings {
         assert_eq!(f["secret_redacted"], true);
         assert!(f["secret"].as_str().unwrap().ends_with('*'), "{}", f["secret"]);
     }
+    let paired = &findings.iter().find(|f| f["aws"].is_object()).unwrap()["aws"]["paired_secret"];
+    assert_eq!(paired["value"], format!("{}{}", &values[1][..4], "*".repeat(16)));
 }
 
 /// Each finding's line must not show any other secret on that line in full: one-line
@@ -260,6 +263,13 @@ fn show_secrets_shows_them_in_full() {
     let findings = run.findings();
     let mut shown: Vec<String> =
         findings.iter().map(|f| f["secret"].as_str().unwrap().to_owned()).collect();
+    // The AWS secret is shown with its key id.
+    shown.extend(
+        findings
+            .iter()
+            .filter_map(|f| f["aws"]["paired_secret"]["value"].as_str())
+            .map(str::to_owned),
+    );
     shown.sort();
     let mut expected = values.clone();
     expected[4] = expected[4].trim_end().to_owned();

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use super::args_aws::{AwsCommand, AwsScanArgs};
 use super::exit::EXIT_CODES_HELP;
 
 /// Finds leaked credentials, AWS access keys above all.
@@ -53,6 +54,9 @@ pub(crate) enum Command {
     /// List or check detection rules
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Explain AWS key ids offline
+    #[command(subcommand)]
+    Aws(AwsCommand),
     /// Git hooks: scan staged changes (the pre-commit check), install or remove hooks
     #[command(
         args_conflicts_with_subcommands = true,
@@ -239,6 +243,9 @@ pub(crate) struct ScanArgs {
         long_help = "Number of worker threads. 0 or absent: one per core."
     )]
     pub(crate) threads: Option<usize>,
+
+    #[command(flatten)]
+    pub(crate) aws: AwsScanArgs,
 }
 
 #[derive(Debug, Subcommand)]

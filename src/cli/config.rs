@@ -29,10 +29,12 @@ pub(crate) struct ScanConfig {
     pub(crate) report_path: Option<PathBuf>,
     pub(crate) secrets: SecretDisplay,
     pub(crate) color: bool,
+    pub(crate) aws: keysentry::aws::AwsOptions,
 }
 
 impl ScanConfig {
     pub(crate) fn new(args: ScanArgs, color: ColorChoice, env: &Env) -> anyhow::Result<ScanConfig> {
+        let aws = super::config_aws::scan_options(&args.aws)?;
         let stdin = args.paths.iter().any(|p| p.as_os_str() == "-");
         let git = args.history || args.staged || args.range.is_some();
         let input = if git {
@@ -88,6 +90,7 @@ impl ScanConfig {
             color: use_color(color, to_terminal, env),
             report_path: args.report_path,
             secrets: if args.show_secrets { SecretDisplay::Show } else { SecretDisplay::Redact },
+            aws,
         })
     }
 }

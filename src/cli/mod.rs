@@ -2,8 +2,10 @@
 //! status.
 
 mod args;
+mod args_aws;
 mod cmd;
 mod config;
+mod config_aws;
 mod env;
 mod exit;
 mod log;
@@ -40,6 +42,7 @@ pub(crate) fn main() -> ExitCode {
         args::Command::Scan(a) => cmd::scan::run(a, cli.color, &env, log),
         args::Command::Rules(c) => cmd::rules::run(c, log),
         args::Command::Hook(a) => cmd::hook::run(a, cli.color, &env, log),
+        args::Command::Aws(c) => cmd::aws::run(c),
     };
     match result {
         Ok(status) => status.into(),

@@ -301,6 +301,7 @@ impl Detector {
                     line_text,
                     line_secret_range,
                     line_other_secrets,
+                    aws: None,
                 }
             })
             .collect()

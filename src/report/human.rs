@@ -5,6 +5,8 @@ use std::io::{self, Write};
 use anstyle::{AnsiColor, Style};
 
 use super::{Reporter, SecretDisplay};
+use crate::aws::{AccountDecode, AwsInfo, AwsTag, PairedBy};
+use crate::finding::Secret;
 use crate::pipeline::ScanOutcome;
 
 /// The default, human-readable report.
@@ -52,6 +54,9 @@ impl Reporter for Human {
                     c.summary
                 )?;
             }
+            if let Some(aws) = &f.aws {
+                writeln!(out, "    {}", aws_line(aws, self.secrets))?;
+            }
             let (line, (s, e)) = self.secrets.line(f);
             writeln!(
                 out,
@@ -69,5 +74,58 @@ impl Reporter for Human {
             writeln!(out)?;
         }
         Ok(())
+    }
+}
+
+/// One line about an AWS finding: class, account, paired parts, tags.
+fn aws_line(aws: &AwsInfo, secrets: SecretDisplay) -> String {
+    let show = |s: &Secret| match secrets {
+        SecretDisplay::Redact => s.redacted(),
+        SecretDisplay::Show => s.expose().to_owned(),
+    };
+    let mut parts = Vec::new();
+    match aws.prefix_class {
+        Some(class) => parts.push(format!("{class} {}", class.describe())),
+        None => parts.push("no key id paired".to_owned()),
+    }
+    match aws.account {
+        Some(AccountDecode::Decoded(a)) => parts.push(format!("account {a}")),
+        Some(other) => parts.push(format!("account {}", other.reason().unwrap_or("unknown"))),
+        None => {}
+    }
+    if let Some(p) = &aws.paired_secret {
+        parts.push(format!("secret {} (line {}, by {})", show(&p.value), p.line, by_name(p.by)));
+    }
+    if let Some(p) = &aws.session_token {
+        parts.push(format!("session token (line {}, by {})", p.line, by_name(p.by)));
+    }
+    if !aws.tags.is_empty() {
+        let tags: Vec<&str> = aws.tags.iter().map(|t| tag_name(*t)).collect();
+        parts.push(format!("tags: {}", tags.join(", ")));
+    }
+    if let Some(owner) = &aws.canary_owner {
+        parts.push(format!("canary of {owner}: never use this key"));
+    }
+    format!("aws: {}", parts.join(" · "))
+}
+
+fn by_name(by: PairedBy) -> &'static str {
+    match by {
+        PairedBy::Object => "object",
+        PairedBy::Section => "profile section",
+        PairedBy::Block => "block",
+        PairedBy::SameLine => "same line",
+        PairedBy::Name => "name",
+        PairedBy::Proximity => "proximity",
+    }
+}
+
+fn tag_name(tag: AwsTag) -> &'static str {
+    match tag {
+        AwsTag::Example => "example",
+        AwsTag::Canary => "canary",
+        AwsTag::Ours => "ours",
+        AwsTag::Foreign => "foreign",
+        AwsTag::Identifier => "identifier",
     }
 }

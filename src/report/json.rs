@@ -5,7 +5,10 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::{Reporter, SecretDisplay};
-use crate::finding::{Finding, Location, Origin};
+use crate::aws::{
+    AccountDecode, AccountId, AwsInfo, AwsTag, Encoding, Paired, PairedBy, PrefixClass,
+};
+use crate::finding::{Finding, Location, Origin, Secret};
 use crate::pipeline::{ScanOutcome, ScanStats};
 use crate::source::SkipReason;
 
@@ -55,6 +58,56 @@ struct FindingJson<'a> {
     fingerprint: &'a str,
     blob_id: String,
     entropy: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    aws: Option<AwsJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct AwsJson<'a> {
+    key_id: Option<String>,
+    prefix_class: Option<PrefixClass>,
+    credential: Option<bool>,
+    account_id: Option<AccountId>,
+    account_id_reason: Option<&'static str>,
+    paired_secret: Option<PairedJson>,
+    session_token: Option<PairedJson>,
+    tags: Vec<AwsTag>,
+    canary_owner: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct PairedJson {
+    value: String,
+    by: PairedBy,
+    encoding: Encoding,
+    line: usize,
+}
+
+fn aws_json(info: &AwsInfo, secrets: SecretDisplay) -> AwsJson<'_> {
+    let show = |s: &Secret| match secrets {
+        SecretDisplay::Redact => s.redacted(),
+        SecretDisplay::Show => s.expose().to_owned(),
+    };
+    let paired = |p: &Paired| PairedJson {
+        value: show(&p.value),
+        by: p.by,
+        encoding: p.encoding,
+        line: p.line,
+    };
+    AwsJson {
+        key_id: info.key_id.as_ref().map(show),
+        prefix_class: info.prefix_class,
+        credential: info.prefix_class.map(PrefixClass::is_credential),
+        account_id: info.account.and_then(AccountDecode::account),
+        account_id_reason: match info.account {
+            Some(a) => a.reason(),
+            None => Some("no key id"),
+        },
+        paired_secret: info.paired_secret.as_ref().map(paired),
+        session_token: info.session_token.as_ref().map(paired),
+        tags: info.tags.iter().copied().collect(),
+        canary_owner: info.canary_owner.as_deref(),
+    }
 }
 
 #[derive(Serialize)]
@@ -85,6 +138,7 @@ fn finding(f: &Finding, secrets: SecretDisplay) -> FindingJson<'_> {
         blob_id: f.blob_id.to_hex(),
         // Two decimals are plenty and keep snapshots stable.
         entropy: (f.entropy * 100.0).round() / 100.0,
+        aws: f.aws.as_ref().map(|a| aws_json(a, secrets)),
     }
 }
 

@@ -57,6 +57,65 @@ pub(crate) mod secrets {
     }
 }
 
+/// Synthetic AWS credentials with a valid structure, generated at run time: key ids that decode
+/// to a chosen account (`aws.md` §3 in reverse), secrets and session tokens of random characters.
+pub(crate) mod aws {
+    use keysentry::aws::anatomy::{AccountId, PrefixClass, synthesize};
+
+    /// xorshift64: deterministic per seed.
+    fn stream(seed: u64) -> impl FnMut() -> u64 {
+        let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        }
+    }
+
+    /// A well-formed id of `prefix` owned by `account`, its key bits drawn from `seed`.
+    pub(crate) fn key_id(prefix: &str, account: u64, seed: u64) -> String {
+        let class = PrefixClass::of(prefix).expect("a known prefix");
+        let account = AccountId::new(account).expect("12 digits");
+        synthesize(class, account, stream(seed)())
+    }
+
+    fn chars(n: usize, seed: u64) -> String {
+        const B64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut next = stream(seed ^ 0x005E_C2E7);
+        (0..n).map(|_| B64[(next() % 64) as usize] as char).collect()
+    }
+
+    /// A 40-character secret access key: mixed case with digits, like real ones.
+    pub(crate) fn secret(seed: u64) -> String {
+        let s = chars(37, seed);
+        format!("{}Qz7", s)
+    }
+
+    /// A session token: the prefix real tokens have, then random base64.
+    pub(crate) fn token(seed: u64) -> String {
+        format!("FwoGZXIvYXdz{}==", chars(240, seed + 1000))
+    }
+
+    /// Standard base64 with padding.
+    pub(crate) fn base64(bytes: &[u8]) -> String {
+        const B64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut out = String::new();
+        for chunk in bytes.chunks(3) {
+            let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+            let v = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+            for i in 0..4 {
+                if i <= chunk.len() {
+                    out.push(B64[((v >> (18 - 6 * i)) & 63) as usize] as char);
+                } else {
+                    out.push('=');
+                }
+            }
+        }
+        out
+    }
+}
+
 /// A temporary directory holding the tree to scan (`root`, a Git repository by default) and
 /// an empty home directory, so that no user or global Git configuration leaks into a test.
 pub(crate) struct TestEnv {
@@ -106,6 +165,13 @@ impl TestEnv {
         if let Some(parent) = path.parent() {
             fs::create_dir_all(parent).expect("create parent directories");
         }
+        fs::write(&path, contents).expect("write file");
+        path
+    }
+
+    /// Writes a file next to the tree (not scanned) and returns its path.
+    pub(crate) fn write_outside(&self, rel: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+        let path = self.temp.path().join(rel);
         fs::write(&path, contents).expect("write file");
         path
     }

@@ -1,5 +1,6 @@
 //! One module per command.
 
+pub(crate) mod aws;
 pub(crate) mod hook;
 pub(crate) mod rules;
 pub(crate) mod scan;

@@ -11,15 +11,16 @@ use crate::cli::config::{Input, ScanConfig};
 use crate::cli::env::Env;
 use crate::cli::exit::ExitStatus;
 use crate::cli::log::Log;
+use keysentry::aws::AwsEnricher;
 use keysentry::detect::Detector;
 use keysentry::pipeline::{self, ScanOutcome};
 use keysentry::report::{Human, Json, JsonLines, Reporter};
-use keysentry::source::SkipReason;
 use keysentry::source::history::{History, HistoryOptions};
 use keysentry::source::range::Range;
 use keysentry::source::staged::Staged;
 use keysentry::source::stdin::Stdin;
 use keysentry::source::worktree::Worktree;
+use keysentry::source::{SkipReason, Source};
 
 pub(crate) fn run(
     args: ScanArgs,
@@ -31,25 +32,21 @@ pub(crate) fn run(
     let rules = super::builtin_rules()?;
     log.debug(format_args!("{} rules loaded", rules.len()));
     let detector = Detector::new(rules);
+    let aws = AwsEnricher::new(&detector, config.aws.clone());
+    let run = |source: &dyn Source| pipeline::run_with(source, &detector, &aws);
     const GIT_UNIT: (&str, &str) = ("object", "objects");
     let (outcome, unit) = match config.input {
-        Input::Stdin { max_size } => {
-            (pipeline::run(&Stdin::new(io::stdin(), max_size), &detector), ("input", "inputs"))
-        }
-        Input::Worktree(ref options) => {
-            (pipeline::run(&Worktree::new(options.clone()), &detector), ("file", "files"))
-        }
-        Input::History(ref options) => (history(options, &detector, log)?, GIT_UNIT),
-        Input::Staged { ref repo, max_size } => {
-            (pipeline::run(&Staged::open(repo, max_size)?, &detector), GIT_UNIT)
-        }
+        Input::Stdin { max_size } => (run(&Stdin::new(io::stdin(), max_size)), ("input", "inputs")),
+        Input::Worktree(ref options) => (run(&Worktree::new(options.clone())), ("file", "files")),
+        Input::History(ref options) => (history(options, &run, log)?, GIT_UNIT),
+        Input::Staged { ref repo, max_size } => (run(&Staged::open(repo, max_size)?), GIT_UNIT),
         Input::Range { ref repo, ref spec, max_size, threads } => {
             let range = Range::open(repo, spec, max_size, threads)?;
             log.info(format_args!(
                 "range {spec}: {}",
                 count(range.len() as u64, "commit", "commits")
             ));
-            (pipeline::run(&range, &detector), GIT_UNIT)
+            (run(&range), GIT_UNIT)
         }
     };
     write_report(&config, &outcome)?;
@@ -58,9 +55,13 @@ pub(crate) fn run(
 }
 
 /// Scans a history and names the commits that introduced each finding.
-fn history(options: &HistoryOptions, detector: &Detector, log: Log) -> anyhow::Result<ScanOutcome> {
+fn history(
+    options: &HistoryOptions,
+    run: &dyn Fn(&dyn Source) -> ScanOutcome,
+    log: Log,
+) -> anyhow::Result<ScanOutcome> {
     let history = History::open(options.clone())?;
-    let mut outcome = pipeline::run(&history, detector);
+    let mut outcome = run(&history);
     outcome.findings = history.attribute(std::mem::take(&mut outcome.findings));
     pipeline::sort_findings(&mut outcome.findings);
     let s = history.summary();
@@ -152,7 +153,8 @@ fn summarize(outcome: &ScanOutcome, unit: (&'static str, &'static str), log: Log
 }
 
 pub(crate) fn status(outcome: &ScanOutcome) -> ExitStatus {
-    if !outcome.findings.is_empty() {
+    // Informational findings (AWS identifiers) do not fail a scan.
+    if outcome.findings.iter().any(|f| !keysentry::aws::is_informational(f)) {
         ExitStatus::Findings
     } else if !outcome.errors.is_empty() {
         ExitStatus::Error
