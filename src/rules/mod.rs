@@ -36,7 +36,7 @@ pub struct Rule {
     pub description: String,
     /// Keywords, lowercased.
     pub keywords: Vec<String>,
-    /// The compiled regex, with the semantics of `regex::bytes::Regex`. It is a
+    /// The compiled regex, with the semantics of `regex::bytes::Regex` in ASCII mode. It is a
     /// `regex_automata` regex so that each worker can keep its own search cache.
     pub regex: meta::Regex,
     /// Capture group holding the secret.
@@ -236,8 +236,12 @@ fn valid_id(id: &str) -> bool {
     }
 }
 
-/// Compiles a pattern exactly as `regex::bytes::Regex::new` does (same syntax, same limits).
-/// The error message, like the regex crate's, shows where and why a pattern is invalid.
+/// Compiles a pattern as `regex::bytes::Regex::new` does (same syntax, same limits), but with
+/// Unicode mode off: `\w`, `\d`, `\s`, `\b` and `(?i)` are ASCII-only, as in Go's RE2 that
+/// gitleaks rules are written for, and `.` matches any byte but `\n`. Secrets are ASCII, and
+/// the Unicode tables made compiling the built-in rules a third slower (5.1 ms against 3.3 ms),
+/// which a pre-commit hook pays on every commit. The error message, like the regex crate's,
+/// shows where and why a pattern is invalid.
 fn compile_bytes_regex(pattern: &str) -> Result<meta::Regex, String> {
     meta::Builder::new()
         .configure(
@@ -247,7 +251,7 @@ fn compile_bytes_regex(pattern: &str) -> Result<meta::Regex, String> {
                 .nfa_size_limit(Some(10 << 20))
                 .hybrid_cache_capacity(2 << 20),
         )
-        .syntax(regex_automata::util::syntax::Config::new().utf8(false))
+        .syntax(regex_automata::util::syntax::Config::new().utf8(false).unicode(false))
         .build(pattern)
         .map_err(|e| e.syntax_error().map_or_else(|| e.to_string(), ToString::to_string))
 }
@@ -281,7 +285,10 @@ fn compile_rule(s: RuleSyntax) -> Result<Rule, Vec<RuleError>> {
         patterns
             .iter()
             .filter_map(|r| {
-                Regex::new(r)
+                // ASCII mode, like the rule regexes (see `compile_bytes_regex`).
+                regex::bytes::RegexBuilder::new(r)
+                    .unicode(false)
+                    .build()
                     .map_err(|e| errors.push(err(RuleErrorKind::AllowRegex(e.to_string()))))
                     .ok()
             })
