@@ -174,7 +174,7 @@ fn deliver(content: &[u8], read: ReadMethod, origin: Origin, visitor: &mut dyn V
 /// in a git history, reading means inflating the whole blob, and in a Django history a third
 /// of all blob bytes are `.mo` catalogues. SVG, PDF-like text formats and anything unknown
 /// are read and judged by their content.
-const BINARY_EXTENSIONS: &[&str] = &[
+pub const BINARY_EXTENSIONS: &[&str] = &[
     "7z", "a", "avi", "bin", "bmp", "bz2", "class", "dll", "dylib", "eot", "exe", "flac", "gif",
     "gz", "ico", "jar", "jpeg", "jpg", "lib", "mkv", "mo", "mov", "mp3", "mp4", "o", "obj", "ogg",
     "otf", "png", "psd", "pyc", "pyo", "rar", "so", "tgz", "tif", "tiff", "ttf", "war", "wasm",
