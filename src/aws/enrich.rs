@@ -263,7 +263,15 @@ impl AwsEnricher {
                 })
                 .collect()
         };
-        let lower = content.to_ascii_lowercase();
+        // Pairing looks at most WINDOW bytes beyond the outermost key ids: a file of a few MiB
+        // with one credential costs no more than a small one, and a secret farther than that
+        // from any key id pairs only through its own rule's finding.
+        let first = creds.iter().map(|k| matches[k.m].start).min().unwrap_or(0);
+        let last = creds.iter().map(|k| matches[k.m].end).max().unwrap_or(0);
+        let ws = lines_around(content, first.saturating_sub(WINDOW), 0).0;
+        let we = lines_around(content, (last + WINDOW).min(content.len()), 0).1;
+        let window = &content[ws..we];
+        let lower = window.to_ascii_lowercase();
         let mut secrets = from_rule(self.secret);
         // Secret-shaped values are looked for near key ids and on lines naming a secret, not
         // over the whole content: those are the only ones that can pair.
@@ -272,7 +280,8 @@ impl AwsEnricher {
             .map(|k| lines_around(content, matches[k.m].start, PROXIMITY_LINES))
             .collect();
         ranges.extend(
-            memchr::memmem::find_iter(&lower, b"secret").map(|at| lines_around(content, at, 0)),
+            memchr::memmem::find_iter(&lower, b"secret")
+                .map(|at| lines_around(content, ws + at, 0)),
         );
         ranges.sort_unstable();
         let mut scanned = Vec::new();
@@ -292,7 +301,9 @@ impl AwsEnricher {
         }
         let mut tokens = from_rule(self.token);
         if creds.iter().any(|k| k.class == PrefixClass::Asia) {
-            for c in candidates::tokens(content, &lower) {
+            for mut c in candidates::tokens(window, &lower) {
+                c.start += ws;
+                c.end += ws;
                 if !tokens.iter().any(|v| v.c.start < c.end && c.start < v.c.end) {
                     tokens.push(Value { c, named: true, from_match: None });
                 }
@@ -301,7 +312,7 @@ impl AwsEnricher {
         if secrets.is_empty() && tokens.is_empty() {
             return pairing;
         }
-        let structure = Structure::new(content);
+        let structure = Structure::window(content, ws, we);
         let place = |pos: usize| (structure.unit(content, pos), structure.line_of(pos));
         let key_places: Vec<_> = creds.iter().map(|k| place(matches[k.m].start)).collect();
         let assign = |values: &[Value], eligible: &dyn Fn(&Key) -> bool| {
@@ -349,6 +360,9 @@ impl AwsEnricher {
         pairing
     }
 }
+
+/// How far beyond the outermost key ids of a content pairing looks, in bytes.
+const WINDOW: usize = 64 << 10;
 
 /// What ties a key id to a value, given where each is (unit, line) and whether the value is
 /// named; `None` if nothing does.

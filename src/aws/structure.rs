@@ -33,18 +33,29 @@ pub struct Structure {
     objects: Vec<(usize, usize)>,
     /// Offsets of INI section header lines.
     sections: Vec<usize>,
-    /// Offset of each line start.
+    /// Offset of each line start in the window.
     lines: Vec<usize>,
+    /// Lines before the window.
+    base_line: usize,
 }
 
 impl Structure {
-    /// Analyses `content`: one pass for objects (aware of double-quoted strings), one for lines.
+    /// Analyses all of `content`.
     pub fn new(content: &[u8]) -> Structure {
+        Structure::window(content, 0, content.len())
+    }
+
+    /// Analyses the part `start..end` of `content` (`start` a line start): one pass for
+    /// objects (aware of double-quoted strings), one for lines. Offsets stay those of
+    /// `content`; objects opened before the window are not seen.
+    pub fn window(content: &[u8], start: usize, end: usize) -> Structure {
+        let content = &content[..end.min(content.len())];
+        let start = start.min(content.len());
         let mut objects = Vec::new();
         let mut stack: Vec<usize> = Vec::new();
         // Jump from one interesting byte to the next: `"` `{` `}` outside strings; the closing
         // `"` (or an escape, or the line end, which ends a broken string) inside them.
-        let mut i = 0;
+        let mut i = start;
         while let Some(off) = memchr::memchr3(b'"', b'{', b'}', &content[i..]) {
             let at = i + off;
             match content[at] {
@@ -80,15 +91,31 @@ impl Structure {
         }
         objects.extend(stack.into_iter().map(|s| (s, content.len())));
         objects.sort_unstable();
-        let mut lines = vec![0];
-        lines.extend(memchr::memchr_iter(b'\n', content).map(|i| i + 1));
-        let sections =
-            lines.iter().copied().filter(|&s| is_section_header(line_at(content, s))).collect();
-        Structure { objects, sections, lines }
+        let mut lines = vec![start];
+        lines.extend(memchr::memchr_iter(b'\n', &content[start..]).map(|i| start + i + 1));
+        // Section headers: only lines whose first non-blank byte is `[` can be one, and in
+        // most files those are few; testing every line cost more than the rest of the step.
+        let mut sections: Vec<usize> = Vec::new();
+        for at in memchr::memchr_iter(b'[', &content[start..]).map(|i| start + i) {
+            let line_start = memchr::memrchr(b'\n', &content[..at]).map_or(0, |n| n + 1);
+            if content[line_start..at].iter().all(|b| *b == b' ' || *b == b'\t')
+                && sections.last() != Some(&line_start)
+                && is_section_header(line_at(content, line_start))
+            {
+                sections.push(line_start);
+            }
+        }
+        let base_line = memchr::memchr_iter(b'\n', &content[..start]).count();
+        Structure { objects, sections, lines, base_line }
     }
 
     /// 0-based line of offset `pos`.
     pub fn line_of(&self, pos: usize) -> usize {
+        self.base_line + self.line_index(pos)
+    }
+
+    /// Index in `lines` of the line holding `pos`.
+    fn line_index(&self, pos: usize) -> usize {
         self.lines.partition_point(|&s| s <= pos).saturating_sub(1)
     }
 
@@ -100,14 +127,14 @@ impl Structure {
         if let Some(&(start, _)) = self.objects[..upto].iter().rev().find(|&&(_, e)| e > pos) {
             return Some(Unit { kind: UnitKind::Object, start });
         }
-        let line = self.line_of(pos);
+        let line = self.line_index(pos);
         let line_start = self.lines[line];
         if !self.sections.is_empty() {
             let i = self.sections.partition_point(|&s| s <= line_start);
             return Some(Unit {
                 kind: UnitKind::Section,
                 // Lines before the first section form a unit of their own.
-                start: if i == 0 { 0 } else { self.sections[i - 1] },
+                start: if i == 0 { self.lines[0] } else { self.sections[i - 1] },
             });
         }
         let indent = indentation(line_at(content, line_start))?;
