@@ -30,7 +30,9 @@
 #![deny(missing_docs)]
 
 pub mod aws;
+pub mod config;
 pub mod detect;
+pub mod filter;
 pub mod finding;
 pub mod pipeline;
 pub mod report;

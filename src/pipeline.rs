@@ -64,9 +64,33 @@ pub fn run(source: &dyn Source, detector: &Detector) -> ScanOutcome {
 /// Runs `source` through `detector`, then each content's matches through the AWS step `aws`
 /// (on the same worker, with the content still at hand), and collects the results.
 pub fn run_with(source: &dyn Source, detector: &Detector, aws: &AwsEnricher) -> ScanOutcome {
+    run_with_options(source, detector, aws, RunOptions::default())
+}
+
+/// What a run does beyond detection.
+#[derive(Clone, Copy, Debug)]
+pub struct RunOptions {
+    /// Leave out findings whose line carries an inline ignore comment (`keysentry:allow`,
+    /// `gitleaks:allow`, …; see [`crate::filter::inline`]). On by default.
+    pub inline_ignore: bool,
+}
+
+impl Default for RunOptions {
+    fn default() -> RunOptions {
+        RunOptions { inline_ignore: true }
+    }
+}
+
+/// [`run_with`] with `options`.
+pub fn run_with_options(
+    source: &dyn Source,
+    detector: &Detector,
+    aws: &AwsEnricher,
+    options: RunOptions,
+) -> ScanOutcome {
     let started = Instant::now();
     let (tx, rx) = crossbeam_channel::unbounded();
-    source.scan(&Factory { detector, aws, tx });
+    source.scan(&Factory { detector, aws, options, tx });
     let mut outcome = ScanOutcome::default();
     for part in rx.iter() {
         outcome.stats.add(&part.stats);
@@ -96,6 +120,7 @@ fn identity(f: &Finding) -> (&Origin, crate::finding::Location, &str) {
 struct Factory<'d> {
     detector: &'d Detector,
     aws: &'d AwsEnricher,
+    options: RunOptions,
     tx: Sender<Part>,
 }
 
@@ -104,6 +129,7 @@ impl VisitorFactory for Factory<'_> {
         Box::new(Worker {
             detector: self.detector,
             aws: self.aws,
+            options: self.options,
             tx: self.tx.clone(),
             scratch: Scratch::new(),
             matches: Vec::new(),
@@ -124,6 +150,7 @@ struct Part {
 struct Worker<'d> {
     detector: &'d Detector,
     aws: &'d AwsEnricher,
+    options: RunOptions,
     tx: Sender<Part>,
     scratch: Scratch,
     matches: Vec<crate::detect::Match>,
@@ -148,14 +175,14 @@ impl Visitor for Worker<'_> {
                 chunk.blob,
                 &mut self.matches,
             );
-            match chunk.lines {
-                None => self.part.findings.extend(found),
-                Some(lines) => self.part.findings.extend(
-                    found
-                        .into_iter()
-                        .filter(|f| lines.touches(f.location.line, f.location.end_line)),
-                ),
-            }
+            let content = chunk.content;
+            let inline = self.options.inline_ignore;
+            self.part.findings.extend(found.into_iter().filter(|f| {
+                let loc = &f.location;
+                chunk.lines.is_none_or(|lines| lines.touches(loc.line, loc.end_line))
+                    && !(inline
+                        && crate::filter::inline::allowed(content, loc.byte_start, loc.byte_end))
+            }));
         }
     }
 

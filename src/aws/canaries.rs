@@ -60,10 +60,16 @@ impl Canaries {
         let file: CanaryFile =
             toml::from_str(text).map_err(|e| CanaryError::Parse(e.to_string()))?;
         for group in file.canary {
-            for a in group.accounts {
-                let id = AccountId::parse(&a).ok_or(CanaryError::Account { account: a })?;
-                self.accounts.insert(id, group.owner.clone());
-            }
+            self.add(&group.owner, &group.accounts)?;
+        }
+        Ok(())
+    }
+
+    /// Adds canary `accounts` run by `owner`.
+    pub fn add(&mut self, owner: &str, accounts: &[String]) -> Result<(), CanaryError> {
+        for a in accounts {
+            let id = AccountId::parse(a).ok_or(CanaryError::Account { account: a.clone() })?;
+            self.accounts.insert(id, owner.to_owned());
         }
         Ok(())
     }

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use super::args_aws::{AwsCommand, AwsScanArgs};
+use super::args_filter::{BaselineCommand, FilterArgs, IgnoreArgs};
 use super::exit::EXIT_CODES_HELP;
 
 /// Finds leaked credentials, AWS access keys above all.
@@ -57,6 +58,11 @@ pub(crate) enum Command {
     /// Explain AWS key ids offline
     #[command(subcommand)]
     Aws(AwsCommand),
+    /// Write or update a baseline of known findings
+    #[command(subcommand)]
+    Baseline(BaselineCommand),
+    /// Ignore findings by fingerprint (appends to .keysentryignore)
+    Ignore(IgnoreArgs),
     /// Git hooks: scan staged changes (the pre-commit check), install or remove hooks
     #[command(
         args_conflicts_with_subcommands = true,
@@ -246,6 +252,9 @@ pub(crate) struct ScanArgs {
 
     #[command(flatten)]
     pub(crate) aws: AwsScanArgs,
+
+    #[command(flatten)]
+    pub(crate) filter: FilterArgs,
 }
 
 #[derive(Debug, Subcommand)]

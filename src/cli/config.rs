@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 
 use super::args::{ColorChoice, Format, ScanArgs};
+use super::config_filter::Suppression;
 use super::env::Env;
 use keysentry::report::SecretDisplay;
 use keysentry::source::history::HistoryOptions;
@@ -30,11 +31,29 @@ pub(crate) struct ScanConfig {
     pub(crate) secrets: SecretDisplay,
     pub(crate) color: bool,
     pub(crate) aws: keysentry::aws::AwsOptions,
+    pub(crate) suppression: Suppression,
 }
 
 impl ScanConfig {
     pub(crate) fn new(args: ScanArgs, color: ColorChoice, env: &Env) -> anyhow::Result<ScanConfig> {
-        let aws = super::config_aws::scan_options(&args.aws)?;
+        ScanConfig::build(args, color, env, true)
+    }
+
+    /// A configuration; without `with_baselines`, `--baseline` files are not applied (to
+    /// write a baseline of everything found).
+    pub(crate) fn build(
+        args: ScanArgs,
+        color: ColorChoice,
+        env: &Env,
+        with_baselines: bool,
+    ) -> anyhow::Result<ScanConfig> {
+        let mut aws = super::config_aws::scan_options(&args.aws)?;
+        let root = match args.paths.first() {
+            Some(p) if p.as_os_str() != "-" => p.clone(),
+            _ => PathBuf::from("."),
+        };
+        let suppression = super::config_filter::load(&args.filter, &root, with_baselines)?;
+        super::config_filter::add_aws(&suppression.settings, &mut aws)?;
         let stdin = args.paths.iter().any(|p| p.as_os_str() == "-");
         let git = args.history || args.staged || args.range.is_some();
         let input = if git {
@@ -91,6 +110,7 @@ impl ScanConfig {
             report_path: args.report_path,
             secrets: if args.show_secrets { SecretDisplay::Show } else { SecretDisplay::Redact },
             aws,
+            suppression,
         })
     }
 }

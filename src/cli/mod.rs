@@ -3,9 +3,11 @@
 
 mod args;
 mod args_aws;
+mod args_filter;
 mod cmd;
 mod config;
 mod config_aws;
+mod config_filter;
 mod env;
 mod exit;
 mod log;
@@ -43,6 +45,8 @@ pub(crate) fn main() -> ExitCode {
         args::Command::Rules(c) => cmd::rules::run(c, log),
         args::Command::Hook(a) => cmd::hook::run(a, cli.color, &env, log),
         args::Command::Aws(c) => cmd::aws::run(c),
+        args::Command::Baseline(c) => cmd::baseline::run(c, cli.color, &env, log),
+        args::Command::Ignore(a) => cmd::baseline::ignore(a, log),
     };
     match result {
         Ok(status) => status.into(),

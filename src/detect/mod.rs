@@ -146,6 +146,8 @@ pub struct Detector {
     automaton: AhoCorasick,
     prefilter: Prefilter,
     max_keyword_len: usize,
+    /// Content-anchored rules without keywords: they run over every content.
+    always: Vec<usize>,
     /// Tells this detector's regex caches in a [`Scratch`] from another detector's.
     id: u64,
 }
@@ -176,7 +178,19 @@ impl Detector {
         let max_keyword_len = keywords.iter().map(String::len).max().unwrap_or(0);
         // A random id: no global counter needed, and a collision is astronomically unlikely.
         let id = std::hash::BuildHasher::hash_one(&std::hash::RandomState::new(), rules.len());
-        Detector { rules, keywords, keyword_rules, automaton, prefilter, max_keyword_len, id }
+        let always = (0..rules.len())
+            .filter(|&r| rules[r].anchor == Anchor::Content && rules[r].keywords.is_empty())
+            .collect();
+        Detector {
+            rules,
+            keywords,
+            keyword_rules,
+            automaton,
+            prefilter,
+            max_keyword_len,
+            always,
+            id,
+        }
     }
 
     /// The rules, indexed by [`Match::rule`].
@@ -199,12 +213,14 @@ impl Detector {
     /// range. A generic rule's secret is dropped when a specific rule found an overlapping one.
     pub fn find(&self, content: &[u8], scratch: &mut Scratch, out: &mut Vec<Match>) {
         let first = out.len();
-        if self.keywords.is_empty() {
+        if self.keywords.is_empty() && self.always.is_empty() {
             return;
         }
         let Scratch { block, hits, candidates, regex } = scratch;
         candidates.rules.clear();
         candidates.anchors.clear();
+        candidates.content.clear();
+        candidates.content.extend_from_slice(&self.always);
         let overlap = self.max_keyword_len.saturating_sub(1);
         let mut region: Option<Region> = None;
         let mut pos = 0;
@@ -232,6 +248,13 @@ impl Detector {
         }
         if let Some(r) = region {
             self.run_rules(content, r, candidates, regex, out);
+        }
+        if !candidates.content.is_empty() {
+            self.prepare_caches(regex);
+            let whole = Text { start: 0, end: content.len(), cut_start: false, cut_end: false };
+            for &ri in &candidates.content {
+                self.search(content, ri, whole, None, regex, out);
+            }
         }
         finish(&self.rules, &mut out[first..]);
         // Drop the emptied and the repeated matches of this chunk, in place.
@@ -380,11 +403,7 @@ impl Detector {
         scratch: &mut RegexScratch,
         out: &mut Vec<Match>,
     ) {
-        if scratch.owner != self.id || scratch.caches.len() != self.rules.len() {
-            scratch.owner = self.id;
-            scratch.caches.clear();
-            scratch.caches.resize_with(self.rules.len(), || None);
-        }
+        self.prepare_caches(scratch);
         for &ri in &candidates.rules {
             let rule = &self.rules[ri];
             let end = if rule.multiline {
@@ -407,6 +426,15 @@ impl Detector {
         }
         candidates.rules.clear();
         candidates.anchors.clear();
+    }
+
+    /// Makes `scratch` hold one (lazily made) search cache per rule of this detector.
+    fn prepare_caches(&self, scratch: &mut RegexScratch) {
+        if scratch.owner != self.id || scratch.caches.len() != self.rules.len() {
+            scratch.owner = self.id;
+            scratch.caches.clear();
+            scratch.caches.resize_with(self.rules.len(), || None);
+        }
     }
 
     /// Runs rule `ri` over `text`: every match, or, with `anchor`, only a match starting at
@@ -470,6 +498,8 @@ struct Text {
 struct Candidates {
     rules: Vec<usize>,
     anchors: Vec<(usize, usize)>,
+    /// Content-anchored rules to run over the whole content, once.
+    content: Vec<usize>,
 }
 
 impl Candidates {
@@ -477,7 +507,11 @@ impl Candidates {
     /// does not reach back past `floor` (the region's start) nor more than 64 bytes.
     fn add(&mut self, rules: &[Rule], owners: &[usize], content: &[u8], pos: usize, floor: usize) {
         for &r in owners {
-            if rules[r].anchor == Anchor::Word {
+            if rules[r].anchor == Anchor::Content {
+                if !self.content.contains(&r) {
+                    self.content.push(r);
+                }
+            } else if rules[r].anchor == Anchor::Word {
                 let lo = pos.saturating_sub(64).max(floor);
                 let word = content[lo..pos]
                     .iter()

@@ -230,9 +230,11 @@ fn valid_id(id: &str) -> bool {
         !p.is_empty()
             && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_-".contains(&b))
     };
+    // `provider.name` for keysentry's rules; imported gitleaks rules keep their ids
+    // (`aws-access-token`), which `.gitleaksignore` files refer to.
     match id.split_once('.') {
         Some((provider, name)) => ok(provider) && name.split('.').all(ok),
-        None => false,
+        None => ok(id),
     }
 }
 
@@ -262,7 +264,10 @@ fn compile_rule(s: RuleSyntax) -> Result<Rule, Vec<RuleError>> {
     if !valid_id(&s.id) {
         errors.push(err(RuleErrorKind::Id));
     }
-    if s.keywords.is_empty() || s.keywords.iter().any(|k| k.len() < MIN_KEYWORD_LEN) {
+    let keywords_optional = s.anchor == Anchor::Content;
+    if (s.keywords.is_empty() && !keywords_optional)
+        || s.keywords.iter().any(|k| k.len() < MIN_KEYWORD_LEN)
+    {
         errors.push(err(RuleErrorKind::Keywords(s.keywords.clone())));
     }
     if let Some(e) = s.entropy.filter(|e| !(0.0..=8.0).contains(e)) {
@@ -377,7 +382,8 @@ mod tests {
     fn ids() {
         assert!(valid_id("aws.access_key_id"));
         assert!(valid_id("github.pat-fine"));
-        assert!(!valid_id("aws"));
+        assert!(valid_id("aws-access-token"));
+        assert!(!valid_id(""));
         assert!(!valid_id("AWS.key"));
         assert!(!valid_id("aws."));
     }

@@ -66,6 +66,9 @@ pub enum Anchor {
     Line,
     /// At the start of the word that holds a keyword hit.
     Word,
+    /// Over the whole content, when any of the rule's keywords occurs anywhere in it, or
+    /// always for a rule without keywords (gitleaks' semantics; its imported rules use it).
+    Content,
 }
 
 /// A per-rule allowlist: a secret matching any of these is not reported.

@@ -8,13 +8,19 @@ use anyhow::{Context, bail};
 use super::count;
 use super::scan::status;
 use crate::cli::args::{ColorChoice, HookAction, HookArgs};
+use crate::cli::args_filter::FilterArgs;
 use crate::cli::config::use_color;
+use crate::cli::config_filter::{self, Suppression};
 use crate::cli::env::Env;
 use crate::cli::exit::ExitStatus;
 use crate::cli::log::Log;
+use keysentry::aws::{AwsEnricher, AwsOptions};
 use keysentry::detect::Detector;
-use keysentry::pipeline::{self, ScanOutcome};
+use keysentry::pipeline::{self, RunOptions, ScanOutcome};
 use keysentry::report::{Reporter, SecretDisplay, Short};
+use keysentry::rules::RuleSet;
+use keysentry::rules::syntax::RuleSyntax;
+use keysentry::source::Source;
 use keysentry::source::range::{PushUpdate, Range};
 use keysentry::source::staged::Staged;
 use keysentry::source::worktree::DEFAULT_MAX_FILE_SIZE;
@@ -30,8 +36,10 @@ pub(crate) fn run(
     let here = Path::new(".");
     match args.action {
         None => {
+            let suppression = configuration(log)?;
             // Compiling the rules takes a few milliseconds: do it while git is read.
-            let compiling = std::thread::spawn(detector);
+            let rules = suppression.settings.rules.clone();
+            let compiling = std::thread::spawn(move || detector(rules));
             let source = Staged::open(here, DEFAULT_MAX_FILE_SIZE)?;
             if source.is_empty() {
                 return Ok(ExitStatus::Clean);
@@ -39,7 +47,7 @@ pub(crate) fn run(
             let detector = compiling
                 .join()
                 .map_err(|_| anyhow::anyhow!("compiling the rules failed unexpectedly"))??;
-            let outcome = pipeline::run(&source, &detector);
+            let outcome = check(&source, &detector, &suppression)?;
             finish(&outcome, "staged changes", "the commit is blocked", secrets, color, log)
         }
         Some(HookAction::PrePush { remote, url: _ }) => {
@@ -57,7 +65,9 @@ pub(crate) fn run(
             let range =
                 Range::for_push(here, &updates, remote.as_deref(), DEFAULT_MAX_FILE_SIZE, 0)?;
             log.debug(format_args!("push: {}", count(range.len() as u64, "commit", "commits")));
-            let outcome = pipeline::run(&range, &detector()?);
+            let suppression = configuration(log)?;
+            let detector = detector(suppression.settings.rules.clone())?;
+            let outcome = check(&range, &detector, &suppression)?;
             finish(&outcome, "commits being pushed", "the push is blocked", secrets, color, log)
         }
         Some(HookAction::Install { pre_push, force }) => {
@@ -76,8 +86,36 @@ pub(crate) fn run(
     }
 }
 
-fn detector() -> anyhow::Result<Detector> {
-    Ok(Detector::new(super::builtin_rules()?))
+/// The configuration of the repository in the current directory, as a scan would load it.
+fn configuration(log: Log) -> anyhow::Result<Suppression> {
+    let suppression = config_filter::load(&FilterArgs::default(), Path::new("."), true)?;
+    for w in &suppression.settings.warnings {
+        log.warn(w);
+    }
+    Ok(suppression)
+}
+
+fn detector(rules: Vec<RuleSyntax>) -> anyhow::Result<Detector> {
+    let rules = RuleSet::compile(rules).map_err(|errs| {
+        let all: Vec<String> = errs.iter().map(ToString::to_string).collect();
+        anyhow::anyhow!("invalid rules: {}", all.join("; "))
+    })?;
+    Ok(Detector::new(rules))
+}
+
+/// Scans `source` with the configuration's rules, AWS accounts and suppressions.
+fn check(
+    source: &dyn Source,
+    detector: &Detector,
+    suppression: &Suppression,
+) -> anyhow::Result<ScanOutcome> {
+    let mut aws = AwsOptions::with_builtin_canaries();
+    config_filter::add_aws(&suppression.settings, &mut aws)?;
+    let aws = AwsEnricher::new(detector, aws);
+    let options = RunOptions { inline_ignore: suppression.inline_ignore };
+    let mut outcome = pipeline::run_with_options(source, detector, &aws, options);
+    suppression.filters.apply(&mut outcome.findings);
+    Ok(outcome)
 }
 
 /// Writes the short report and what to do about it.

@@ -1,6 +1,7 @@
 //! One module per command.
 
 pub(crate) mod aws;
+pub(crate) mod baseline;
 pub(crate) mod hook;
 pub(crate) mod rules;
 pub(crate) mod scan;

@@ -13,8 +13,9 @@ use crate::cli::exit::ExitStatus;
 use crate::cli::log::Log;
 use keysentry::aws::AwsEnricher;
 use keysentry::detect::Detector;
-use keysentry::pipeline::{self, ScanOutcome};
+use keysentry::pipeline::{self, RunOptions, ScanOutcome};
 use keysentry::report::{Human, Json, JsonLines, Reporter};
+use keysentry::rules::RuleSet;
 use keysentry::source::history::{History, HistoryOptions};
 use keysentry::source::range::Range;
 use keysentry::source::staged::Staged;
@@ -29,11 +30,34 @@ pub(crate) fn run(
     log: Log,
 ) -> anyhow::Result<ExitStatus> {
     let config = ScanConfig::new(args, color, env)?;
-    let rules = super::builtin_rules()?;
+    let (outcome, unit) = scan(&config, log)?;
+    write_report(&config, &outcome)?;
+    summarize(&outcome, unit, log);
+    Ok(status(&outcome))
+}
+
+/// Runs the scan `config` describes, with its rules, allowlists and baselines; returns the
+/// outcome and the noun for what was scanned.
+pub(crate) fn scan(
+    config: &ScanConfig,
+    log: Log,
+) -> anyhow::Result<(ScanOutcome, (&'static str, &'static str))> {
+    let settings = &config.suppression.settings;
+    for w in &settings.warnings {
+        log.warn(w);
+    }
+    if let Some(file) = &settings.file {
+        log.debug(format_args!("configuration: {}", file.display()));
+    }
+    let rules = RuleSet::compile(settings.rules.clone()).map_err(|errs| {
+        let all: Vec<String> = errs.iter().map(ToString::to_string).collect();
+        anyhow::anyhow!("invalid rules: {}", all.join("; "))
+    })?;
     log.debug(format_args!("{} rules loaded", rules.len()));
     let detector = Detector::new(rules);
     let aws = AwsEnricher::new(&detector, config.aws.clone());
-    let run = |source: &dyn Source| pipeline::run_with(source, &detector, &aws);
+    let options = RunOptions { inline_ignore: config.suppression.inline_ignore };
+    let run = |source: &dyn Source| pipeline::run_with_options(source, &detector, &aws, options);
     const GIT_UNIT: (&str, &str) = ("object", "objects");
     let (outcome, unit) = match config.input {
         Input::Stdin { max_size } => (run(&Stdin::new(io::stdin(), max_size)), ("input", "inputs")),
@@ -49,9 +73,15 @@ pub(crate) fn run(
             (run(&range), GIT_UNIT)
         }
     };
-    write_report(&config, &outcome)?;
-    summarize(&outcome, unit, log);
-    Ok(status(&outcome))
+    let mut outcome = outcome;
+    let left_out = config.suppression.filters.apply(&mut outcome.findings);
+    if left_out > 0 {
+        log.debug(format_args!(
+            "{} left out by allowlists, ignore lists and baselines",
+            count(left_out as u64, "finding", "findings")
+        ));
+    }
+    Ok((outcome, unit))
 }
 
 /// Scans a history and names the commits that introduced each finding.

@@ -1,0 +1,77 @@
+//! Command-line syntax of configuration, allowlists and baselines (flattened into `scan`), and
+//! of `keysentry baseline` and `keysentry ignore`. Nothing here does work.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+
+/// Configuration and suppression options of `scan`.
+#[derive(Debug, Default, Args)]
+pub(crate) struct FilterArgs {
+    /// Configuration file (default: .keysentry.toml, else .gitleaks.toml)
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = "Configuration and baselines",
+        conflicts_with = "no_config",
+        long_help = "Configuration file: keysentry's (docs/config.md) or a gitleaks v8 \
+                     .gitleaks.toml (docs/gitleaks.md). Without it, .keysentry.toml is looked \
+                     for in the scanned directory and upwards to the top of its git working \
+                     tree, then .gitleaks.toml there."
+    )]
+    pub(crate) config: Option<PathBuf>,
+
+    /// Use no configuration file: built-in rules only
+    #[arg(long, help_heading = "Configuration and baselines")]
+    pub(crate) no_config: bool,
+
+    /// Report only findings not in this baseline (repeatable)
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = "Configuration and baselines",
+        long_help = "Leave out findings listed in FILE: a keysentry baseline (keysentry \
+                     baseline create), a gitleaks JSON report, a .gitleaksignore file, or a \
+                     detect-secrets .secrets.baseline. Repeatable."
+    )]
+    pub(crate) baseline: Vec<PathBuf>,
+
+    /// Report findings on lines with ignore comments too
+    #[arg(
+        long,
+        help_heading = "Configuration and baselines",
+        long_help = "Do not honour inline ignore comments (keysentry:allow, gitleaks:allow, \
+                     pragma: allowlist secret, pragma: allowlist nextline secret, \
+                     trufflehog:ignore, kingfisher:ignore): for audits."
+    )]
+    pub(crate) no_inline_ignore: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum BaselineCommand {
+    /// Scan and write a baseline of every finding (fails if the file exists)
+    Create(BaselineArgs),
+    /// Scan and rewrite the baseline: new findings added, those gone dropped
+    Update(BaselineArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct BaselineArgs {
+    /// The baseline file
+    #[arg(long = "baseline-file", value_name = "FILE", default_value = ".keysentry-baseline.json")]
+    pub(crate) output: PathBuf,
+
+    #[command(flatten)]
+    pub(crate) scan: super::args::ScanArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct IgnoreArgs {
+    /// Fingerprints to ignore (as reports print them)
+    #[arg(value_name = "FINGERPRINT", required = true)]
+    pub(crate) fingerprints: Vec<String>,
+
+    /// The ignore file to append to
+    #[arg(long, value_name = "FILE", default_value = ".keysentryignore")]
+    pub(crate) file: PathBuf,
+}

@@ -1,0 +1,81 @@
+//! `keysentry baseline create|update` and `keysentry ignore`.
+
+use std::io::Write;
+
+use anyhow::{Context, bail};
+
+use super::count;
+use crate::cli::args::ColorChoice;
+use crate::cli::args_filter::{BaselineArgs, BaselineCommand, IgnoreArgs};
+use crate::cli::config::ScanConfig;
+use crate::cli::env::Env;
+use crate::cli::exit::ExitStatus;
+use crate::cli::log::Log;
+use keysentry::filter::{FINGERPRINT_PREFIX, baseline::write_baseline};
+
+pub(crate) fn run(
+    command: BaselineCommand,
+    color: ColorChoice,
+    env: &Env,
+    log: Log,
+) -> anyhow::Result<ExitStatus> {
+    let (args, create): (BaselineArgs, bool) = match command {
+        BaselineCommand::Create(a) => (a, true),
+        BaselineCommand::Update(a) => (a, false),
+    };
+    if create && args.output.exists() {
+        bail!("{} exists: `keysentry baseline update` rewrites it", args.output.display());
+    }
+    let config = ScanConfig::build(args.scan, color, env, false)?;
+    let (outcome, _) = super::scan::scan(&config, log)?;
+    for e in &outcome.errors {
+        log.error(e);
+    }
+    let findings: Vec<_> =
+        outcome.findings.into_iter().filter(|f| !keysentry::aws::is_informational(f)).collect();
+    let text = write_baseline(&findings);
+    std::fs::write(&args.output, text)
+        .with_context(|| format!("cannot write {}", args.output.display()))?;
+    log.info(format_args!(
+        "wrote {} with {}",
+        args.output.display(),
+        count(findings.len() as u64, "finding", "findings")
+    ));
+    Ok(if outcome.errors.is_empty() { ExitStatus::Clean } else { ExitStatus::Error })
+}
+
+/// `keysentry ignore`: appends `fingerprint:` lines to the ignore file.
+pub(crate) fn ignore(args: IgnoreArgs, log: Log) -> anyhow::Result<ExitStatus> {
+    for f in &args.fingerprints {
+        if f.len() != 32 || !f.bytes().all(|b| b.is_ascii_hexdigit()) {
+            bail!("{f:?} is not a fingerprint (32 hex digits, as reports print them)");
+        }
+    }
+    let existing = std::fs::read_to_string(&args.file).unwrap_or_default();
+    let known = keysentry::filter::ignored_fingerprints(&existing);
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&args.file)
+        .with_context(|| format!("cannot open {}", args.file.display()))?;
+    let mut added = 0u64;
+    let mut text = String::new();
+    if !existing.is_empty() && !existing.ends_with('\n') {
+        text.push('\n');
+    }
+    for f in &args.fingerprints {
+        let f = f.to_ascii_lowercase();
+        if !known.contains(&f) && !text.contains(&f) {
+            text.push_str(&format!("{FINGERPRINT_PREFIX}{f}\n"));
+            added += 1;
+        }
+    }
+    file.write_all(text.as_bytes())
+        .with_context(|| format!("cannot write {}", args.file.display()))?;
+    log.info(format_args!(
+        "{}: added {}",
+        args.file.display(),
+        count(added, "fingerprint", "fingerprints")
+    ));
+    Ok(ExitStatus::Clean)
+}

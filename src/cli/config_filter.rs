@@ -1,0 +1,77 @@
+//! Configuration file, allowlists, ignore lists and baselines turned into [`Settings`] and
+//! [`Filters`] before a scan starts.
+
+use std::path::Path;
+
+use anyhow::Context;
+
+use super::args_filter::FilterArgs;
+use keysentry::aws::{AccountId, AwsOptions};
+use keysentry::config::{self, Settings};
+use keysentry::filter::{Baseline, Filters, ignored_fingerprints};
+
+/// What a scan is configured with beyond its input.
+#[derive(Debug)]
+pub(crate) struct Suppression {
+    pub(crate) settings: Settings,
+    pub(crate) filters: Filters,
+    pub(crate) inline_ignore: bool,
+}
+
+/// Loads the configuration that applies to a scan of `root` and the suppressions: the
+/// configuration's allowlists, `fingerprint:` lines of `.keysentryignore` and the
+/// `.gitleaksignore` of the project directory, and the `--baseline` files (unless
+/// `with_baselines` is false: a baseline is written from everything found).
+pub(crate) fn load(
+    args: &FilterArgs,
+    root: &Path,
+    with_baselines: bool,
+) -> anyhow::Result<Suppression> {
+    let dir = config::project_dir(root);
+    let file =
+        if args.no_config { None } else { args.config.clone().or_else(|| config::discover(&dir)) };
+    let mut settings = match &file {
+        Some(path) => config::load(path)?,
+        None => Settings::builtin()?,
+    };
+    let mut filters = Filters {
+        allowlists: std::mem::take(&mut settings.allowlists),
+        rule_paths: std::mem::take(&mut settings.rule_paths),
+        ..Filters::default()
+    };
+    let ignore_file = dir.join(".keysentryignore");
+    if let Ok(text) = std::fs::read_to_string(&ignore_file) {
+        filters.ignored = ignored_fingerprints(&text);
+    }
+    if with_baselines {
+        let gitleaksignore = dir.join(".gitleaksignore");
+        let mut files: Vec<_> = args.baseline.clone();
+        if gitleaksignore.is_file() {
+            files.push(gitleaksignore);
+        }
+        for path in files {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("cannot read baseline {}", path.display()))?;
+            let name = path.to_string_lossy();
+            let baseline = Baseline::parse(&name, &text)
+                .with_context(|| format!("baseline {}", path.display()))?;
+            filters.baselines.push(baseline);
+        }
+    }
+    Ok(Suppression { settings, filters, inline_ignore: !args.no_inline_ignore })
+}
+
+/// Adds the configuration's AWS accounts and canaries to `aws`.
+pub(crate) fn add_aws(settings: &Settings, aws: &mut AwsOptions) -> anyhow::Result<()> {
+    let name = || settings.file.as_ref().map_or_else(String::new, |f| f.display().to_string());
+    for a in &settings.aws_accounts {
+        let id = AccountId::parse(a).with_context(|| {
+            format!("{}: aws.accounts: {a:?} is not a 12-digit AWS account id", name())
+        })?;
+        aws.own_accounts.insert(id);
+    }
+    for (owner, accounts) in &settings.canaries {
+        aws.canaries.add(owner, accounts).with_context(|| format!("{}: aws.canaries", name()))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,355 @@
+//! Configuration files: keysentry's `.keysentry.toml` and, for teams coming from gitleaks,
+//! gitleaks v8 configuration as it is (`gitleaks.rs`). Both become [`Settings`]: the rules to
+//! run, post-scan allowlists, rule path restrictions and AWS account lists. `docs/config.md`
+//! and `docs/gitleaks.md` describe them.
+
+pub mod gitleaks;
+
+use std::path::{Path, PathBuf};
+
+use regex::Regex;
+use serde::Deserialize;
+
+use crate::filter::{Allowlist, Condition, PathPattern, RegexTarget};
+use crate::rules::syntax::RuleSyntax;
+use crate::rules::{BUILTIN_FILES, RuleError, parse_files};
+
+/// The name keysentry looks for at the root of a scan.
+pub const CONFIG_FILE: &str = ".keysentry.toml";
+/// gitleaks' configuration file, used when there is no [`CONFIG_FILE`].
+pub const GITLEAKS_FILE: &str = ".gitleaks.toml";
+
+/// What a configuration file asks for.
+#[derive(Debug, Default)]
+pub struct Settings {
+    /// The rules to run (built-in ones included when the file keeps them).
+    pub rules: Vec<RuleSyntax>,
+    /// Post-scan allowlists, global or for some rules.
+    pub allowlists: Vec<Allowlist>,
+    /// Rules that report only in files whose path matches: (rule id, path pattern).
+    pub rule_paths: Vec<(String, PathPattern)>,
+    /// The organisation's own AWS account ids.
+    pub aws_accounts: Vec<String>,
+    /// Extra AWS canary accounts: (owner, accounts).
+    pub canaries: Vec<(String, Vec<String>)>,
+    /// Things the user should know (a gitleaks rule that could not be used, say).
+    pub warnings: Vec<String>,
+    /// The file these settings came from, if any.
+    pub file: Option<PathBuf>,
+}
+
+impl Settings {
+    /// The built-in rules and nothing else: the settings without a configuration file.
+    pub fn builtin() -> Result<Settings, ConfigError> {
+        Ok(Settings { rules: builtin_rules()?, ..Settings::default() })
+    }
+}
+
+/// A configuration that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file cannot be read.
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// Not valid TOML, or a key keysentry does not know (the message names it).
+    #[error("{}: {message}", path.display())]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, with the line.
+        message: String,
+    },
+    /// A value that does not make sense (a bad glob or regex, a rule that does not exist).
+    #[error("{}: {message}", path.display())]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// The built-in rules are broken (ruled out by the test suite).
+    #[error("built-in rules: {0:?}")]
+    Builtin(Vec<String>),
+}
+
+/// The built-in rules as syntax.
+pub fn builtin_rules() -> Result<Vec<RuleSyntax>, ConfigError> {
+    parse_files(BUILTIN_FILES).map_err(|errs: Vec<RuleError>| {
+        ConfigError::Builtin(errs.iter().map(ToString::to_string).collect())
+    })
+}
+
+/// The directory whose configuration applies to a scan of `root`: the first directory from
+/// `root` (or, for a file, its directory) upwards that holds `.keysentry.toml` or
+/// `.gitleaks.toml`, stopping at the top of a git working tree (a directory with `.git`);
+/// without one, that top, or `root`'s directory outside git.
+pub fn project_dir(root: &Path) -> PathBuf {
+    let start = if root.is_dir() { root } else { root.parent().unwrap_or(Path::new(".")) };
+    let start = if start.as_os_str().is_empty() { Path::new(".") } else { start };
+    let absolute = std::path::absolute(start).unwrap_or_else(|_| start.to_path_buf());
+    for dir in absolute.ancestors() {
+        if [CONFIG_FILE, GITLEAKS_FILE].iter().any(|n| dir.join(n).is_file())
+            || dir.join(".git").exists()
+        {
+            return dir.to_path_buf();
+        }
+    }
+    start.to_path_buf()
+}
+
+/// The configuration file in `dir`: `.keysentry.toml`, else `.gitleaks.toml`.
+pub fn discover(dir: &Path) -> Option<PathBuf> {
+    [CONFIG_FILE, GITLEAKS_FILE].iter().map(|name| dir.join(name)).find(|p| p.is_file())
+}
+
+/// Loads a configuration file: gitleaks' when its name says so (`gitleaks` in it) or when it
+/// has gitleaks' keys, keysentry's otherwise.
+pub fn load(path: &Path) -> Result<Settings, ConfigError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+    let name = path.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
+    let mut settings = if name.contains("gitleaks") || gitleaks::looks_like_gitleaks(&text) {
+        gitleaks::load(path, &text)?
+    } else {
+        load_keysentry(path, &text)?
+    };
+    settings.file = Some(path.to_path_buf());
+    Ok(settings)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    #[serde(default)]
+    extend: Extend,
+    #[serde(default)]
+    rules: Vec<RuleSyntax>,
+    #[serde(default)]
+    allowlists: Vec<AllowlistSyntax>,
+    #[serde(default)]
+    aws: AwsSection,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Extend {
+    #[serde(default = "yes")]
+    builtin: bool,
+    #[serde(default)]
+    disabled_rules: Vec<String>,
+}
+
+impl Default for Extend {
+    fn default() -> Extend {
+        Extend { builtin: true, disabled_rules: Vec::new() }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AllowlistSyntax {
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    condition: ConditionSyntax,
+    #[serde(default)]
+    paths: Vec<String>,
+    #[serde(default)]
+    regexes: Vec<String>,
+    #[serde(default)]
+    regex_target: TargetSyntax,
+    #[serde(default)]
+    stopwords: Vec<String>,
+    #[serde(default)]
+    commits: Vec<String>,
+    #[serde(default)]
+    rules: Vec<String>,
+}
+
+#[derive(Clone, Copy, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum ConditionSyntax {
+    #[default]
+    Or,
+    And,
+}
+
+#[derive(Clone, Copy, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum TargetSyntax {
+    #[default]
+    Secret,
+    Match,
+    Line,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AwsSection {
+    #[serde(default)]
+    accounts: Vec<String>,
+    #[serde(default)]
+    canaries: Vec<CanarySyntax>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CanarySyntax {
+    owner: String,
+    accounts: Vec<String>,
+}
+
+fn load_keysentry(path: &Path, text: &str) -> Result<Settings, ConfigError> {
+    let file: ConfigFile = toml::from_str(text)
+        .map_err(|e| ConfigError::Parse { path: path.to_path_buf(), message: e.to_string() })?;
+    let invalid = |message: String| ConfigError::Invalid { path: path.to_path_buf(), message };
+    let mut rules = if file.extend.builtin { builtin_rules()? } else { Vec::new() };
+    for id in &file.extend.disabled_rules {
+        let before = rules.len();
+        rules.retain(|r| r.id != *id);
+        if rules.len() == before {
+            return Err(invalid(format!("extend.disabled_rules: no rule {id:?}")));
+        }
+    }
+    // A rule with a built-in rule's id replaces it.
+    for rule in file.rules {
+        match rules.iter().position(|r| r.id == rule.id) {
+            Some(i) => rules[i] = rule,
+            None => rules.push(rule),
+        }
+    }
+    let mut allowlists = Vec::new();
+    for (i, a) in file.allowlists.into_iter().enumerate() {
+        let at = |what: &str, e: String| invalid(format!("allowlists[{i}].{what}: {e}"));
+        let paths = a
+            .paths
+            .iter()
+            .map(|p| PathPattern::glob(p).map_err(|e| at("paths", e)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let regexes = a
+            .regexes
+            .iter()
+            .map(|r| Regex::new(r).map_err(|e| at("regexes", e.to_string())))
+            .collect::<Result<Vec<_>, _>>()?;
+        for id in &a.rules {
+            if !rules.iter().any(|r| r.id == *id) {
+                return Err(at("rules", format!("no rule {id:?}")));
+            }
+        }
+        allowlists.push(Allowlist {
+            description: a.description,
+            condition: match a.condition {
+                ConditionSyntax::Or => Condition::Or,
+                ConditionSyntax::And => Condition::And,
+            },
+            regexes,
+            regex_target: match a.regex_target {
+                TargetSyntax::Secret => RegexTarget::Secret,
+                TargetSyntax::Match => RegexTarget::Match,
+                TargetSyntax::Line => RegexTarget::Line,
+            },
+            paths,
+            stopwords: a.stopwords.iter().map(|w| w.to_ascii_lowercase()).collect(),
+            commits: a.commits,
+            target_rules: a.rules,
+        });
+    }
+    Ok(Settings {
+        rules,
+        allowlists,
+        aws_accounts: file.aws.accounts,
+        canaries: file.aws.canaries.into_iter().map(|c| (c.owner, c.accounts)).collect(),
+        ..Settings::default()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_text(text: &str) -> Result<Settings, ConfigError> {
+        load_keysentry(Path::new(".keysentry.toml"), text)
+    }
+
+    #[test]
+    fn an_empty_file_is_the_builtin_rules() {
+        let s = load_text("").unwrap();
+        assert_eq!(s.rules.len(), builtin_rules().unwrap().len());
+        assert!(s.allowlists.is_empty());
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let err = load_text("[extend]\nbuiltins = false\n").unwrap_err().to_string();
+        assert!(err.contains("builtins"), "{err}");
+        let err = load_text("[[allowlists]]\npath = [\"a\"]\n").unwrap_err().to_string();
+        assert!(err.contains("path"), "{err}");
+    }
+
+    #[test]
+    fn rules_are_added_replaced_and_disabled() {
+        let s = load_text(
+            r#"
+[extend]
+disabled_rules = ["generic.secret"]
+
+[[rules]]
+id = "acme.token"
+description = "Acme token"
+keywords = ["acme_"]
+regex = '''\b(acme_[a-z0-9]{32})\b'''
+secret_group = 1
+"#,
+        )
+        .unwrap();
+        assert!(s.rules.iter().any(|r| r.id == "acme.token"));
+        assert!(!s.rules.iter().any(|r| r.id == "generic.secret"));
+        let err = load_text("[extend]\ndisabled_rules = [\"no.such\"]\n").unwrap_err();
+        assert!(err.to_string().contains("no.such"));
+        let only = load_text("[extend]\nbuiltin = false\n").unwrap();
+        assert!(only.rules.is_empty());
+    }
+
+    #[test]
+    fn allowlists_and_aws() {
+        let s = load_text(
+            r#"
+[[allowlists]]
+description = "fixtures"
+paths = ["fixtures/**", "*.snap"]
+rules = ["aws.access_key_id"]
+
+[[allowlists]]
+regexes = ["^sk_test_"]
+stopwords = ["Example"]
+condition = "and"
+
+[aws]
+accounts = ["111122223333"]
+canaries = [{ owner = "us", accounts = ["444455556666"] }]
+"#,
+        )
+        .unwrap();
+        assert_eq!(s.allowlists.len(), 2);
+        assert_eq!(s.allowlists[1].condition, Condition::And);
+        assert_eq!(s.allowlists[1].stopwords, ["example"]);
+        assert!(s.allowlists[0].paths[1].matches("tests/snapshots/a.snap"));
+        assert!(s.allowlists[0].paths[0].matches("fixtures/x/y.env"));
+        assert!(!s.allowlists[0].paths[0].matches("src/fixtures/y.env"));
+        assert_eq!(s.aws_accounts, ["111122223333"]);
+        assert_eq!(s.canaries[0].0, "us");
+        let err = load_text("[[allowlists]]\nrules = [\"no.such\"]\n").unwrap_err();
+        assert!(err.to_string().contains("no.such"));
+        let err = load_text("[[allowlists]]\nregexes = [\"(\"]\n").unwrap_err();
+        assert!(err.to_string().contains("allowlists[0].regexes"));
+    }
+}

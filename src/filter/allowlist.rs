@@ -1,0 +1,121 @@
+//! Allowlists: conditions under which a finding is not a leak.
+
+use regex::Regex;
+
+use super::finding_path;
+use crate::finding::Finding;
+
+/// How an allowlist's criteria combine.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Condition {
+    /// Any criterion that matches allows the finding (the default).
+    #[default]
+    Or,
+    /// Every criterion given must match.
+    And,
+}
+
+/// What an allowlist's regexes are matched against.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RegexTarget {
+    /// The secret (the default).
+    #[default]
+    Secret,
+    /// The whole match of the rule's regex. After a scan only the finding's line is known,
+    /// so post-scan allowlists match the line (content-only rule allowlists, which run in the
+    /// detector, see the exact match).
+    Match,
+    /// The line holding the secret.
+    Line,
+}
+
+/// A path pattern.
+#[derive(Clone, Debug)]
+pub enum PathPattern {
+    /// A glob (`fixtures/**`, `*.test.js`), matched against the whole path relative to the
+    /// scanned root; a pattern without `/` also matches file names in any directory.
+    Glob(globset::GlobMatcher),
+    /// A regex (gitleaks' `paths`), searched in the path.
+    Regex(Regex),
+}
+
+impl PathPattern {
+    /// A glob pattern.
+    pub fn glob(pattern: &str) -> Result<PathPattern, String> {
+        let pattern = if pattern.contains('/') {
+            pattern.trim_start_matches('/').to_owned()
+        } else {
+            format!("**/{pattern}")
+        };
+        globset::GlobBuilder::new(&pattern)
+            .literal_separator(true)
+            .build()
+            .map(|g| PathPattern::Glob(g.compile_matcher()))
+            .map_err(|e| e.to_string())
+    }
+
+    /// Whether `path` matches.
+    pub fn matches(&self, path: &str) -> bool {
+        let path = path.strip_prefix("./").unwrap_or(path);
+        match self {
+            PathPattern::Glob(g) => g.is_match(path),
+            PathPattern::Regex(r) => r.is_match(path),
+        }
+    }
+}
+
+/// One allowlist. Criteria left empty do not take part.
+#[derive(Clone, Debug, Default)]
+pub struct Allowlist {
+    /// What it is for, for people.
+    pub description: Option<String>,
+    /// How the criteria combine.
+    pub condition: Condition,
+    /// Regexes, matched against `regex_target`.
+    pub regexes: Vec<Regex>,
+    /// What `regexes` are matched against.
+    pub regex_target: RegexTarget,
+    /// Path patterns.
+    pub paths: Vec<PathPattern>,
+    /// Substrings of the secret, case-insensitive (stored lowercase).
+    pub stopwords: Vec<String>,
+    /// Commit ids (full or abbreviated, at least 7 hex digits).
+    pub commits: Vec<String>,
+    /// The rules it applies to; empty: all.
+    pub target_rules: Vec<String>,
+}
+
+impl Allowlist {
+    /// Whether this allowlist applies to `f` and allows it.
+    pub fn allows(&self, f: &Finding) -> bool {
+        if !self.target_rules.is_empty() && !self.target_rules.contains(&f.rule_id) {
+            return false;
+        }
+        let mut results = Vec::with_capacity(4);
+        if !self.commits.is_empty() {
+            let id = f.origin.commit().map(|c| c.id.as_str());
+            results.push(id.is_some_and(|id| {
+                self.commits.iter().any(|c| c.len() >= 7 && id.starts_with(c.as_str()))
+            }));
+        }
+        if !self.paths.is_empty() {
+            let path = finding_path(f);
+            results.push(path.is_some_and(|p| self.paths.iter().any(|pat| pat.matches(p))));
+        }
+        if !self.regexes.is_empty() {
+            let target = match self.regex_target {
+                RegexTarget::Secret => f.secret.expose(),
+                RegexTarget::Match | RegexTarget::Line => &f.line_text,
+            };
+            results.push(self.regexes.iter().any(|r| r.is_match(target)));
+        }
+        if !self.stopwords.is_empty() {
+            let secret = f.secret.expose().to_ascii_lowercase();
+            results.push(self.stopwords.iter().any(|w| secret.contains(w.as_str())));
+        }
+        match self.condition {
+            Condition::Or => results.iter().any(|&r| r),
+            Condition::And => !results.is_empty() && results.iter().all(|&r| r),
+        }
+    }
+}
