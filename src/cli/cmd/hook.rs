@@ -18,7 +18,6 @@ use keysentry::aws::{AwsEnricher, AwsOptions};
 use keysentry::detect::Detector;
 use keysentry::pipeline::{self, RunOptions, ScanOutcome};
 use keysentry::report::{Reporter, SecretDisplay, Short};
-use keysentry::rules::RuleSet;
 use keysentry::rules::syntax::RuleSyntax;
 use keysentry::source::Source;
 use keysentry::source::range::{PushUpdate, Range};
@@ -96,11 +95,7 @@ fn configuration(log: Log) -> anyhow::Result<Suppression> {
 }
 
 fn detector(rules: Vec<RuleSyntax>) -> anyhow::Result<Detector> {
-    let rules = RuleSet::compile(rules).map_err(|errs| {
-        let all: Vec<String> = errs.iter().map(ToString::to_string).collect();
-        anyhow::anyhow!("invalid rules: {}", all.join("; "))
-    })?;
-    Ok(Detector::new(rules))
+    Ok(Detector::new(super::compile_rules(rules)?))
 }
 
 /// Scans `source` with the configuration's rules, AWS accounts and suppressions.

@@ -15,7 +15,6 @@ use keysentry::aws::AwsEnricher;
 use keysentry::detect::Detector;
 use keysentry::pipeline::{self, RunOptions, ScanOutcome};
 use keysentry::report::{Human, Json, JsonLines, Reporter};
-use keysentry::rules::RuleSet;
 use keysentry::source::history::{History, HistoryOptions};
 use keysentry::source::range::Range;
 use keysentry::source::staged::Staged;
@@ -49,10 +48,7 @@ pub(crate) fn scan(
     if let Some(file) = &settings.file {
         log.debug(format_args!("configuration: {}", file.display()));
     }
-    let rules = RuleSet::compile(settings.rules.clone()).map_err(|errs| {
-        let all: Vec<String> = errs.iter().map(ToString::to_string).collect();
-        anyhow::anyhow!("invalid rules: {}", all.join("; "))
-    })?;
+    let rules = super::compile_rules(settings.rules.clone())?;
     log.debug(format_args!("{} rules loaded", rules.len()));
     let detector = Detector::new(rules);
     let aws = AwsEnricher::new(&detector, config.aws.clone());
