@@ -14,7 +14,9 @@ use crate::cli::log::Log;
 use keysentry::aws::AwsEnricher;
 use keysentry::detect::Detector;
 use keysentry::pipeline::{self, ScanOutcome};
-use keysentry::report::{Human, Json, JsonLines, Reporter};
+use keysentry::report::{
+    Csv, GithubActions, Gitlab, GitleaksJson, Human, Json, JsonLines, Junit, Reporter, Sarif,
+};
 use keysentry::source::history::{History, HistoryOptions};
 use keysentry::source::range::Range;
 use keysentry::source::staged::Staged;
@@ -85,6 +87,12 @@ fn write_report(config: &ScanConfig, outcome: &ScanOutcome) -> anyhow::Result<()
         Format::Human => Box::new(Human { secrets, color: config.color }),
         Format::Json => Box::new(Json { secrets }),
         Format::Jsonl => Box::new(JsonLines { secrets }),
+        Format::Sarif => Box::new(Sarif { secrets }),
+        Format::Github => Box::new(GithubActions { secrets }),
+        Format::Gitlab => Box::new(Gitlab { secrets }),
+        Format::Junit => Box::new(Junit { secrets }),
+        Format::Csv => Box::new(Csv { secrets }),
+        Format::GitleaksJson => Box::new(GitleaksJson { secrets }),
     };
     match &config.report_path {
         Some(path) => {
