@@ -264,3 +264,47 @@ fn sarif_partial_fingerprints_are_stable_across_edits() {
     assert_eq!(before, fingerprints(&env));
     assert_ne!(before[0], before[1]);
 }
+
+// ---- the human report's summary on stderr ----
+
+#[test]
+fn summary_figures_match_the_scan() {
+    let env = small_tree();
+    let json = env.scan_json(&["--quiet", "."]).json();
+    let (scanned, bytes) = (&json["stats"]["scanned"], &json["stats"]["bytes"]);
+    let run = env.run(&["scan", "."]);
+    run.assert_code(1);
+    let expected = format!("scanned {scanned} files ({bytes} B) in ");
+    assert!(run.stderr.starts_with(&expected), "{expected:?} in\n{}", run.stderr);
+    assert!(run.stderr.contains("): 2 findings; skipped 1 binary"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .ends_with("findings by rule:\n  1  aws.access_key_id\n  1  github.pat_classic\n"),
+        "{}",
+        run.stderr
+    );
+    // Nothing of the summary on stdout: that is the report.
+    assert!(!run.stdout.contains("scanned"));
+}
+
+#[test]
+fn quiet_prints_only_findings_and_verbose_adds_diagnostics() {
+    let env = small_tree();
+    let quiet = env.run(&["scan", "--quiet", "."]);
+    quiet.assert_code(1);
+    assert_eq!(quiet.stderr, "");
+    assert!(quiet.stdout.contains("deploy.sh\n"));
+    let verbose = env.run(&["scan", "-v", "."]);
+    assert!(verbose.stderr.contains("keysentry: skipped binary logo.png"), "{}", verbose.stderr);
+    assert!(verbose.stderr.contains("findings by rule:"));
+    assert_eq!(verbose.stdout, quiet.stdout);
+}
+
+#[test]
+fn human_report_in_colour_marks_the_secret() {
+    let env = small_tree();
+    let run = env.run(&["--color", "always", "scan", "--quiet", "."]);
+    // The secret (redacted) in bold red, no carets: the colour is the mark.
+    assert!(run.stdout.contains("\u{1b}[1m\u{1b}[31mghp_****************"), "{}", run.stdout);
+    assert!(!run.stdout.contains('^'));
+}

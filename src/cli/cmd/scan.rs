@@ -158,6 +158,15 @@ fn summarize(outcome: &ScanOutcome, unit: (&'static str, &'static str), log: Log
         line.push_str(&format!("; {}", count(s.errors, "error", "errors")));
     }
     log.info(line);
+    let by_rule = keysentry::report::counts_by_rule(&outcome.findings);
+    if !by_rule.is_empty() {
+        let width = by_rule.iter().map(|(_, n)| n.to_string().len()).max().unwrap_or(1);
+        let mut table = String::from("findings by rule:");
+        for (rule, n) in by_rule {
+            table.push_str(&format!("\n  {n:>width$}  {rule}"));
+        }
+        log.info(table);
+    }
 }
 
 pub(crate) fn status(outcome: &ScanOutcome) -> ExitStatus {
