@@ -9,6 +9,7 @@ mod config_aws;
 mod env;
 mod exit;
 mod log;
+mod progress;
 
 use std::io;
 use std::process::ExitCode;

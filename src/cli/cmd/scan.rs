@@ -11,6 +11,7 @@ use crate::cli::config::{Input, ScanConfig};
 use crate::cli::env::Env;
 use crate::cli::exit::ExitStatus;
 use crate::cli::log::Log;
+use crate::cli::progress::{ProgressPolicy, with_progress};
 use keysentry::aws::AwsEnricher;
 use keysentry::detect::Detector;
 use keysentry::pipeline::{self, ScanOutcome};
@@ -35,20 +36,28 @@ pub(crate) fn run(
     log.debug(format_args!("{} rules loaded", rules.len()));
     let detector = Detector::new(rules);
     let aws = AwsEnricher::new(&detector, config.aws.clone());
-    let run = |source: &dyn Source| pipeline::run_with(source, &detector, &aws);
     const GIT_UNIT: (&str, &str) = ("object", "objects");
-    let (outcome, unit) = match config.input {
-        Input::Stdin { max_size } => (run(&Stdin::new(io::stdin(), max_size)), ("input", "inputs")),
-        Input::Worktree(ref options) => (run(&Worktree::new(options.clone())), ("file", "files")),
-        Input::History(ref options) => (history(options, &run, log)?, GIT_UNIT),
-        Input::Staged { ref repo, max_size } => (run(&Staged::open(repo, max_size)?), GIT_UNIT),
+    let unit = match config.input {
+        Input::Stdin { .. } => ("input", "inputs"),
+        Input::Worktree(_) => ("file", "files"),
+        _ => GIT_UNIT,
+    };
+    let policy = ProgressPolicy::for_stderr(log, env.progress_delay);
+    let run = |source: &dyn Source| {
+        with_progress(policy, unit.1, |p| pipeline::run_observed(source, &detector, &aws, p))
+    };
+    let outcome = match config.input {
+        Input::Stdin { max_size } => run(&Stdin::new(io::stdin(), max_size)),
+        Input::Worktree(ref options) => run(&Worktree::new(options.clone())),
+        Input::History(ref options) => history(options, &run, log)?,
+        Input::Staged { ref repo, max_size } => run(&Staged::open(repo, max_size)?),
         Input::Range { ref repo, ref spec, max_size, threads } => {
             let range = Range::open(repo, spec, max_size, threads)?;
             log.info(format_args!(
                 "range {spec}: {}",
                 count(range.len() as u64, "commit", "commits")
             ));
-            (run(&range), GIT_UNIT)
+            run(&range)
         }
     };
     write_report(&config, &outcome)?;
