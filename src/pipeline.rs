@@ -1,5 +1,6 @@
 //! One scan: a source feeds the detector on its worker threads; results are collected once.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::Sender;
@@ -55,6 +56,27 @@ pub struct ScanOutcome {
     pub elapsed: Duration,
 }
 
+/// Live counters of a running scan, for a progress display that polls them from another
+/// thread. Workers add to them once per item (never per byte), so keeping them costs two
+/// relaxed atomic additions per file or blob.
+#[derive(Debug, Default)]
+pub struct Progress {
+    items: AtomicU64,
+    bytes: AtomicU64,
+}
+
+impl Progress {
+    /// Items (files, blobs, inputs) scanned so far.
+    pub fn items(&self) -> u64 {
+        self.items.load(Ordering::Relaxed)
+    }
+
+    /// Bytes scanned so far.
+    pub fn bytes(&self) -> u64 {
+        self.bytes.load(Ordering::Relaxed)
+    }
+}
+
 /// Runs `source` through `detector` and collects the results, with the default AWS step
 /// (built-in canaries; examples and identifiers left out).
 pub fn run(source: &dyn Source, detector: &Detector) -> ScanOutcome {
@@ -64,7 +86,7 @@ pub fn run(source: &dyn Source, detector: &Detector) -> ScanOutcome {
 /// Runs `source` through `detector`, then each content's matches through the AWS step `aws`
 /// (on the same worker, with the content still at hand), and collects the results.
 pub fn run_with(source: &dyn Source, detector: &Detector, aws: &AwsEnricher) -> ScanOutcome {
-    run_with_options(source, detector, aws, RunOptions::default())
+    run_observed(source, detector, aws, RunOptions::default(), &Progress::default())
 }
 
 /// What a run does beyond detection.
@@ -88,9 +110,20 @@ pub fn run_with_options(
     aws: &AwsEnricher,
     options: RunOptions,
 ) -> ScanOutcome {
+    run_observed(source, detector, aws, options, &Progress::default())
+}
+
+/// [`run_with_options`], counting scanned items and bytes in `progress` as the scan goes.
+pub fn run_observed(
+    source: &dyn Source,
+    detector: &Detector,
+    aws: &AwsEnricher,
+    options: RunOptions,
+    progress: &Progress,
+) -> ScanOutcome {
     let started = Instant::now();
     let (tx, rx) = crossbeam_channel::unbounded();
-    source.scan(&Factory { detector, aws, options, tx });
+    source.scan(&Factory { detector, aws, options, progress, tx });
     let mut outcome = ScanOutcome::default();
     for part in rx.iter() {
         outcome.stats.add(&part.stats);
@@ -121,6 +154,7 @@ struct Factory<'d> {
     detector: &'d Detector,
     aws: &'d AwsEnricher,
     options: RunOptions,
+    progress: &'d Progress,
     tx: Sender<Part>,
 }
 
@@ -130,6 +164,7 @@ impl VisitorFactory for Factory<'_> {
             detector: self.detector,
             aws: self.aws,
             options: self.options,
+            progress: self.progress,
             tx: self.tx.clone(),
             scratch: Scratch::new(),
             matches: Vec::new(),
@@ -151,6 +186,7 @@ struct Worker<'d> {
     detector: &'d Detector,
     aws: &'d AwsEnricher,
     options: RunOptions,
+    progress: &'d Progress,
     tx: Sender<Part>,
     scratch: Scratch,
     matches: Vec<crate::detect::Match>,
@@ -165,6 +201,8 @@ impl Visitor for Worker<'_> {
         if chunk.read == ReadMethod::Mapped {
             stats.mapped += 1;
         }
+        self.progress.items.fetch_add(1, Ordering::Relaxed);
+        self.progress.bytes.fetch_add(chunk.content.len() as u64, Ordering::Relaxed);
         self.matches.clear();
         self.detector.find(chunk.content, &mut self.scratch, &mut self.matches);
         if !self.matches.is_empty() {
@@ -205,5 +243,30 @@ impl Drop for Worker<'_> {
     fn drop(&mut self) {
         // The receiver outlives every worker (it is drained after the source returns).
         let _ = self.tx.send(std::mem::take(&mut self.part));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::RuleSet;
+    use crate::source::stdin::Stdin;
+
+    #[test]
+    fn progress_counts_what_the_stats_count() {
+        let detector = Detector::new(RuleSet::builtin().expect("built-in rules"));
+        let aws = AwsEnricher::new(&detector, AwsOptions::with_builtin_canaries());
+        let progress = Progress::default();
+        let input = b"hello\nworld\n".to_vec();
+        let outcome = run_observed(
+            &Stdin::new(input.as_slice(), 1 << 20),
+            &detector,
+            &aws,
+            RunOptions::default(),
+            &progress,
+        );
+        assert_eq!(progress.items(), 1);
+        assert_eq!(progress.bytes(), 12);
+        assert_eq!((outcome.stats.scanned, outcome.stats.bytes), (1, 12));
     }
 }

@@ -126,7 +126,7 @@ fn human_report_names_stdin() {
         .unwrap();
     let run = common::Run::from(output);
     run.assert_code(1);
-    assert!(run.stdout.starts_with("<stdin>:1:21  aws.access_key_id\n"), "{}", run.stdout);
+    assert!(run.stdout.starts_with("<stdin>\n  1:21    aws.access_key_id  "), "{}", run.stdout);
 }
 
 #[test]

@@ -165,7 +165,7 @@ fn report_path_writes_the_report_to_the_file_and_nothing_to_stdout() {
     run.assert_code(1);
     assert_eq!(run.stdout, "");
     let text = std::fs::read_to_string(&human).unwrap();
-    assert!(text.starts_with("creds.txt:1:21  aws.access_key_id\n"), "{text}");
+    assert!(text.starts_with("creds.txt\n  1:21    aws.access_key_id  "), "{text}");
     assert!(!text.contains('\u{1b}'));
 }
 
@@ -397,15 +397,16 @@ fn summary_goes_to_stderr_and_quiet_silences_it() {
     let run = env.run(&["scan", "."]);
     run.assert_code(1);
     assert!(!run.stdout.contains("scanned"));
-    let last = run.stderr.lines().last().unwrap_or_default();
-    assert!(last.starts_with("scanned 2 files ("), "{}", run.stderr);
-    assert!(last.ends_with(": 1 finding"), "{}", run.stderr);
+    let summary = run.stderr.lines().find(|l| l.starts_with("scanned")).unwrap_or_default();
+    assert!(summary.starts_with("scanned 2 files ("), "{}", run.stderr);
+    assert!(summary.ends_with(": 1 finding"), "{}", run.stderr);
+    assert!(run.stderr.ends_with("findings by rule:\n  1  aws.access_key_id\n"), "{}", run.stderr);
 
     for flag in ["--quiet", "-q"] {
         let run = env.run(&["scan", flag, "."]);
         run.assert_code(1);
         assert_eq!(run.stderr, "", "{flag}");
-        assert!(run.stdout.starts_with("creds.txt:1:21"), "{flag}: {}", run.stdout);
+        assert!(run.stdout.starts_with("creds.txt\n  1:21 "), "{flag}: {}", run.stdout);
     }
 }
 

@@ -140,8 +140,11 @@ pub(crate) struct ScanArgs {
         short = 'f',
         value_enum,
         default_value_t = Format::Human,
-        long_help = "Report format: human (default), json (one document, see docs/output.md), \
-                     or jsonl (one finding per line)."
+        long_help = "Report format (docs/output.md): human (default), json (one document), \
+                     jsonl (one finding per line), sarif (SARIF 2.1.0, for code scanning), \
+                     github (GitHub Actions annotations), gitlab (GitLab secret-detection \
+                     report), junit (JUnit XML), csv (spreadsheets), or gitleaks-json \
+                     (gitleaks' JSON report shape)."
     )]
     pub(crate) format: Format,
 
@@ -288,6 +291,12 @@ pub(crate) enum Format {
     Human,
     Json,
     Jsonl,
+    Sarif,
+    Github,
+    Gitlab,
+    Junit,
+    Csv,
+    GitleaksJson,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -3,6 +3,10 @@
 /// Disables colours in `--color auto` mode when set to a non-empty value (<https://no-color.org>).
 pub(crate) const NO_COLOR: &str = "NO_COLOR";
 
+/// Milliseconds a scan runs before its progress bar appears on a terminal (default 1000; `0`
+/// shows it at once). The bar never appears when stderr is not a terminal or with `--quiet`.
+pub(crate) const KEYSENTRY_PROGRESS_DELAY_MS: &str = "KEYSENTRY_PROGRESS_DELAY_MS";
+
 /// GitHub Actions, pull request events: the target branch's name.
 pub(crate) const GITHUB_BASE_REF: &str = "GITHUB_BASE_REF";
 /// GitHub Actions: the commit the workflow runs on.
@@ -22,6 +26,8 @@ pub(crate) struct Env {
     pub(crate) github_sha: Option<String>,
     pub(crate) gitlab_base_sha: Option<String>,
     pub(crate) gitlab_commit_sha: Option<String>,
+    /// `KEYSENTRY_PROGRESS_DELAY_MS`, when set to a number.
+    pub(crate) progress_delay: Option<std::time::Duration>,
 }
 
 impl Env {
@@ -33,6 +39,9 @@ impl Env {
             github_sha: var(GITHUB_SHA),
             gitlab_base_sha: var(CI_MERGE_REQUEST_DIFF_BASE_SHA),
             gitlab_commit_sha: var(CI_COMMIT_SHA),
+            progress_delay: var(KEYSENTRY_PROGRESS_DELAY_MS)
+                .and_then(|v| v.trim().parse().ok())
+                .map(std::time::Duration::from_millis),
         }
     }
 

@@ -11,6 +11,7 @@ mod config_filter;
 mod env;
 mod exit;
 mod log;
+mod progress;
 
 use std::io;
 use std::process::ExitCode;

@@ -1,4 +1,4 @@
-//! Human-readable output: one block per finding.
+//! Human-readable output: findings grouped by file, each with its line and the secret marked.
 
 use std::io::{self, Write};
 
@@ -30,23 +30,16 @@ impl Reporter for Human {
         let rule = self.style(AnsiColor::Cyan.on_default());
         let secret = self.style(AnsiColor::Red.on_default().bold());
         let dim = self.style(Style::new().dimmed());
-        for f in &outcome.findings {
-            let loc = &f.location;
-            writeln!(
-                out,
-                "{path}{}{path:#}:{}:{}  {rule}{}{rule:#}",
-                f.origin.display_name(),
-                loc.line,
-                loc.column,
-                f.rule_id
-            )?;
-            writeln!(out, "    {}", f.description)?;
-            if let Some(c) = f.origin.commit()
+        // Findings are sorted by origin: each run of one origin is one group.
+        for group in outcome.findings.chunk_by(|a, b| a.origin == b.origin) {
+            let origin = &group[0].origin;
+            writeln!(out, "{path}{}{path:#}", origin.display_name())?;
+            if let Some(c) = origin.commit()
                 && !c.author.is_empty()
             {
                 writeln!(
                     out,
-                    "    {dim}commit {} by {} <{}> on {}: {}{dim:#}",
+                    "  {dim}commit {} by {} <{}> on {}: {}{dim:#}",
                     c.short_id(),
                     c.author,
                     c.email,
@@ -54,23 +47,38 @@ impl Reporter for Human {
                     c.summary
                 )?;
             }
-            if let Some(aws) = &f.aws {
-                writeln!(out, "    {}", aws_line(aws, self.secrets))?;
+            for f in group {
+                let loc = &f.location;
+                let at = format!("{}:{}", loc.line, loc.column);
+                writeln!(out, "  {at:<8}{rule}{}{rule:#}  {}", f.rule_id, f.description)?;
+                let (line, (s, e)) = self.secrets.line(f);
+                let before = line[..s].trim_start().replace('\t', " ");
+                writeln!(
+                    out,
+                    "          {dim}|{dim:#} {before}{secret}{}{secret:#}{}",
+                    &line[s..e],
+                    line[e..].replace('\t', " ")
+                )?;
+                if !self.color {
+                    // Without colour, carets mark the secret.
+                    let width = line[s..e].chars().count().max(1);
+                    writeln!(
+                        out,
+                        "          | {}{}",
+                        " ".repeat(before.chars().count()),
+                        "^".repeat(width)
+                    )?;
+                }
+                if let Some(aws) = &f.aws {
+                    writeln!(out, "          {}", aws_line(aws, self.secrets))?;
+                }
+                writeln!(
+                    out,
+                    "          {dim}secret {}  fingerprint {}{dim:#}",
+                    self.secrets.secret(f),
+                    f.fingerprint
+                )?;
             }
-            let (line, (s, e)) = self.secrets.line(f);
-            writeln!(
-                out,
-                "    {dim}|{dim:#} {}{secret}{}{secret:#}{}",
-                line[..s].trim_start(),
-                &line[s..e],
-                &line[e..]
-            )?;
-            writeln!(
-                out,
-                "    {dim}secret {}  fingerprint {}{dim:#}",
-                self.secrets.secret(f),
-                f.fingerprint
-            )?;
             writeln!(out)?;
         }
         Ok(())

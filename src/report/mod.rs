@@ -1,16 +1,29 @@
 //! Reporters: the only code that writes the report (stdout or `--report-path`).
 
+mod csv;
+mod github;
+mod gitlab;
+mod gitleaks;
 mod human;
 mod json;
+mod junit;
+mod sarif;
 mod short;
 
 use std::io::{self, Write};
 
+pub use csv::Csv;
+pub use github::GithubActions;
+pub use gitlab::{GITLAB_SCHEMA_VERSION, Gitlab};
+pub use gitleaks::GitleaksJson;
 pub use human::Human;
 pub use json::{Json, JsonLines, SCHEMA_VERSION};
+pub use junit::Junit;
+pub use sarif::{PARTIAL_FINGERPRINT_KEY, Sarif};
 pub use short::Short;
 
-use crate::finding::Finding;
+use crate::aws::AwsTag;
+use crate::finding::{Finding, Origin};
 use crate::pipeline::ScanOutcome;
 
 /// Whether secrets are shown in full.
@@ -72,4 +85,135 @@ impl SecretDisplay {
 pub trait Reporter {
     /// Writes the whole report.
     fn report(&self, outcome: &ScanOutcome, out: &mut dyn Write) -> io::Result<()>;
+}
+
+/// How much a finding matters, for formats that rank results (SARIF, GitLab, GitHub
+/// annotations). Set by rule, lowered for AWS documentation examples and identifiers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    /// Not a credential: an AWS identifier (informational).
+    Info,
+    /// A documentation example or similar, reported on request.
+    Low,
+    /// A probable secret found by a generic rule (assignments, tokens without a vendor prefix).
+    Medium,
+    /// A vendor token or key.
+    High,
+    /// Cloud credentials and private keys: full access to infrastructure.
+    Critical,
+}
+
+impl Severity {
+    /// The severity of every finding of rule `rule_id`, before per-finding adjustments.
+    pub fn of_rule(rule_id: &str) -> Severity {
+        let provider = rule_id.split('.').next().unwrap_or(rule_id);
+        match rule_id {
+            "aws.identifier" => Severity::Info,
+            "generic.secret" | "jwt.token" => Severity::Medium,
+            "google.service_account_key"
+            | "azure.storage_connection_string"
+            | "database.url_password" => Severity::Critical,
+            _ if provider == "aws" || provider == "private_key" => Severity::Critical,
+            _ => Severity::High,
+        }
+    }
+
+    /// The severity of one finding: its rule's, lowered for AWS identifiers and examples.
+    pub fn of(f: &Finding) -> Severity {
+        match &f.aws {
+            Some(a) if a.tags.contains(&AwsTag::Identifier) => Severity::Info,
+            Some(a) if a.tags.contains(&AwsTag::Example) => Severity::Low,
+            _ => Severity::of_rule(&f.rule_id),
+        }
+    }
+
+    /// The name GitLab's security reports use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Info => "Info",
+            Severity::Low => "Low",
+            Severity::Medium => "Medium",
+            Severity::High => "High",
+            Severity::Critical => "Critical",
+        }
+    }
+
+    /// GitHub code scanning's `security-severity` score (0.0 to 10.0; 9.0 and above is
+    /// critical, 7.0 high, 4.0 medium, above 0 low).
+    pub fn score(self) -> &'static str {
+        match self {
+            Severity::Info => "0.0",
+            Severity::Low => "2.0",
+            Severity::Medium => "5.5",
+            Severity::High => "8.0",
+            Severity::Critical => "9.5",
+        }
+    }
+}
+
+/// The file path of an origin, for formats that locate results in files: the path of a
+/// working-tree, committed or staged file; `None` for standard input and messages.
+pub fn origin_path(origin: &Origin) -> Option<String> {
+    match origin {
+        Origin::File { path } => Some(path.to_string_lossy().into_owned()),
+        Origin::Commit { path, .. } | Origin::Staged { path } => Some(path.clone()),
+        Origin::Stdin | Origin::CommitMessage { .. } | Origin::TagMessage { .. } => None,
+    }
+}
+
+/// The path of `origin` as formats that need some file name write it: the path, or for other
+/// content the human-readable name (`<stdin>`, `commit 1234567890 message`).
+pub fn origin_file_name(origin: &Origin) -> String {
+    origin_path(origin).unwrap_or_else(|| origin.display_name())
+}
+
+/// The commit id an origin belongs to (commit files, commit messages), if any.
+pub fn origin_commit(origin: &Origin) -> Option<&str> {
+    origin.commit().map(|c| c.id.as_str())
+}
+
+/// Lowercase hex of the first 16 bytes of SHA-256 over `parts`, each followed by a NUL.
+pub(crate) fn short_hash(parts: &[&str]) -> String {
+    use sha2::Digest as _;
+    use std::fmt::Write as _;
+    let mut h = sha2::Sha256::new();
+    for p in parts {
+        h.update(p.as_bytes());
+        h.update([0u8]);
+    }
+    let mut out = String::with_capacity(32);
+    for b in &h.finalize()[..16] {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
+}
+
+/// The finding counts per rule, sorted by rule id.
+pub fn counts_by_rule(findings: &[Finding]) -> Vec<(&str, usize)> {
+    let mut counts = std::collections::BTreeMap::<&str, usize>::new();
+    for f in findings {
+        *counts.entry(f.rule_id.as_str()).or_default() += 1;
+    }
+    counts.into_iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn severities_by_rule() {
+        assert_eq!(Severity::of_rule("aws.access_key_id"), Severity::Critical);
+        assert_eq!(Severity::of_rule("private_key.pem"), Severity::Critical);
+        assert_eq!(Severity::of_rule("github.pat_classic"), Severity::High);
+        assert_eq!(Severity::of_rule("generic.secret"), Severity::Medium);
+        assert_eq!(Severity::of_rule("aws.identifier"), Severity::Info);
+        assert!(Severity::Critical > Severity::High && Severity::Low > Severity::Info);
+    }
+
+    #[test]
+    fn short_hash_separates_parts() {
+        assert_ne!(short_hash(&["ab", "c"]), short_hash(&["a", "bc"]));
+        assert_eq!(short_hash(&["x"]).len(), 32);
+    }
 }

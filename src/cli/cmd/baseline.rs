@@ -27,7 +27,7 @@ pub(crate) fn run(
         bail!("{} exists: `keysentry baseline update` rewrites it", args.output.display());
     }
     let config = ScanConfig::build(args.scan, color, env, false)?;
-    let (outcome, _) = super::scan::scan(&config, log)?;
+    let (outcome, _) = super::scan::scan(&config, env, log)?;
     for e in &outcome.errors {
         log.error(e);
     }

@@ -11,10 +11,13 @@ use crate::cli::config::{Input, ScanConfig};
 use crate::cli::env::Env;
 use crate::cli::exit::ExitStatus;
 use crate::cli::log::Log;
+use crate::cli::progress::{ProgressPolicy, with_progress};
 use keysentry::aws::AwsEnricher;
 use keysentry::detect::Detector;
 use keysentry::pipeline::{self, RunOptions, ScanOutcome};
-use keysentry::report::{Human, Json, JsonLines, Reporter};
+use keysentry::report::{
+    Csv, GithubActions, Gitlab, GitleaksJson, Human, Json, JsonLines, Junit, Reporter, Sarif,
+};
 use keysentry::source::history::{History, HistoryOptions};
 use keysentry::source::range::Range;
 use keysentry::source::staged::Staged;
@@ -29,7 +32,7 @@ pub(crate) fn run(
     log: Log,
 ) -> anyhow::Result<ExitStatus> {
     let config = ScanConfig::new(args, color, env)?;
-    let (outcome, unit) = scan(&config, log)?;
+    let (outcome, unit) = scan(&config, env, log)?;
     write_report(&config, &outcome)?;
     summarize(&outcome, unit, log);
     Ok(status(&outcome))
@@ -39,6 +42,7 @@ pub(crate) fn run(
 /// outcome and the noun for what was scanned.
 pub(crate) fn scan(
     config: &ScanConfig,
+    env: &Env,
     log: Log,
 ) -> anyhow::Result<(ScanOutcome, (&'static str, &'static str))> {
     let settings = &config.suppression.settings;
@@ -53,20 +57,30 @@ pub(crate) fn scan(
     let detector = Detector::new(rules);
     let aws = AwsEnricher::new(&detector, config.aws.clone());
     let options = RunOptions { inline_ignore: config.suppression.inline_ignore };
-    let run = |source: &dyn Source| pipeline::run_with_options(source, &detector, &aws, options);
     const GIT_UNIT: (&str, &str) = ("object", "objects");
-    let (outcome, unit) = match config.input {
-        Input::Stdin { max_size } => (run(&Stdin::new(io::stdin(), max_size)), ("input", "inputs")),
-        Input::Worktree(ref options) => (run(&Worktree::new(options.clone())), ("file", "files")),
-        Input::History(ref options) => (history(options, &run, log)?, GIT_UNIT),
-        Input::Staged { ref repo, max_size } => (run(&Staged::open(repo, max_size)?), GIT_UNIT),
+    let unit = match config.input {
+        Input::Stdin { .. } => ("input", "inputs"),
+        Input::Worktree(_) => ("file", "files"),
+        _ => GIT_UNIT,
+    };
+    let policy = ProgressPolicy::for_stderr(log, env.progress_delay);
+    let run = |source: &dyn Source| {
+        with_progress(policy, unit.1, |p| {
+            pipeline::run_observed(source, &detector, &aws, options, p)
+        })
+    };
+    let outcome = match config.input {
+        Input::Stdin { max_size } => run(&Stdin::new(io::stdin(), max_size)),
+        Input::Worktree(ref options) => run(&Worktree::new(options.clone())),
+        Input::History(ref options) => history(options, &run, log)?,
+        Input::Staged { ref repo, max_size } => run(&Staged::open(repo, max_size)?),
         Input::Range { ref repo, ref spec, max_size, threads } => {
             let range = Range::open(repo, spec, max_size, threads)?;
             log.info(format_args!(
                 "range {spec}: {}",
                 count(range.len() as u64, "commit", "commits")
             ));
-            (run(&range), GIT_UNIT)
+            run(&range)
         }
     };
     let mut outcome = outcome;
@@ -111,6 +125,12 @@ fn write_report(config: &ScanConfig, outcome: &ScanOutcome) -> anyhow::Result<()
         Format::Human => Box::new(Human { secrets, color: config.color }),
         Format::Json => Box::new(Json { secrets }),
         Format::Jsonl => Box::new(JsonLines { secrets }),
+        Format::Sarif => Box::new(Sarif { secrets }),
+        Format::Github => Box::new(GithubActions { secrets }),
+        Format::Gitlab => Box::new(Gitlab { secrets }),
+        Format::Junit => Box::new(Junit { secrets }),
+        Format::Csv => Box::new(Csv { secrets }),
+        Format::GitleaksJson => Box::new(GitleaksJson { secrets }),
     };
     match &config.report_path {
         Some(path) => {
@@ -176,6 +196,15 @@ fn summarize(outcome: &ScanOutcome, unit: (&'static str, &'static str), log: Log
         line.push_str(&format!("; {}", count(s.errors, "error", "errors")));
     }
     log.info(line);
+    let by_rule = keysentry::report::counts_by_rule(&outcome.findings);
+    if !by_rule.is_empty() {
+        let width = by_rule.iter().map(|(_, n)| n.to_string().len()).max().unwrap_or(1);
+        let mut table = String::from("findings by rule:");
+        for (rule, n) in by_rule {
+            table.push_str(&format!("\n  {n:>width$}  {rule}"));
+        }
+        log.info(table);
+    }
 }
 
 pub(crate) fn status(outcome: &ScanOutcome) -> ExitStatus {

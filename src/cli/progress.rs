@@ -1,0 +1,120 @@
+//! The progress display of long scans: an indicatif bar on stderr, drawn by a thread of its
+//! own from the pipeline's counters. Shown only when stderr is a terminal and `--quiet` is not
+//! given, and only once the scan has run for a moment, so short scans print nothing extra.
+
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, RecvTimeoutError};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::log::{Log, Verbosity};
+use keysentry::pipeline::Progress;
+
+/// How long a scan runs before the bar appears, unless the environment says otherwise.
+pub(crate) const DEFAULT_DELAY: Duration = Duration::from_secs(1);
+
+/// How often the bar is redrawn.
+const TICK: Duration = Duration::from_millis(100);
+
+/// When and whether to show progress.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ProgressPolicy {
+    pub(crate) enabled: bool,
+    pub(crate) delay: Duration,
+}
+
+impl ProgressPolicy {
+    /// Progress is for a person watching a terminal: never on a pipe or file, never in
+    /// `--quiet`.
+    pub(crate) fn new(log: Log, stderr_is_terminal: bool, delay: Option<Duration>) -> Self {
+        ProgressPolicy {
+            enabled: stderr_is_terminal && log.verbosity != Verbosity::Quiet,
+            delay: delay.unwrap_or(DEFAULT_DELAY),
+        }
+    }
+
+    /// The policy for this process's stderr.
+    pub(crate) fn for_stderr(log: Log, delay: Option<Duration>) -> Self {
+        ProgressPolicy::new(log, std::io::stderr().is_terminal(), delay)
+    }
+}
+
+/// Runs `scan` with a fresh [`Progress`], showing it as the policy says, and clears the bar
+/// before returning, so that nothing of it stays between the report and the summary.
+pub(crate) fn with_progress<T>(
+    policy: ProgressPolicy,
+    unit: &'static str,
+    scan: impl FnOnce(&Progress) -> T,
+) -> T {
+    let progress = Progress::default();
+    if !policy.enabled {
+        return scan(&progress);
+    }
+    let (done_tx, done_rx) = crossbeam_channel::bounded::<()>(0);
+    std::thread::scope(|s| {
+        s.spawn(|| draw(&progress, policy.delay, unit, &done_rx));
+        let out = scan(&progress);
+        drop(done_tx);
+        out
+    })
+}
+
+fn draw(progress: &Progress, delay: Duration, unit: &str, done: &Receiver<()>) {
+    let started = Instant::now();
+    if !delay.is_zero() && !matches!(done.recv_timeout(delay), Err(RecvTimeoutError::Timeout)) {
+        return;
+    }
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    let style = ProgressStyle::with_template("{spinner} scanning: {msg}")
+        .unwrap_or_else(|_| ProgressStyle::default_spinner());
+    bar.set_style(style);
+    loop {
+        bar.set_message(status(progress.items(), progress.bytes(), started.elapsed(), unit));
+        bar.tick();
+        if !matches!(done.recv_timeout(TICK), Err(RecvTimeoutError::Timeout)) {
+            break;
+        }
+    }
+    bar.finish_and_clear();
+}
+
+/// `1234 files, 56.7 MiB, 89 MiB/s, 3s`
+fn status(items: u64, bytes: u64, elapsed: Duration, unit: &str) -> String {
+    let secs = elapsed.as_secs_f64();
+    let rate = if secs > 0.0 { bytes as f64 / secs / f64::from(1 << 20) } else { 0.0 };
+    format!(
+        "{items} {unit}, {:.1} MiB, {rate:.0} MiB/s, {}s",
+        bytes as f64 / f64::from(1 << 20),
+        elapsed.as_secs()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_on_a_terminal_and_not_quiet() {
+        let normal = Log { verbosity: Verbosity::Normal };
+        let quiet = Log { verbosity: Verbosity::Quiet };
+        assert!(ProgressPolicy::new(normal, true, None).enabled);
+        assert!(!ProgressPolicy::new(normal, false, None).enabled);
+        assert!(!ProgressPolicy::new(quiet, true, None).enabled);
+        assert_eq!(ProgressPolicy::new(normal, true, None).delay, DEFAULT_DELAY);
+    }
+
+    #[test]
+    fn status_line() {
+        assert_eq!(
+            status(12, 3 << 20, Duration::from_secs(2), "files"),
+            "12 files, 3.0 MiB, 2 MiB/s, 2s"
+        );
+    }
+
+    #[test]
+    fn disabled_progress_still_runs_the_scan() {
+        let policy = ProgressPolicy { enabled: false, delay: Duration::ZERO };
+        assert_eq!(with_progress(policy, "files", |p| p.items()), 0);
+    }
+}

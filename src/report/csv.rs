@@ -1,0 +1,108 @@
+//! CSV for spreadsheets: a header row, then one row per finding.
+
+use std::io::{self, Write};
+
+use super::{Reporter, SecretDisplay, Severity, origin_commit, origin_file_name};
+use crate::aws::AccountDecode;
+use crate::pipeline::ScanOutcome;
+
+/// One row per finding, with a header row (`--format csv`).
+#[derive(Debug)]
+pub struct Csv {
+    /// Secret display policy.
+    pub secrets: SecretDisplay,
+}
+
+/// The header row; `docs/output.md` describes each column.
+const HEADER: [&str; 18] = [
+    "rule_id",
+    "description",
+    "severity",
+    "kind",
+    "path",
+    "line",
+    "column",
+    "end_line",
+    "end_column",
+    "secret",
+    "fingerprint",
+    "blob_id",
+    "commit",
+    "author",
+    "email",
+    "date",
+    "aws_class",
+    "aws_account",
+];
+
+impl Reporter for Csv {
+    fn report(&self, outcome: &ScanOutcome, out: &mut dyn Write) -> io::Result<()> {
+        let mut w = csv::Writer::from_writer(out);
+        w.write_record(HEADER)?;
+        for f in &outcome.findings {
+            let loc = &f.location;
+            let commit = f.origin.commit();
+            let aws = f.aws.as_ref();
+            let record = [
+                f.rule_id.clone(),
+                f.description.clone(),
+                Severity::of(f).name().to_owned(),
+                origin_kind(&f.origin).to_owned(),
+                origin_file_name(&f.origin),
+                loc.line.to_string(),
+                loc.column.to_string(),
+                loc.end_line.to_string(),
+                loc.end_column.to_string(),
+                self.secrets.secret(f),
+                f.fingerprint.to_string(),
+                f.blob_id.to_hex(),
+                origin_commit(&f.origin).unwrap_or_default().to_owned(),
+                commit.map(|c| c.author.clone()).unwrap_or_default(),
+                commit.map(|c| c.email.clone()).unwrap_or_default(),
+                commit.map(|c| c.date.clone()).unwrap_or_default(),
+                aws.and_then(|a| a.prefix_class).map(|c| c.to_string()).unwrap_or_default(),
+                aws.and_then(|a| a.account)
+                    .and_then(AccountDecode::account)
+                    .map(|a| a.to_string())
+                    .unwrap_or_default(),
+            ];
+            w.write_record(record.iter().map(|cell| defuse(cell).into_owned()))?;
+        }
+        w.flush()
+    }
+}
+
+fn origin_kind(origin: &crate::finding::Origin) -> &'static str {
+    use crate::finding::Origin;
+    match origin {
+        Origin::File { .. } => "file",
+        Origin::Stdin => "stdin",
+        Origin::Commit { .. } => "commit",
+        Origin::CommitMessage { .. } => "commit_message",
+        Origin::TagMessage { .. } => "tag_message",
+        Origin::Staged { .. } => "staged",
+    }
+}
+
+/// A cell that a spreadsheet would take for a formula (it starts with `=`, `+`, `-`, `@`, a
+/// tab or a carriage return) gets a leading `'`: scanned content is untrusted, and a file name
+/// or secret must not run as a formula when the security team opens the report.
+fn defuse(cell: &str) -> std::borrow::Cow<'_, str> {
+    match cell.as_bytes().first() {
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => format!("'{cell}").into(),
+        _ => cell.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_are_defused() {
+        assert_eq!(defuse("=HYPERLINK(1)"), "'=HYPERLINK(1)");
+        assert_eq!(defuse("@SUM"), "'@SUM");
+        assert_eq!(defuse("config/prod.env"), "config/prod.env");
+        assert_eq!(defuse(""), "");
+    }
+}

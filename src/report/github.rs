@@ -1,0 +1,76 @@
+//! GitHub Actions workflow commands: one `::error` (or `::warning`, `::notice`) annotation per
+//! finding, which GitHub shows inline on the pull request's changed files.
+
+use std::io::{self, Write};
+
+use super::{Reporter, SecretDisplay, Severity, origin_path};
+use crate::pipeline::ScanOutcome;
+
+/// Workflow commands for GitHub Actions (`--format github`).
+#[derive(Debug)]
+pub struct GithubActions {
+    /// Secret display policy.
+    pub secrets: SecretDisplay,
+}
+
+impl Reporter for GithubActions {
+    fn report(&self, outcome: &ScanOutcome, out: &mut dyn Write) -> io::Result<()> {
+        for f in &outcome.findings {
+            let command = match Severity::of(f) {
+                Severity::Info => "notice",
+                Severity::Low => "warning",
+                _ => "error",
+            };
+            let loc = &f.location;
+            let mut props = Vec::new();
+            if let Some(path) = origin_path(&f.origin) {
+                props.push(("file", path));
+                props.push(("line", loc.line.to_string()));
+                props.push(("col", loc.column.to_string()));
+                props.push(("endLine", loc.end_line.to_string()));
+                if loc.end_line == loc.line {
+                    props.push(("endColumn", loc.end_column.to_string()));
+                }
+            }
+            props.push(("title", format!("keysentry: {}", f.rule_id)));
+            let props: Vec<String> =
+                props.iter().map(|(k, v)| format!("{k}={}", escape_property(v))).collect();
+            let mut message =
+                format!("{} ({}): {}", f.description, f.rule_id, self.secrets.secret(f));
+            if origin_path(&f.origin).is_none() {
+                message = format!("{}: {message}", f.origin.display_name());
+            }
+            if let Some(c) = f.origin.commit() {
+                message.push_str(&format!(
+                    "\nintroduced in commit {} by {}",
+                    c.short_id(),
+                    c.author
+                ));
+            }
+            message.push_str(&format!("\nfingerprint {}", f.fingerprint));
+            writeln!(out, "::{command} {}::{}", props.join(","), escape_data(&message))?;
+        }
+        Ok(())
+    }
+}
+
+/// Escapes a command's message as the runner expects: `%`, CR and LF.
+fn escape_data(s: &str) -> String {
+    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+/// Escapes a property value: the message's escapes plus `:` and `,`, which end a value.
+fn escape_property(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes() {
+        assert_eq!(escape_data("50%\r\nnext"), "50%25%0D%0Anext");
+        assert_eq!(escape_property("a:b,c%\n"), "a%3Ab%2Cc%25%0A");
+    }
+}

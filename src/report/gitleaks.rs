@@ -1,0 +1,104 @@
+//! gitleaks' JSON report shape, so that tools (and baselines) written for gitleaks read
+//! keysentry's findings. The field names are exactly gitleaks'.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use super::{Reporter, SecretDisplay, origin_commit, origin_path};
+use crate::aws::AwsTag;
+use crate::finding::Finding;
+use crate::pipeline::ScanOutcome;
+
+/// A JSON array of gitleaks-shaped findings (`--format gitleaks-json`).
+#[derive(Debug)]
+pub struct GitleaksJson {
+    /// Secret display policy.
+    pub secrets: SecretDisplay,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct GitleaksFinding {
+    description: String,
+    start_line: usize,
+    end_line: usize,
+    start_column: usize,
+    end_column: usize,
+    #[serde(rename = "Match")]
+    match_: String,
+    secret: String,
+    file: String,
+    symlink_file: String,
+    commit: String,
+    entropy: f64,
+    author: String,
+    email: String,
+    date: String,
+    message: String,
+    tags: Vec<String>,
+    #[serde(rename = "RuleID")]
+    rule_id: String,
+    fingerprint: String,
+}
+
+fn convert(f: &Finding, secrets: SecretDisplay) -> GitleaksFinding {
+    let file = origin_path(&f.origin).unwrap_or_default();
+    let commit = origin_commit(&f.origin).unwrap_or_default().to_owned();
+    let info = f.origin.commit();
+    let loc = &f.location;
+    // gitleaks' fingerprint: commit:file:rule:line in git scans, file:rule:line otherwise.
+    let fingerprint = if commit.is_empty() {
+        format!("{file}:{}:{}", f.rule_id, loc.line)
+    } else {
+        format!("{commit}:{file}:{}:{}", f.rule_id, loc.line)
+    };
+    let secret = secrets.secret(f);
+    GitleaksFinding {
+        description: f.description.clone(),
+        start_line: loc.line,
+        end_line: loc.end_line,
+        start_column: loc.column,
+        // gitleaks' end column is the secret's last column, not the one after it.
+        end_column: loc.end_column.saturating_sub(1).max(loc.column),
+        match_: secret.clone(),
+        secret,
+        file,
+        symlink_file: String::new(),
+        commit,
+        entropy: (f.entropy * 100.0).round() / 100.0,
+        author: info.map(|c| c.author.clone()).unwrap_or_default(),
+        email: info.map(|c| c.email.clone()).unwrap_or_default(),
+        // gitleaks writes commit dates in UTC.
+        date: info
+            .map(|c| c.date.parse::<jiff::Timestamp>().map_or(c.date.clone(), |t| t.to_string()))
+            .unwrap_or_default(),
+        message: info.map(|c| c.summary.clone()).unwrap_or_default(),
+        tags: f
+            .aws
+            .as_ref()
+            .map(|a| a.tags.iter().map(|t| tag_name(*t).to_owned()).collect())
+            .unwrap_or_default(),
+        rule_id: f.rule_id.clone(),
+        fingerprint,
+    }
+}
+
+fn tag_name(tag: AwsTag) -> &'static str {
+    match tag {
+        AwsTag::Example => "example",
+        AwsTag::Canary => "canary",
+        AwsTag::Ours => "ours",
+        AwsTag::Foreign => "foreign",
+        AwsTag::Identifier => "identifier",
+    }
+}
+
+impl Reporter for GitleaksJson {
+    fn report(&self, outcome: &ScanOutcome, out: &mut dyn Write) -> io::Result<()> {
+        let all: Vec<GitleaksFinding> =
+            outcome.findings.iter().map(|f| convert(f, self.secrets)).collect();
+        serde_json::to_writer_pretty(&mut *out, &all)?;
+        writeln!(out)
+    }
+}

@@ -1,0 +1,310 @@
+//! Every report format (`--format`), snapshotted for a small tree and a small git history with
+//! temporary paths, times and the version filtered; SARIF validated against the official
+//! SARIF 2.1.0 schema; redaction checked in every format.
+
+mod common;
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use common::{Run, TestEnv, secrets};
+
+const FORMATS: [&str; 9] =
+    ["human", "json", "jsonl", "sarif", "github", "gitlab", "junit", "csv", "gitleaks-json"];
+
+fn transcript(run: &Run) -> String {
+    format!("exit: {}\n--- stdout ---\n{}--- stderr ---\n{}", run.code, run.stdout, run.stderr)
+}
+
+fn settings(env: &TestEnv) -> insta::Settings {
+    let mut s = insta::Settings::clone_current();
+    s.set_omit_expression(true);
+    s.add_filter(&regex::escape(&env.root().display().to_string()), "[ROOT]");
+    s.add_filter(r#""elapsed_seconds": [0-9.e-]+"#, r#""elapsed_seconds": "[ELAPSED]""#);
+    s.add_filter(r"in [0-9.]+s \([0-9]+ MiB/s\)", "in [ELAPSED] ([RATE])");
+    s.add_filter(r#""(start|end)_time": "[0-9T:-]+""#, r#""${1}_time": "[TIME]""#);
+    s.add_filter(r#"time="[0-9.]+""#, r#"time="[ELAPSED]""#);
+    s.add_filter(&regex::escape(env!("CARGO_PKG_VERSION")), "[VERSION]");
+    s
+}
+
+/// Two findings (an AWS key id with its secret, a GitHub token), a clean file, a binary file.
+fn small_tree() -> TestEnv {
+    let env = TestEnv::new();
+    env.write("README.md", "# demo\n\nNothing to see here.\n");
+    env.write(
+        "config/prod.env",
+        format!(
+            "REGION=eu-west-1\nAWS_ACCESS_KEY_ID={}\nAWS_SECRET_ACCESS_KEY={}\n",
+            secrets::aws_key_id(),
+            secrets::aws_secret_key()
+        ),
+    );
+    env.write("deploy.sh", format!("#!/bin/sh\nexport GITHUB_TOKEN={}\n", secrets::github_pat()));
+    env.write("logo.png", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR");
+    env
+}
+
+/// A repository of two commits with fixed dates, so that commit ids are the same every run.
+fn small_history() -> TestEnv {
+    let env = TestEnv::git_repo();
+    let commit = |message: &str, date: &str| {
+        env.git(&["add", "-A"]);
+        let out = env
+            .git_command_in(env.root())
+            .args(["commit", "-q", "-m", message])
+            .env("GIT_AUTHOR_DATE", date)
+            .env("GIT_COMMITTER_DATE", date)
+            .output()
+            .expect("run git commit");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    };
+    env.write("README.md", "# demo\n");
+    commit("start", "2026-01-02T03:04:05+02:00");
+    env.write("deploy.sh", format!("#!/bin/sh\nexport GITHUB_TOKEN={}\n", secrets::github_pat()));
+    env.write("app.env", format!("AWS_ACCESS_KEY_ID={}\n", secrets::aws_key_id()));
+    commit("add deploy script", "2026-01-03T10:00:00+02:00");
+    env
+}
+
+#[test]
+fn every_format_for_a_tree() {
+    let env = small_tree();
+    for format in FORMATS {
+        let run = env.run(&["scan", "--format", format, "."]);
+        run.assert_code(1);
+        settings(&env).bind(|| insta::assert_snapshot!(format!("tree_{format}"), transcript(&run)));
+    }
+}
+
+#[test]
+fn git_formats_name_the_commit() {
+    let env = small_history();
+    for format in ["human", "sarif", "gitlab", "gitleaks-json", "csv", "github"] {
+        let run = env.run(&["scan", "--history", "--quiet", "--format", format, "."]);
+        run.assert_code(1);
+        settings(&env)
+            .bind(|| insta::assert_snapshot!(format!("history_{format}"), transcript(&run)));
+    }
+}
+
+#[test]
+fn no_format_leaks_a_secret_unless_asked() {
+    let env = small_tree();
+    let whole = [secrets::aws_key_id(), secrets::aws_secret_key(), secrets::github_pat()];
+    for format in FORMATS {
+        let run = env.run(&["scan", "--format", format, "."]);
+        for s in &whole {
+            assert!(!run.stdout.contains(s.as_str()), "{format} shows a secret:\n{}", run.stdout);
+        }
+        let shown = env.run(&["scan", "--show-secrets", "--format", format, "."]);
+        assert!(
+            shown.stdout.contains(&secrets::github_pat()),
+            "{format} hides secrets with --show-secrets:\n{}",
+            shown.stdout
+        );
+    }
+}
+
+#[test]
+fn gitleaks_json_fields_and_fingerprints() {
+    let env = small_history();
+    let run = env.run(&["scan", "--history", "--quiet", "--format", "gitleaks-json", "."]);
+    let all: serde_json::Value = serde_json::from_str(&run.stdout).expect("a JSON array");
+    let first = &all.as_array().expect("array")[0];
+    let keys: Vec<&str> =
+        first.as_object().expect("object").keys().map(String::as_str).collect::<Vec<_>>();
+    let mut expected = vec![
+        "Description",
+        "StartLine",
+        "EndLine",
+        "StartColumn",
+        "EndColumn",
+        "Match",
+        "Secret",
+        "File",
+        "SymlinkFile",
+        "Commit",
+        "Entropy",
+        "Author",
+        "Email",
+        "Date",
+        "Message",
+        "Tags",
+        "RuleID",
+        "Fingerprint",
+    ];
+    let mut keys = keys;
+    keys.sort_unstable();
+    expected.sort_unstable();
+    assert_eq!(keys, expected);
+    let commit = first["Commit"].as_str().expect("Commit");
+    assert_eq!(commit.len(), 40);
+    let fp = format!(
+        "{commit}:{}:{}:{}",
+        first["File"].as_str().expect("File"),
+        first["RuleID"].as_str().expect("RuleID"),
+        first["StartLine"]
+    );
+    assert_eq!(first["Fingerprint"], fp.as_str());
+    // UTC, as gitleaks writes it.
+    assert_eq!(first["Date"], "2026-01-03T08:00:00Z");
+}
+
+#[test]
+fn csv_has_a_header_and_one_row_per_finding() {
+    let env = small_tree();
+    let run = env.run(&["scan", "--format", "csv", "."]);
+    let mut reader = csv::Reader::from_reader(run.stdout.as_bytes());
+    let header = reader.headers().expect("header").clone();
+    assert_eq!(&header[0], "rule_id");
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(&rows[0][4], "config/prod.env");
+}
+
+#[test]
+fn junit_is_well_formed_without_findings() {
+    let env = TestEnv::new();
+    env.write("README.md", "clean <&> \"text\"\n");
+    let run = env.run(&["scan", "--format", "junit", "."]);
+    run.assert_code(0);
+    assert!(run.stdout.contains(r#"tests="1" failures="0""#), "{}", run.stdout);
+    assert!(run.stdout.contains(r#"<testcase name="no secrets found""#));
+}
+
+// ---- SARIF against the official schema ----
+
+/// Python with the `jsonschema` package: KEYSENTRY_TEST_PYTHON (set by scripts/test), else
+/// this repository's `.venv`.
+fn python() -> PathBuf {
+    let named = std::env::var_os("KEYSENTRY_TEST_PYTHON").map(PathBuf::from);
+    let local = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
+    named.filter(|p| p.exists()).or(Some(local).filter(|p| p.exists())).unwrap_or_else(|| {
+        panic!("Python with jsonschema is not installed: run scripts/test, which installs it")
+    })
+}
+
+/// Validates `doc` against the vendored SARIF 2.1.0 schema; `Err` holds the validator's
+/// complaint.
+fn validate_sarif(doc: &str) -> Result<(), String> {
+    let schema =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/sarif/sarif-schema-2.1.0.json");
+    let script = "import json, sys, jsonschema\n\
+                  schema = json.load(open(sys.argv[1]))\n\
+                  jsonschema.Draft4Validator.check_schema(schema)\n\
+                  jsonschema.Draft4Validator(schema).validate(json.load(sys.stdin))\n";
+    let mut child = std::process::Command::new(python())
+        .args(["-c", script])
+        .arg(schema)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run python");
+    child.stdin.take().expect("stdin").write_all(doc.as_bytes()).expect("write SARIF");
+    let out = child.wait_with_output().expect("wait for python");
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+#[test]
+fn sarif_is_valid_against_the_official_schema() {
+    let tree = small_tree();
+    let history = small_history();
+    let clean = TestEnv::new();
+    clean.write("README.md", "nothing\n");
+    for (env, args) in [
+        (&tree, &["scan", "--format", "sarif", "."][..]),
+        (&tree, &["scan", "--format", "sarif", "--show-secrets", "."]),
+        (&history, &["scan", "--history", "--format", "sarif", "."]),
+        (&clean, &["scan", "--format", "sarif", "."]),
+    ] {
+        let run = env.run(args);
+        if let Err(e) = validate_sarif(&run.stdout) {
+            panic!("{args:?}: invalid SARIF:\n{e}\n{}", run.stdout);
+        }
+    }
+}
+
+#[test]
+fn the_schema_check_rejects_invalid_sarif() {
+    let env = small_tree();
+    let run = env.run(&["scan", "--format", "sarif", "."]);
+    let mut doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
+    doc["runs"][0]["results"][0]["level"] = "fatal".into();
+    assert!(validate_sarif(&doc.to_string()).is_err());
+    doc["runs"][0]["results"][0]["level"] = "error".into();
+    doc["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"] =
+        0.into();
+    assert!(validate_sarif(&doc.to_string()).is_err());
+}
+
+#[test]
+fn sarif_partial_fingerprints_are_stable_across_edits() {
+    let env = small_tree();
+    let fingerprints = |env: &TestEnv| -> Vec<serde_json::Value> {
+        let run = env.run(&["scan", "--format", "sarif", "."]);
+        let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
+        doc["runs"][0]["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .map(|r| r["partialFingerprints"].clone())
+            .collect()
+    };
+    let before = fingerprints(&env);
+    // Lines added above the secrets move them; their alerts stay the same.
+    let prod = std::fs::read_to_string(env.path("config/prod.env")).expect("read");
+    env.write("config/prod.env", format!("# moved\n\n{prod}"));
+    assert_eq!(before, fingerprints(&env));
+    assert_ne!(before[0], before[1]);
+}
+
+// ---- the human report's summary on stderr ----
+
+#[test]
+fn summary_figures_match_the_scan() {
+    let env = small_tree();
+    let json = env.scan_json(&["--quiet", "."]).json();
+    let (scanned, bytes) = (&json["stats"]["scanned"], &json["stats"]["bytes"]);
+    let run = env.run(&["scan", "."]);
+    run.assert_code(1);
+    let expected = format!("scanned {scanned} files ({bytes} B) in ");
+    assert!(run.stderr.starts_with(&expected), "{expected:?} in\n{}", run.stderr);
+    assert!(run.stderr.contains("): 2 findings; skipped 1 binary"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .ends_with("findings by rule:\n  1  aws.access_key_id\n  1  github.pat_classic\n"),
+        "{}",
+        run.stderr
+    );
+    // Nothing of the summary on stdout: that is the report.
+    assert!(!run.stdout.contains("scanned"));
+}
+
+#[test]
+fn quiet_prints_only_findings_and_verbose_adds_diagnostics() {
+    let env = small_tree();
+    let quiet = env.run(&["scan", "--quiet", "."]);
+    quiet.assert_code(1);
+    assert_eq!(quiet.stderr, "");
+    assert!(quiet.stdout.contains("deploy.sh\n"));
+    let verbose = env.run(&["scan", "-v", "."]);
+    assert!(verbose.stderr.contains("keysentry: skipped binary logo.png"), "{}", verbose.stderr);
+    assert!(verbose.stderr.contains("findings by rule:"));
+    assert_eq!(verbose.stdout, quiet.stdout);
+}
+
+#[test]
+fn human_report_in_colour_marks_the_secret() {
+    let env = small_tree();
+    let run = env.run(&["--color", "always", "scan", "--quiet", "."]);
+    // The secret (redacted) in bold red, no carets: the colour is the mark.
+    assert!(run.stdout.contains("\u{1b}[1m\u{1b}[31mghp_****************"), "{}", run.stdout);
+    assert!(!run.stdout.contains('^'));
+}
