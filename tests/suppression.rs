@@ -234,6 +234,18 @@ fn gitleaks_reports_gitleaksignore_and_detect_secrets_baselines() {
 }
 
 #[test]
+fn a_gitleaks_json_report_of_keysentry_works_as_a_baseline() {
+    let env = TestEnv::new();
+    env.write("a.env", token_line("TOKEN"));
+    let report = env.outside().join("report.json");
+    let report = report.to_str().unwrap();
+    env.run(&["scan", ".", "--format", "gitleaks-json", "-o", report]).assert_code(1);
+    assert!(findings(&env, &["--baseline", report, "."]).is_empty());
+    env.write("b.env", token_line("TOKEN"));
+    assert_eq!(paths_of(&findings(&env, &["--baseline", report, "."])), ["b.env"]);
+}
+
+#[test]
 fn a_gitleaks_config_is_read_as_it_is() {
     let env = TestEnv::new();
     let acme = |s: &str| ["acme", "_", s].concat();
