@@ -29,3 +29,37 @@ fn the_rules_named_in_the_documentation_exist() {
         assert!(ids.contains(&id), "{id} missing from {ids:?}");
     }
 }
+
+/// Rule id prefixes that name a format shared by many services rather than a provider.
+const FORMATS: &[&str] = &[
+    "database",
+    "generic",
+    "htpasswd",
+    "jwt",
+    "kubernetes",
+    "netrc",
+    "npmrc",
+    "private_key",
+    "pypirc",
+    "url",
+];
+
+#[test]
+fn the_builtin_rules_are_broad_and_each_has_proof() {
+    let builtin = RuleSet::builtin().expect("built-in rules compile");
+    let rules = builtin.rules();
+    assert!(rules.len() >= 150, "{} rules", rules.len());
+    let mut providers: Vec<&str> = rules
+        .iter()
+        .map(|r| r.id.split('.').next().unwrap_or_default())
+        .filter(|p| !FORMATS.contains(p))
+        .collect();
+    providers.sort_unstable();
+    providers.dedup();
+    assert!(providers.len() >= 100, "{} providers: {providers:?}", providers.len());
+    for r in rules {
+        assert!(r.examples.len() >= 2, "{}: fewer than two examples", r.id);
+        assert!(r.negative_examples.len() >= 2, "{}: fewer than two negative examples", r.id);
+        assert!(!r.references.is_empty(), "{}: no reference to the documented format", r.id);
+    }
+}

@@ -20,10 +20,15 @@ pub const BUILTIN_FILES: &[(&str, &str)] = &[
     ("aws.toml", include_str!("../../rules/aws.toml")),
     ("private-keys.toml", include_str!("../../rules/private-keys.toml")),
     ("vcs.toml", include_str!("../../rules/vcs.toml")),
+    ("ci.toml", include_str!("../../rules/ci.toml")),
     ("cloud.toml", include_str!("../../rules/cloud.toml")),
+    ("identity.toml", include_str!("../../rules/identity.toml")),
     ("saas.toml", include_str!("../../rules/saas.toml")),
+    ("payments.toml", include_str!("../../rules/payments.toml")),
+    ("monitoring.toml", include_str!("../../rules/monitoring.toml")),
     ("ai.toml", include_str!("../../rules/ai.toml")),
     ("databases.toml", include_str!("../../rules/databases.toml")),
+    ("config-files.toml", include_str!("../../rules/config-files.toml")),
     ("generic.toml", include_str!("../../rules/generic.toml")),
 ];
 
