@@ -58,6 +58,8 @@ fn the_builtin_rules_are_broad_and_each_has_proof() {
     providers.dedup();
     assert!(providers.len() >= 100, "{} providers: {providers:?}", providers.len());
     for r in rules {
+        // Built-in regexes compile on first use: make sure each one does.
+        assert!(r.regex.get().captures_len() > r.secret_group, "{}", r.id);
         assert!(r.examples.len() >= 2, "{}: fewer than two examples", r.id);
         assert!(r.negative_examples.len() >= 2, "{}: fewer than two negative examples", r.id);
         assert!(!r.references.is_empty(), "{}: no reference to the documented format", r.id);

@@ -450,7 +450,8 @@ impl Detector {
     ) {
         let rule = &self.rules[ri];
         let hay = &content[text.start..text.end];
-        let cache = scratch.caches[ri].get_or_insert_with(|| rule.regex.create_cache());
+        let regex = rule.regex.get();
+        let cache = scratch.caches[ri].get_or_insert_with(|| regex.create_cache());
         let slots = &mut scratch.slots;
         slots.clear();
         slots.resize(2 * (rule.secret_group + 1), None);
@@ -458,7 +459,7 @@ impl Detector {
         if let Some(at) = anchor {
             input = input.range(at - text.start..).anchored(regex_automata::Anchored::Yes);
         }
-        while rule.regex.search_slots_with(cache, &input, slots).is_some() {
+        while regex.search_slots_with(cache, &input, slots).is_some() {
             let (Some(ws), Some(we)) = (slots[0], slots[1]) else { break };
             let whole = ws.get()..we.get();
             // Resume after the match (one byte further for an empty match).

@@ -6,6 +6,8 @@
 pub mod check;
 pub mod syntax;
 
+use std::sync::OnceLock;
+
 use regex::bytes::Regex;
 use regex_automata::meta;
 
@@ -32,6 +34,36 @@ pub const BUILTIN_FILES: &[(&str, &str)] = &[
     ("generic.toml", include_str!("../../rules/generic.toml")),
 ];
 
+/// A rule's regex. The built-in rules' regexes are validated (parsed, groups counted) when
+/// the rules load and compiled when a rule first runs: a scan runs few of them (a pre-commit
+/// hook often none), and compiling all 195 took longer than everything else at start-up.
+/// Other rules are compiled when they load. It is a `regex_automata` regex so that each worker
+/// can keep its own search cache.
+#[derive(Clone, Debug)]
+pub struct RuleRegex {
+    pattern: String,
+    compiled: OnceLock<meta::Regex>,
+}
+
+impl RuleRegex {
+    /// The pattern, as written in the rule.
+    pub fn pattern(&self) -> &str {
+        &self.pattern
+    }
+
+    /// The compiled regex.
+    ///
+    /// # Panics
+    ///
+    /// If a lazily compiled pattern exceeds the regex size limits; the test suite compiles
+    /// every built-in rule, and other rules are compiled when they load.
+    pub fn get(&self) -> &meta::Regex {
+        self.compiled.get_or_init(|| {
+            compile_bytes_regex(&self.pattern).expect("built-in rule regexes compile (tested)")
+        })
+    }
+}
+
 /// A compiled rule.
 #[derive(Clone, Debug)]
 pub struct Rule {
@@ -41,9 +73,9 @@ pub struct Rule {
     pub description: String,
     /// Keywords, lowercased.
     pub keywords: Vec<String>,
-    /// The compiled regex, with the semantics of `regex::bytes::Regex` in ASCII mode. It is a
-    /// `regex_automata` regex so that each worker can keep its own search cache.
-    pub regex: meta::Regex,
+    /// The regex, with the semantics of `regex::bytes::Regex` in ASCII mode, compiled on first
+    /// use for the built-in rules.
+    pub regex: RuleRegex,
     /// Capture group holding the secret.
     pub secret_group: usize,
     /// Minimum entropy of the secret, bits per byte.
@@ -168,10 +200,15 @@ pub struct RuleSet {
 impl RuleSet {
     /// Compiles rules. Fails with every problem found, not only the first.
     pub fn compile(syntax: Vec<RuleSyntax>) -> Result<RuleSet, Vec<RuleError>> {
+        RuleSet::compile_with(syntax, false)
+    }
+
+    /// Validates rules and, unless `lazy`, compiles their regexes (see [`RuleRegex`]).
+    fn compile_with(syntax: Vec<RuleSyntax>, lazy: bool) -> Result<RuleSet, Vec<RuleError>> {
         let mut errors = Vec::new();
         let mut rules: Vec<Rule> = Vec::with_capacity(syntax.len());
         for s in syntax {
-            match compile_rule(s) {
+            match compile_rule(s, lazy) {
                 Ok(rule) => {
                     if rules.iter().any(|r| r.id == rule.id) {
                         errors.push(RuleError { id: rule.id, kind: RuleErrorKind::Duplicate });
@@ -195,7 +232,7 @@ impl RuleSet {
     ///
     /// Fails only if a built-in rule file is broken, which the test suite rules out.
     pub fn builtin() -> Result<RuleSet, Vec<RuleError>> {
-        RuleSet::compile(parse_files(BUILTIN_FILES)?)
+        RuleSet::compile_with(parse_files(BUILTIN_FILES)?, true)
     }
 
     /// The rules, in definition order.
@@ -258,12 +295,34 @@ fn compile_bytes_regex(pattern: &str) -> Result<meta::Regex, String> {
                 .nfa_size_limit(Some(10 << 20))
                 .hybrid_cache_capacity(2 << 20),
         )
-        .syntax(regex_automata::util::syntax::Config::new().utf8(false).unicode(false))
+        .syntax(syntax_config())
         .build(pattern)
         .map_err(|e| e.syntax_error().map_or_else(|| e.to_string(), ToString::to_string))
 }
 
-fn compile_rule(s: RuleSyntax) -> Result<Rule, Vec<RuleError>> {
+/// The syntax of rule regexes: bytes, Unicode off (see [`compile_bytes_regex`]).
+fn syntax_config() -> regex_automata::util::syntax::Config {
+    regex_automata::util::syntax::Config::new().utf8(false).unicode(false)
+}
+
+/// The regex of a rule and its number of capture groups (group 0 included): compiled, or, when
+/// `lazy`, only parsed.
+fn rule_regex(pattern: &str, lazy: bool) -> Result<(RuleRegex, usize), String> {
+    let compiled = OnceLock::new();
+    let groups = if lazy {
+        let hir = regex_automata::util::syntax::parse_with(pattern, &syntax_config())
+            .map_err(|e| e.to_string())?;
+        hir.properties().explicit_captures_len() + 1
+    } else {
+        let re = compile_bytes_regex(pattern)?;
+        let groups = re.captures_len();
+        let _ = compiled.set(re);
+        groups
+    };
+    Ok((RuleRegex { pattern: pattern.to_owned(), compiled }, groups))
+}
+
+fn compile_rule(s: RuleSyntax, lazy: bool) -> Result<Rule, Vec<RuleError>> {
     let mut errors = Vec::new();
     let err = |kind| RuleError { id: s.id.clone(), kind };
     if !valid_id(&s.id) {
@@ -278,9 +337,9 @@ fn compile_rule(s: RuleSyntax) -> Result<Rule, Vec<RuleError>> {
     if let Some(e) = s.entropy.filter(|e| !(0.0..=8.0).contains(e)) {
         errors.push(err(RuleErrorKind::Entropy(e)));
     }
-    let regex = match compile_bytes_regex(&s.regex) {
-        Ok(re) => {
-            let available = re.captures_len() - 1;
+    let regex = match rule_regex(&s.regex, lazy) {
+        Ok((re, groups)) => {
+            let available = groups - 1;
             if s.secret_group > available {
                 errors.push(err(RuleErrorKind::SecretGroup { group: s.secret_group, available }));
             }
