@@ -212,6 +212,7 @@ fn convert_rule(
         references: Vec::new(),
         examples: Vec::new(),
         negative_examples: Vec::new(),
+        context: Vec::new(),
     };
     let lists = rule
         .get("allowlist")

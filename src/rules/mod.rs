@@ -73,6 +73,9 @@ pub struct Rule {
     pub description: String,
     /// Keywords, lowercased.
     pub keywords: Vec<String>,
+    /// Context literals, lowercased: when there are any, the prefilter looks for them and the
+    /// keywords are looked for on their lines only.
+    pub context: Vec<String>,
     /// The regex, with the semantics of `regex::bytes::Regex` in ASCII mode, compiled on first
     /// use for the built-in rules.
     pub regex: RuleRegex,
@@ -330,7 +333,7 @@ fn compile_rule(s: RuleSyntax, lazy: bool) -> Result<Rule, Vec<RuleError>> {
     }
     let keywords_optional = s.anchor == Anchor::Content;
     if (s.keywords.is_empty() && !keywords_optional)
-        || s.keywords.iter().any(|k| k.len() < MIN_KEYWORD_LEN)
+        || s.keywords.iter().chain(&s.context).any(|k| k.len() < MIN_KEYWORD_LEN)
     {
         errors.push(err(RuleErrorKind::Keywords(s.keywords.clone())));
     }
@@ -368,6 +371,7 @@ fn compile_rule(s: RuleSyntax, lazy: bool) -> Result<Rule, Vec<RuleError>> {
     match regex {
         Some(regex) if errors.is_empty() => Ok(Rule {
             keywords: s.keywords.iter().map(|k| k.to_ascii_lowercase()).collect(),
+            context: s.context.iter().map(|k| k.to_ascii_lowercase()).collect(),
             stopwords: s.allowlist.stopwords.iter().map(|w| w.to_ascii_lowercase()).collect(),
             id: s.id,
             description: s.description,
@@ -406,6 +410,7 @@ mod tests {
             references: vec![],
             examples: vec![],
             negative_examples: vec![],
+            context: vec![],
         }
     }
 

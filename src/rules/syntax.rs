@@ -21,6 +21,12 @@ pub struct RuleSyntax {
     pub description: String,
     /// Literals, matched case-insensitively, of which at least one occurs near every match.
     pub keywords: Vec<String>,
+    /// Literals of which at least one occurs on the line of every match too (`key`, `token`):
+    /// the prefilter looks for these, shared by many rules, and the keywords are then looked
+    /// for only on the lines holding one. Empty (the default): the prefilter looks for the
+    /// keywords.
+    #[serde(default)]
+    pub context: Vec<String>,
     /// The regular expression (Rust `regex` syntax), applied to the line around a keyword hit.
     pub regex: String,
     /// Capture group holding the secret; 0 (the default) is the whole match.
