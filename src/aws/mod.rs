@@ -18,7 +18,7 @@ use crate::finding::Secret;
 pub use anatomy::{AccountDecode, AccountId, PrefixClass};
 pub use canaries::Canaries;
 pub use candidates::Encoding;
-pub use enrich::AwsEnricher;
+pub use enrich::{AwsEnricher, IDENTIFIER_RULE};
 
 /// What keysentry knows, offline, about an AWS finding.
 #[derive(Clone, Debug, PartialEq)]

@@ -52,7 +52,13 @@ pub(crate) fn scan(
     if let Some(file) = &settings.file {
         log.debug(format_args!("configuration: {}", file.display()));
     }
-    let rules = super::compile_rules(settings.rules.clone())?;
+    let mut rules = settings.rules.clone();
+    if config.aws.identifiers == keysentry::aws::Include::No {
+        // Identifiers are reported only on request: without the request their rule would
+        // only cost prefilter hits (its keywords, such as `asca`, occur in ordinary words).
+        rules.retain(|r| r.id != keysentry::aws::IDENTIFIER_RULE);
+    }
+    let rules = super::compile_rules(rules)?;
     log.debug(format_args!("{} rules loaded", rules.len()));
     let detector = Detector::new(rules);
     let aws = AwsEnricher::new(&detector, config.aws.clone());
