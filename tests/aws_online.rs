@@ -205,6 +205,7 @@ fn scan_verifies_deactivates_across_accounts_and_reactivate_restores() {
         "scan",
         "--no-config",
         "--verify",
+        "--verify-leaked",
         "--deactivate",
         "--yes",
         "--aws-account",
@@ -241,9 +242,12 @@ fn scan_verifies_deactivates_across_accounts_and_reactivate_restores() {
     }
     assert_eq!(count(&recs, &kc, "check", "foreign"), 1);
     assert_eq!(count(&recs, &canary, "check", "canary"), 1);
-    for k in [&kc, &canary] {
-        assert!(recs.iter().filter(|r| r["key_id"] == k.as_str()).all(|r| r["action"] == "check"));
-    }
+    // moto checks no signatures: any pair it knows is live.
+    assert_eq!(count(&recs, &ka, "verify-leaked", "live"), 1);
+    assert!(recs.iter().filter(|r| r["key_id"] == canary.as_str()).all(|r| r["action"] == "check"));
+    assert!(
+        recs.iter().filter(|r| r["key_id"] == kc.as_str()).all(|r| r["action"] != "deactivate")
+    );
     let done = recs.iter().find(|r| r["key_id"] == kb.as_str() && r["result"] == "done").unwrap();
     assert_eq!(done["account"], OWN_OTHER);
     assert_eq!(done["user"], "bob");
@@ -319,15 +323,45 @@ fn identify_reports_verdicts_and_deactivate_is_a_dry_run_without_yes() {
         let names: Vec<_> = p.attached_policies().iter().filter_map(|p| p.policy_name()).collect();
         assert_eq!(names, ["AWSCompromisedKeyQuarantineV3"]);
     });
+
+    // A temporary key is reported with what to do instead, never changed.
+    let session = rt.block_on(async {
+        let base = config(&moto, operator()).await;
+        let out = aws_sdk_sts::Client::new(&base)
+            .assume_role()
+            .role_arn(format!("arn:aws:iam::{OPERATOR}:role/{ROLE}"))
+            .role_session_name("leaked-session")
+            .send()
+            .await
+            .expect("moto: AssumeRole");
+        out.credentials().expect("credentials").access_key_id().to_owned()
+    });
+    assert!(session.starts_with("ASIA"), "{session}");
+    let temp =
+        keysentry(&env, &moto, &["aws", "deactivate", &session, "--yes", "--audit-log", &log]);
+    temp.assert_code(0);
+    assert!(
+        temp.stdout.contains("temporary key") && temp.stdout.contains("not done"),
+        "{}",
+        temp.stdout
+    );
     env.run(&["aws", "audit-log", "verify", &log]).assert_code(0);
 }
 
 #[test]
-fn offline_forbids_online_flags() {
+fn offline_forbids_online_work() {
     let env = TestEnv::new();
     let run = env.run(&["scan", "--no-config", "--offline", "--verify", "."]);
     run.assert_code(2);
     assert!(run.stderr.contains("--offline"), "{}", run.stderr);
+
+    // `verify = true` in the configuration is overridden by --offline: no call, no audit log.
+    env.write(".keysentry.toml", "[aws]\nverify = true\naudit_log = \"audit.jsonl\"\n");
+    env.write("app.env", format!("AWS_ACCESS_KEY_ID={}\n", common::secrets::aws_key_id()));
+    let run = env.run(&["scan", "--offline", "."]);
+    run.assert_code(1);
+    assert!(!env.path("audit.jsonl").exists());
+    assert!(!run.stderr.contains("AWS verdicts"), "{}", run.stderr);
 }
 
 #[test]
