@@ -123,6 +123,14 @@ impl AuditLog {
         if created {
             sync_parent(path).map_err(io_err)?;
         }
+        // One writer at a time: two processes appending would fork the chain. The lock is
+        // released when the file is closed.
+        file.try_lock().map_err(|e| {
+            io_err(io::Error::new(
+                io::ErrorKind::WouldBlock,
+                format!("another process is writing this audit log ({e})"),
+            ))
+        })?;
         let mut text = Vec::new();
         file.read_to_end(&mut text).map_err(io_err)?;
         let summary = verify(&text[..])?;
@@ -324,6 +332,14 @@ mod tests {
         std::fs::write(&path, &text[..text.len() - 10]).unwrap();
         let err = verify_file(&path).unwrap_err().to_string();
         assert!(err.contains("line 3") && err.contains("incomplete"), "{err}");
+    }
+
+    #[test]
+    fn one_writer_at_a_time() {
+        let (_dir, path) = three_records();
+        let _first = AuditLog::open(&path).unwrap();
+        let err = AuditLog::open(&path).unwrap_err().to_string();
+        assert!(err.contains("another process is writing"), "{err}");
     }
 
     #[test]
