@@ -365,6 +365,26 @@ fn offline_forbids_online_work() {
 }
 
 #[test]
+fn no_credentials_is_a_clear_error_and_nothing_is_logged() {
+    let env = TestEnv::new();
+    let key = common::secrets::aws_key_id();
+    let run = Run::from(
+        env.command()
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_REGION", "us-east-1")
+            // A closed port: nothing may leave the machine even if credentials were found.
+            .args(["aws", "identify", &key, "--endpoint-url", "http://127.0.0.1:9"])
+            .args(["--audit-log", "audit.jsonl", "--call-timeout", "1"])
+            .output()
+            .expect("run keysentry"),
+    );
+    run.assert_code(2);
+    assert!(run.stderr.contains("cannot use the operator's AWS credentials"), "{}", run.stderr);
+    let log = std::fs::read_to_string(env.path("audit.jsonl")).unwrap_or_default();
+    assert!(log.is_empty(), "{log}");
+}
+
+#[test]
 fn audit_log_verify_detects_an_edit() {
     let env = TestEnv::new();
     let ok = [
