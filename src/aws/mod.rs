@@ -1,13 +1,17 @@
 //! AWS credentials understood offline: what a key id is and whose account it belongs to
 //! ([`anatomy`]), documentation examples ([`examples`]), canary accounts ([`canaries`]), and
 //! the pairing of key ids with their secrets and session tokens by file structure and proximity
-//! ([`enrich`]). Nothing here touches the network.
+//! ([`enrich`]). Nothing here touches the network, except [`online`] (cargo feature `aws`):
+//! owner-side checks, deactivation and reactivation, recorded in the [`audit`] log.
 
 pub mod anatomy;
+pub mod audit;
 pub mod canaries;
 pub mod candidates;
 pub mod enrich;
 pub mod examples;
+#[cfg(feature = "aws")]
+pub mod online;
 pub mod structure;
 
 use std::collections::BTreeSet;

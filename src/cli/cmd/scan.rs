@@ -31,11 +31,22 @@ pub(crate) fn run(
     env: &Env,
     log: Log,
 ) -> anyhow::Result<ExitStatus> {
+    #[cfg(feature = "aws")]
+    let root = args.paths.first().map(|p| p.display().to_string());
     let config = ScanConfig::new(args, color, env)?;
     let (outcome, unit) = scan(&config, env, log)?;
     write_report(&config, &outcome)?;
     summarize(&outcome, unit, log);
-    Ok(status(&outcome))
+    let status = status(&outcome);
+    #[cfg(feature = "aws")]
+    if let Some(run) = config.online {
+        // After the report: verdicts and actions go to the audit log, then to stderr.
+        let failed = super::aws_online::after_scan(run, &outcome.findings, root.as_deref(), log)?;
+        if failed && status == ExitStatus::Clean {
+            return Ok(ExitStatus::Error);
+        }
+    }
+    Ok(status)
 }
 
 /// Runs the scan `config` describes, with its rules, allowlists and baselines; returns the
