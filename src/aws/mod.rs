@@ -90,6 +90,19 @@ pub enum AwsTag {
     Identifier,
 }
 
+impl AwsTag {
+    /// The tag as reports write it (the same as its JSON form).
+    pub fn name(self) -> &'static str {
+        match self {
+            AwsTag::Example => "example",
+            AwsTag::Canary => "canary",
+            AwsTag::Ours => "ours",
+            AwsTag::Foreign => "foreign",
+            AwsTag::Identifier => "identifier",
+        }
+    }
+}
+
 /// Whether some kind of finding is reported.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Include {
