@@ -229,13 +229,7 @@ pub fn verify_file(path: &Path) -> Result<Summary, AuditError> {
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    let digest = sha2::Sha256::digest(bytes);
-    let mut s = String::with_capacity(64);
-    for b in digest {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
+    crate::finding::hex(&sha2::Sha256::digest(bytes))
 }
 
 /// Makes a new file's directory entry durable.

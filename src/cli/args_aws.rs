@@ -229,16 +229,9 @@ pub(crate) enum AwsCommand {
 #[cfg(feature = "aws")]
 #[derive(Debug, Args)]
 pub(crate) struct OnlineKeysArgs {
-    /// Access key ids
-    #[arg(value_name = "KEY_ID", required = true)]
-    pub(crate) ids: Vec<String>,
-
-    /// Output format
-    #[arg(long, short = 'f', value_enum, default_value_t = InspectFormat::Human)]
-    pub(crate) format: InspectFormat,
-
+    /// The key ids, output format and accounts, as for `aws inspect`.
     #[command(flatten)]
-    pub(crate) accounts: AwsAccountArgs,
+    pub(crate) keys: InspectArgs,
 
     #[command(flatten)]
     pub(crate) conn: OnlineArgs,
@@ -281,7 +274,7 @@ pub(crate) enum AuditLogCommand {
 /// Arguments of `keysentry aws inspect`.
 #[derive(Debug, Args)]
 pub(crate) struct InspectArgs {
-    /// Key ids to explain
+    /// AWS access key ids
     #[arg(value_name = "KEY_ID", required = true)]
     pub(crate) ids: Vec<String>,
 

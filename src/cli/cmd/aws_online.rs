@@ -35,11 +35,12 @@ pub(crate) fn run_keys(cmd: KeyCommand) -> anyhow::Result<ExitStatus> {
             ),
         ),
     };
-    let mut aws = account_options(&args.accounts)?;
+    let mut aws = account_options(&args.keys.accounts)?;
     let settings = project_settings()?;
     crate::cli::config_filter::add_aws(&settings, &mut aws)?;
     let run = online_run(&args.conn, &aws, &settings.aws_online, plan, LeakedCheck::Skip)?;
     let targets = args
+        .keys
         .ids
         .iter()
         .map(|id| Target {
@@ -51,7 +52,7 @@ pub(crate) fn run_keys(cmd: KeyCommand) -> anyhow::Result<ExitStatus> {
         .collect();
     let reports = execute(run, targets)?;
     let mut out = BufWriter::new(io::stdout().lock());
-    match args.format {
+    match args.keys.format {
         InspectFormat::Json => {
             serde_json::to_writer_pretty(&mut out, &reports)?;
             writeln!(out)?;

@@ -8,6 +8,7 @@ use anyhow::Context;
 use super::count;
 use crate::cli::args::{ColorChoice, Format, ScanArgs};
 use crate::cli::config::{Input, ScanConfig};
+use crate::cli::config_filter;
 use crate::cli::env::Env;
 use crate::cli::exit::ExitStatus;
 use crate::cli::log::Log;
@@ -63,13 +64,7 @@ pub(crate) fn scan(
     if let Some(file) = &settings.file {
         log.debug(format_args!("configuration: {}", file.display()));
     }
-    let mut rules = settings.rules.clone();
-    if config.aws.identifiers == keysentry::aws::Include::No {
-        // Identifiers are reported only on request: without the request their rule would
-        // only cost prefilter hits (its keywords, such as `asca`, occur in ordinary words).
-        rules.retain(|r| r.id != keysentry::aws::IDENTIFIER_RULE);
-    }
-    let rules = super::compile_rules(rules)?;
+    let rules = super::compile_rules(config_filter::rules_for(settings, &config.aws))?;
     log.debug(format_args!("{} rules loaded", rules.len()));
     let detector = Detector::new(rules);
     let aws = AwsEnricher::new(&detector, config.aws.clone());
