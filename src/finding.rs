@@ -149,7 +149,8 @@ impl Serialize for BlobId {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// Bytes in lowercase hex.
+pub(crate) fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write as _;
     let mut s = String::with_capacity(bytes.len() * 2);
     for b in bytes {

@@ -103,17 +103,8 @@ impl Default for RunOptions {
     }
 }
 
-/// [`run_with`] with `options`.
-pub fn run_with_options(
-    source: &dyn Source,
-    detector: &Detector,
-    aws: &AwsEnricher,
-    options: RunOptions,
-) -> ScanOutcome {
-    run_observed(source, detector, aws, options, &Progress::default())
-}
-
-/// [`run_with_options`], counting scanned items and bytes in `progress` as the scan goes.
+/// [`run_with`] with `options`, counting scanned items and bytes in `progress` as the scan
+/// goes.
 pub fn run_observed(
     source: &dyn Source,
     detector: &Detector,

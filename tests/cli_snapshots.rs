@@ -3,20 +3,11 @@
 
 mod common;
 
-use common::{Run, TestEnv, secrets};
+use common::{TestEnv, secrets, snapshot_settings, transcript};
 
-/// Exit status and both streams, as one text.
-fn transcript(run: &Run) -> String {
-    format!("exit: {}\n--- stdout ---\n{}--- stderr ---\n{}", run.code, run.stdout, run.stderr)
-}
-
-/// Snapshot settings that replace what changes from run to run.
+/// Snapshot settings: the common ones and keysentry's version.
 fn settings(env: &TestEnv) -> insta::Settings {
-    let mut s = insta::Settings::clone_current();
-    s.set_omit_expression(true);
-    s.add_filter(&regex::escape(&env.root().display().to_string()), "[ROOT]");
-    s.add_filter(r#""elapsed_seconds": [0-9.e-]+"#, r#""elapsed_seconds": "[ELAPSED]""#);
-    s.add_filter(r"in [0-9.]+s \([0-9]+ MiB/s\)", "in [ELAPSED] ([RATE])");
+    let mut s = snapshot_settings(env);
     s.add_filter(&regex::escape(&format!("\"{}\"", env!("CARGO_PKG_VERSION"))), "\"[VERSION]\"");
     s
 }

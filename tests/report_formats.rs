@@ -8,22 +8,14 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
-use common::{Run, TestEnv, secrets};
+use common::{TestEnv, secrets, snapshot_settings, transcript};
 
 const FORMATS: [&str; 9] =
     ["human", "json", "jsonl", "sarif", "github", "gitlab", "junit", "csv", "gitleaks-json"];
 
-fn transcript(run: &Run) -> String {
-    format!("exit: {}\n--- stdout ---\n{}--- stderr ---\n{}", run.code, run.stdout, run.stderr)
-}
-
+/// Snapshot settings: the common ones, JUnit's times and keysentry's version.
 fn settings(env: &TestEnv) -> insta::Settings {
-    let mut s = insta::Settings::clone_current();
-    s.set_omit_expression(true);
-    s.add_filter(&regex::escape(&env.root().display().to_string()), "[ROOT]");
-    s.add_filter(r#""elapsed_seconds": [0-9.e-]+"#, r#""elapsed_seconds": "[ELAPSED]""#);
-    s.add_filter(r"in [0-9.]+s \([0-9]+ MiB/s\)", "in [ELAPSED] ([RATE])");
-    s.add_filter(r#""(start|end)_time": "[0-9T:-]+""#, r#""${1}_time": "[TIME]""#);
+    let mut s = snapshot_settings(env);
     s.add_filter(r#"time="[0-9.]+""#, r#"time="[ELAPSED]""#);
     s.add_filter(&regex::escape(env!("CARGO_PKG_VERSION")), "[VERSION]");
     s

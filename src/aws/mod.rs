@@ -1,13 +1,17 @@
 //! AWS credentials understood offline: what a key id is and whose account it belongs to
 //! ([`anatomy`]), documentation examples ([`examples`]), canary accounts ([`canaries`]), and
 //! the pairing of key ids with their secrets and session tokens by file structure and proximity
-//! ([`enrich`]). Nothing here touches the network.
+//! ([`enrich`]). Nothing here touches the network, except [`online`] (cargo feature `aws`):
+//! owner-side checks, deactivation and reactivation, recorded in the [`audit`] log.
 
 pub mod anatomy;
+pub mod audit;
 pub mod canaries;
 pub mod candidates;
 pub mod enrich;
 pub mod examples;
+#[cfg(feature = "aws")]
+pub mod online;
 pub mod structure;
 
 use std::collections::BTreeSet;
@@ -18,7 +22,7 @@ use crate::finding::Secret;
 pub use anatomy::{AccountDecode, AccountId, PrefixClass};
 pub use canaries::Canaries;
 pub use candidates::Encoding;
-pub use enrich::AwsEnricher;
+pub use enrich::{AwsEnricher, IDENTIFIER_RULE};
 
 /// What keysentry knows, offline, about an AWS finding.
 #[derive(Clone, Debug, PartialEq)]
@@ -84,6 +88,19 @@ pub enum AwsTag {
     Foreign,
     /// An identifier (user, role, … id), not a credential: informational.
     Identifier,
+}
+
+impl AwsTag {
+    /// The tag as reports write it (the same as its JSON form).
+    pub fn name(self) -> &'static str {
+        match self {
+            AwsTag::Example => "example",
+            AwsTag::Canary => "canary",
+            AwsTag::Ours => "ours",
+            AwsTag::Foreign => "foreign",
+            AwsTag::Identifier => "identifier",
+        }
+    }
 }
 
 /// Whether some kind of finding is reported.

@@ -55,7 +55,7 @@ pub(crate) enum Command {
     /// List or check detection rules
     #[command(subcommand)]
     Rules(RulesCommand),
-    /// Explain AWS key ids offline
+    /// AWS keys: explain ids offline, verify audit logs; check and deactivate (online)
     #[command(subcommand)]
     Aws(AwsCommand),
     /// Write or update a baseline of known findings

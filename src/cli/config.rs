@@ -32,6 +32,9 @@ pub(crate) struct ScanConfig {
     pub(crate) color: bool,
     pub(crate) aws: keysentry::aws::AwsOptions,
     pub(crate) suppression: Suppression,
+    /// Online AWS checks after the scan.
+    #[cfg(feature = "aws")]
+    pub(crate) online: Option<super::config_aws::OnlineRun>,
 }
 
 impl ScanConfig {
@@ -54,6 +57,9 @@ impl ScanConfig {
         };
         let suppression = super::config_filter::load(&args.filter, &root, with_baselines)?;
         super::config_filter::add_aws(&suppression.settings, &mut aws)?;
+        #[cfg(feature = "aws")]
+        let online =
+            super::config_aws::scan_online(&args.aws, &aws, &suppression.settings.aws_online)?;
         let stdin = args.paths.iter().any(|p| p.as_os_str() == "-");
         let git = args.history || args.staged || args.range.is_some();
         let input = if git {
@@ -111,6 +117,8 @@ impl ScanConfig {
             secrets: if args.show_secrets { SecretDisplay::Show } else { SecretDisplay::Redact },
             aws,
             suppression,
+            #[cfg(feature = "aws")]
+            online,
         })
     }
 }

@@ -35,6 +35,90 @@ pub(crate) fn account_options(args: &AwsAccountArgs) -> anyhow::Result<AwsOption
     Ok(options)
 }
 
+/// An online run, validated: how to reach AWS, what to do, where to log it.
+#[cfg(feature = "aws")]
+#[derive(Debug)]
+pub(crate) struct OnlineRun {
+    pub(crate) options: keysentry::aws::online::OnlineOptions,
+    pub(crate) plan: keysentry::aws::online::Plan,
+    pub(crate) leaked: keysentry::aws::online::LeakedCheck,
+    pub(crate) audit_log: std::path::PathBuf,
+}
+
+/// The default audit log, in the current directory.
+#[cfg(feature = "aws")]
+pub(crate) const DEFAULT_AUDIT_LOG: &str = "keysentry-aws-audit.jsonl";
+
+/// The online options of a command: connection flags, then the configuration's `[aws]`.
+#[cfg(feature = "aws")]
+pub(crate) fn online_run(
+    conn: &super::args_aws::OnlineArgs,
+    aws: &AwsOptions,
+    settings: &keysentry::config::AwsOnlineSettings,
+    plan: keysentry::aws::online::Plan,
+    leaked: keysentry::aws::online::LeakedCheck,
+) -> anyhow::Result<OnlineRun> {
+    use keysentry::aws::online::{CallPolicy, OnlineOptions};
+    let mut roles = std::collections::BTreeMap::new();
+    for (account, role) in &settings.roles {
+        roles.insert(parse_account(account).context("[aws.roles]")?, role.clone());
+    }
+    if conn.call_timeout == 0 {
+        bail!("--call-timeout must be at least 1 second");
+    }
+    let options = OnlineOptions {
+        region: conn.region.clone(),
+        endpoint_url: conn.endpoint_url.clone(),
+        own_accounts: aws.own_accounts.clone(),
+        role_name: conn.role_name.clone().or_else(|| settings.role_name.clone()),
+        roles,
+        canaries: aws.canaries.clone(),
+        concurrency: conn.concurrency.clamp(1, 64),
+        policy: CallPolicy {
+            attempt_timeout: std::time::Duration::from_secs(conn.call_timeout),
+            ..CallPolicy::default()
+        },
+    };
+    let audit_log = conn
+        .audit_log
+        .clone()
+        .or_else(|| settings.audit_log.clone())
+        .unwrap_or_else(|| DEFAULT_AUDIT_LOG.into());
+    Ok(OnlineRun { options, plan, leaked, audit_log })
+}
+
+/// `scan`'s online run, if any: flags, else `verify = true` in the configuration, unless
+/// `--offline`.
+#[cfg(feature = "aws")]
+pub(crate) fn scan_online(
+    args: &AwsScanArgs,
+    aws: &AwsOptions,
+    settings: &keysentry::config::AwsOnlineSettings,
+) -> anyhow::Result<Option<OnlineRun>> {
+    use keysentry::aws::online::{Apply, LeakedCheck, Plan, Quarantine};
+    let o = &args.online;
+    let asked = o.verify || o.verify_leaked || o.deactivate;
+    if args.offline {
+        if asked {
+            bail!("--offline cannot be combined with --verify, --verify-leaked or --deactivate");
+        }
+        return Ok(None);
+    }
+    if !asked && !settings.verify {
+        return Ok(None);
+    }
+    let plan = if o.deactivate {
+        Plan::Deactivate(
+            if o.yes { Apply::Yes } else { Apply::DryRun },
+            if o.quarantine { Quarantine::Attach } else { Quarantine::No },
+        )
+    } else {
+        Plan::Check
+    };
+    let leaked = if o.verify_leaked { LeakedCheck::Verify } else { LeakedCheck::Skip };
+    online_run(&o.conn, aws, settings, plan, leaked).map(Some)
+}
+
 fn parse_account(s: &str) -> anyhow::Result<AccountId> {
     match AccountId::parse(s) {
         Some(a) => Ok(a),

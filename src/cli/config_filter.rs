@@ -6,9 +6,10 @@ use std::path::Path;
 use anyhow::Context;
 
 use super::args_filter::FilterArgs;
-use keysentry::aws::{AccountId, AwsOptions};
+use keysentry::aws::{AccountId, AwsOptions, Include};
 use keysentry::config::{self, Settings};
 use keysentry::filter::{Baseline, Filters, ignored_fingerprints};
+use keysentry::rules::syntax::RuleSyntax;
 
 /// What a scan is configured with beyond its input.
 #[derive(Debug)]
@@ -74,4 +75,15 @@ pub(crate) fn add_aws(settings: &Settings, aws: &mut AwsOptions) -> anyhow::Resu
         aws.canaries.add(owner, accounts).with_context(|| format!("{}: aws.canaries", name()))?;
     }
     Ok(())
+}
+
+/// The rules a scan runs: the configuration's, less the AWS identifier rule unless
+/// identifiers are asked for (they are reported only on request, and without it the rule would
+/// only cost prefilter hits: its keywords, such as `asca`, occur in ordinary words).
+pub(crate) fn rules_for(settings: &Settings, aws: &AwsOptions) -> Vec<RuleSyntax> {
+    let mut rules = settings.rules.clone();
+    if aws.identifiers == Include::No {
+        rules.retain(|r| r.id != keysentry::aws::IDENTIFIER_RULE);
+    }
+    rules
 }

@@ -1,4 +1,10 @@
 //! Every environment variable keysentry reads. The environment is read once, at start-up.
+//!
+//! The online AWS commands (cargo feature `aws`) also hand the AWS SDK the standard AWS
+//! variables, which it reads itself: credentials (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
+//! `AWS_SESSION_TOKEN`, `AWS_PROFILE`, `AWS_WEB_IDENTITY_TOKEN_FILE`, `AWS_ROLE_ARN`, …), the
+//! region (`AWS_REGION`), endpoints (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_STS`,
+//! `AWS_ENDPOINT_URL_IAM`) and `AWS_EC2_METADATA_DISABLED`. Nothing else reads them.
 
 /// Disables colours in `--color auto` mode when set to a non-empty value (<https://no-color.org>).
 pub(crate) const NO_COLOR: &str = "NO_COLOR";

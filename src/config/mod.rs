@@ -32,6 +32,8 @@ pub struct Settings {
     pub aws_accounts: Vec<String>,
     /// Extra AWS canary accounts: (owner, accounts).
     pub canaries: Vec<(String, Vec<String>)>,
+    /// Online AWS settings (`[aws]` `verify`, `role_name`, `roles`, `audit_log`).
+    pub aws_online: AwsOnlineSettings,
     /// Things the user should know (a gitleaks rule that could not be used, say).
     pub warnings: Vec<String>,
     /// The file these settings came from, if any.
@@ -43,6 +45,19 @@ impl Settings {
     pub fn builtin() -> Result<Settings, ConfigError> {
         Ok(Settings { rules: builtin_rules()?, ..Settings::default() })
     }
+}
+
+/// What `[aws]` says about online checks; used only with the `aws` cargo feature.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AwsOnlineSettings {
+    /// `scan` checks AWS keys owner-side as if `--verify` were given (`--offline` overrides).
+    pub verify: bool,
+    /// The role assumed in own accounts other than the operator's.
+    pub role_name: Option<String>,
+    /// Per-account role names: (account, role).
+    pub roles: Vec<(String, String)>,
+    /// Where the audit log is written.
+    pub audit_log: Option<PathBuf>,
 }
 
 /// A configuration that cannot be used.
@@ -199,6 +214,14 @@ struct AwsSection {
     accounts: Vec<String>,
     #[serde(default)]
     canaries: Vec<CanarySyntax>,
+    #[serde(default)]
+    verify: bool,
+    #[serde(default)]
+    role_name: Option<String>,
+    #[serde(default)]
+    roles: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    audit_log: Option<PathBuf>,
 }
 
 #[derive(Deserialize)]
@@ -268,6 +291,12 @@ fn load_keysentry(path: &Path, text: &str) -> Result<Settings, ConfigError> {
         allowlists,
         aws_accounts: file.aws.accounts,
         canaries: file.aws.canaries.into_iter().map(|c| (c.owner, c.accounts)).collect(),
+        aws_online: AwsOnlineSettings {
+            verify: file.aws.verify,
+            role_name: file.aws.role_name,
+            roles: file.aws.roles.into_iter().collect(),
+            audit_log: file.aws.audit_log,
+        },
         ..Settings::default()
     })
 }
@@ -336,6 +365,9 @@ condition = "and"
 [aws]
 accounts = ["111122223333"]
 canaries = [{ owner = "us", accounts = ["444455556666"] }]
+verify = true
+role_name = "keysentry-remediation"
+roles = { "444455556666" = "other-role" }
 "#,
         )
         .unwrap();
@@ -347,6 +379,9 @@ canaries = [{ owner = "us", accounts = ["444455556666"] }]
         assert!(!s.allowlists[0].paths[0].matches("src/fixtures/y.env"));
         assert_eq!(s.aws_accounts, ["111122223333"]);
         assert_eq!(s.canaries[0].0, "us");
+        assert!(s.aws_online.verify);
+        assert_eq!(s.aws_online.role_name.as_deref(), Some("keysentry-remediation"));
+        assert_eq!(s.aws_online.roles, [("444455556666".to_owned(), "other-role".to_owned())]);
         let err = load_text("[[allowlists]]\nrules = [\"no.such\"]\n").unwrap_err();
         assert!(err.to_string().contains("no.such"));
         let err = load_text("[[allowlists]]\nregexes = [\"(\"]\n").unwrap_err();

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use sha1::Digest as _;
 
 use super::finding_path;
-use crate::finding::Finding;
+use crate::finding::{Finding, hex};
 
 /// Version of keysentry's baseline format.
 pub const BASELINE_VERSION: u32 = 1;
@@ -67,14 +67,6 @@ pub fn baseline_fingerprint(f: &Finding) -> String {
     h.update([0u8]);
     h.update(finding_path(f).unwrap_or("").trim_start_matches("./").as_bytes());
     hex(&h.finalize()[..16])
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
 }
 
 #[derive(Serialize, Deserialize)]

@@ -6,7 +6,6 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::{Reporter, SecretDisplay, origin_commit, origin_path};
-use crate::aws::AwsTag;
 use crate::finding::Finding;
 use crate::pipeline::ScanOutcome;
 
@@ -77,20 +76,10 @@ fn convert(f: &Finding, secrets: SecretDisplay) -> GitleaksFinding {
         tags: f
             .aws
             .as_ref()
-            .map(|a| a.tags.iter().map(|t| tag_name(*t).to_owned()).collect())
+            .map(|a| a.tags.iter().map(|t| t.name().to_owned()).collect())
             .unwrap_or_default(),
         rule_id: f.rule_id.clone(),
         fingerprint,
-    }
-}
-
-fn tag_name(tag: AwsTag) -> &'static str {
-    match tag {
-        AwsTag::Example => "example",
-        AwsTag::Canary => "canary",
-        AwsTag::Ours => "ours",
-        AwsTag::Foreign => "foreign",
-        AwsTag::Identifier => "identifier",
     }
 }
 

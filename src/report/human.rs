@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use anstyle::{AnsiColor, Style};
 
 use super::{Reporter, SecretDisplay};
-use crate::aws::{AccountDecode, AwsInfo, AwsTag, PairedBy};
+use crate::aws::{AccountDecode, AwsInfo, PairedBy};
 use crate::finding::Secret;
 use crate::pipeline::ScanOutcome;
 
@@ -108,7 +108,7 @@ fn aws_line(aws: &AwsInfo, secrets: SecretDisplay) -> String {
         parts.push(format!("session token (line {}, by {})", p.line, by_name(p.by)));
     }
     if !aws.tags.is_empty() {
-        let tags: Vec<&str> = aws.tags.iter().map(|t| tag_name(*t)).collect();
+        let tags: Vec<&str> = aws.tags.iter().map(|t| t.name()).collect();
         parts.push(format!("tags: {}", tags.join(", ")));
     }
     if let Some(owner) = &aws.canary_owner {
@@ -125,15 +125,5 @@ fn by_name(by: PairedBy) -> &'static str {
         PairedBy::SameLine => "same line",
         PairedBy::Name => "name",
         PairedBy::Proximity => "proximity",
-    }
-}
-
-fn tag_name(tag: AwsTag) -> &'static str {
-    match tag {
-        AwsTag::Example => "example",
-        AwsTag::Canary => "canary",
-        AwsTag::Ours => "ours",
-        AwsTag::Foreign => "foreign",
-        AwsTag::Identifier => "identifier",
     }
 }

@@ -175,17 +175,12 @@ pub fn origin_commit(origin: &Origin) -> Option<&str> {
 /// Lowercase hex of the first 16 bytes of SHA-256 over `parts`, each followed by a NUL.
 pub(crate) fn short_hash(parts: &[&str]) -> String {
     use sha2::Digest as _;
-    use std::fmt::Write as _;
     let mut h = sha2::Sha256::new();
     for p in parts {
         h.update(p.as_bytes());
         h.update([0u8]);
     }
-    let mut out = String::with_capacity(32);
-    for b in &h.finalize()[..16] {
-        let _ = write!(out, "{b:02x}");
-    }
-    out
+    crate::finding::hex(&h.finalize()[..16])
 }
 
 /// The finding counts per rule, sorted by rule id.

@@ -69,19 +69,6 @@ impl Range {
         Range::between(&repo, &[head], &[base], max_file_size, threads)
     }
 
-    /// The commits reachable from `include` and not from `exclude`, in the repository at or
-    /// above `path`.
-    pub fn from_ids(
-        path: &Path,
-        include: &[Oid],
-        exclude: &[Oid],
-        max_file_size: u64,
-        threads: usize,
-    ) -> Result<Range, GitError> {
-        let repo = git::open(path)?;
-        Range::between(&repo, include, exclude, max_file_size, threads)
-    }
-
     /// The commits a push sends, from the lines git passes to a pre-push hook: for each
     /// updated ref, what is reachable from the local commit and not from the remote's. A new
     /// branch (the remote side is zero, or unknown here) excludes everything on the remote's

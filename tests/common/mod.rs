@@ -360,3 +360,20 @@ pub(crate) fn line_col(f: &Value) -> (u64, u64) {
 pub(crate) fn paths(findings: &[Value]) -> Vec<&str> {
     findings.iter().map(finding_path).collect()
 }
+
+/// Exit status and both streams, as one text (for snapshots).
+pub(crate) fn transcript(run: &Run) -> String {
+    format!("exit: {}\n--- stdout ---\n{}--- stderr ---\n{}", run.code, run.stdout, run.stderr)
+}
+
+/// Snapshot settings that replace what changes from run to run: the tree's path, times and
+/// rates. Tests add their own filters (for keysentry's version, say).
+pub(crate) fn snapshot_settings(env: &TestEnv) -> insta::Settings {
+    let mut s = insta::Settings::clone_current();
+    s.set_omit_expression(true);
+    s.add_filter(&regex::escape(&env.root().display().to_string()), "[ROOT]");
+    s.add_filter(r#""elapsed_seconds": [0-9.e-]+"#, r#""elapsed_seconds": "[ELAPSED]""#);
+    s.add_filter(r"in [0-9.]+s \([0-9]+ MiB/s\)", "in [ELAPSED] ([RATE])");
+    s.add_filter(r#""(start|end)_time": "[0-9T:-]+""#, r#""${1}_time": "[TIME]""#);
+    s
+}

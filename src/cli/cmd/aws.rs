@@ -1,14 +1,50 @@
-//! `keysentry aws inspect`: explain AWS ids offline.
+//! `keysentry aws inspect` (explain AWS ids offline) and `keysentry aws audit-log verify`.
 
 use std::io::{self, BufWriter, Write};
 
-use crate::cli::args_aws::{AwsCommand, InspectFormat};
+#[cfg(feature = "aws")]
+use super::aws_online::KeyCommand;
+use crate::cli::args_aws::{AuditLogCommand, AwsCommand, InspectArgs, InspectFormat};
 use crate::cli::config_aws::account_options;
 use crate::cli::exit::ExitStatus;
+use keysentry::aws::audit::{self, AuditError};
 use keysentry::aws::{AwsTag, Inspection, inspect};
 
 pub(crate) fn run(cmd: AwsCommand) -> anyhow::Result<ExitStatus> {
-    let AwsCommand::Inspect(args) = cmd;
+    match cmd {
+        AwsCommand::Inspect(args) => run_inspect(args),
+        AwsCommand::AuditLog(AuditLogCommand::Verify { file }) => verify_log(&file),
+        #[cfg(feature = "aws")]
+        AwsCommand::Identify(a) => super::aws_online::run_keys(KeyCommand::Identify(a)),
+        #[cfg(feature = "aws")]
+        AwsCommand::Deactivate(a) => super::aws_online::run_keys(KeyCommand::Deactivate(a)),
+        #[cfg(feature = "aws")]
+        AwsCommand::Reactivate(a) => super::aws_online::run_keys(KeyCommand::Reactivate(a)),
+    }
+}
+
+fn verify_log(file: &std::path::Path) -> anyhow::Result<ExitStatus> {
+    let mut out = io::stdout().lock();
+    match audit::verify_file(file) {
+        Ok(s) => {
+            writeln!(
+                out,
+                "{}: intact, {} records; last hash {}",
+                file.display(),
+                s.records,
+                s.last_hash
+            )?;
+            Ok(ExitStatus::Clean)
+        }
+        Err(e @ AuditError::Broken { .. }) => {
+            writeln!(out, "{}: BROKEN: {e}", file.display())?;
+            Ok(ExitStatus::Findings)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn run_inspect(args: InspectArgs) -> anyhow::Result<ExitStatus> {
     let options = account_options(&args.accounts)?;
     let all: Vec<Inspection> = args.ids.iter().map(|id| inspect(id, &options)).collect();
     let mut out = BufWriter::new(io::stdout().lock());

@@ -16,7 +16,7 @@ use crate::cli::exit::ExitStatus;
 use crate::cli::log::Log;
 use keysentry::aws::{AwsEnricher, AwsOptions};
 use keysentry::detect::Detector;
-use keysentry::pipeline::{self, RunOptions, ScanOutcome};
+use keysentry::pipeline::{self, Progress, RunOptions, ScanOutcome};
 use keysentry::report::{Reporter, SecretDisplay, Short};
 use keysentry::rules::syntax::RuleSyntax;
 use keysentry::source::Source;
@@ -35,9 +35,9 @@ pub(crate) fn run(
     let here = Path::new(".");
     match args.action {
         None => {
-            let suppression = configuration(log)?;
+            let (suppression, aws) = configuration(log)?;
             // Compiling the rules takes a few milliseconds: do it while git is read.
-            let rules = suppression.settings.rules.clone();
+            let rules = config_filter::rules_for(&suppression.settings, &aws);
             let compiling = std::thread::spawn(move || detector(rules));
             let source = Staged::open(here, DEFAULT_MAX_FILE_SIZE)?;
             if source.is_empty() {
@@ -46,7 +46,7 @@ pub(crate) fn run(
             let detector = compiling
                 .join()
                 .map_err(|_| anyhow::anyhow!("compiling the rules failed unexpectedly"))??;
-            let outcome = check(&source, &detector, &suppression)?;
+            let outcome = check(&source, &detector, &suppression, aws);
             finish(&outcome, "staged changes", "the commit is blocked", secrets, color, log)
         }
         Some(HookAction::PrePush { remote, url: _ }) => {
@@ -64,9 +64,9 @@ pub(crate) fn run(
             let range =
                 Range::for_push(here, &updates, remote.as_deref(), DEFAULT_MAX_FILE_SIZE, 0)?;
             log.debug(format_args!("push: {}", count(range.len() as u64, "commit", "commits")));
-            let suppression = configuration(log)?;
-            let detector = detector(suppression.settings.rules.clone())?;
-            let outcome = check(&range, &detector, &suppression)?;
+            let (suppression, aws) = configuration(log)?;
+            let detector = detector(config_filter::rules_for(&suppression.settings, &aws))?;
+            let outcome = check(&range, &detector, &suppression, aws);
             finish(&outcome, "commits being pushed", "the push is blocked", secrets, color, log)
         }
         Some(HookAction::Install { pre_push, force }) => {
@@ -85,13 +85,16 @@ pub(crate) fn run(
     }
 }
 
-/// The configuration of the repository in the current directory, as a scan would load it.
-fn configuration(log: Log) -> anyhow::Result<Suppression> {
+/// The configuration of the repository in the current directory, as a scan would load it,
+/// and the AWS options it sets.
+fn configuration(log: Log) -> anyhow::Result<(Suppression, AwsOptions)> {
     let suppression = config_filter::load(&FilterArgs::default(), Path::new("."), true)?;
     for w in &suppression.settings.warnings {
         log.warn(w);
     }
-    Ok(suppression)
+    let mut aws = AwsOptions::with_builtin_canaries();
+    config_filter::add_aws(&suppression.settings, &mut aws)?;
+    Ok((suppression, aws))
 }
 
 fn detector(rules: Vec<RuleSyntax>) -> anyhow::Result<Detector> {
@@ -103,14 +106,13 @@ fn check(
     source: &dyn Source,
     detector: &Detector,
     suppression: &Suppression,
-) -> anyhow::Result<ScanOutcome> {
-    let mut aws = AwsOptions::with_builtin_canaries();
-    config_filter::add_aws(&suppression.settings, &mut aws)?;
+    aws: AwsOptions,
+) -> ScanOutcome {
     let aws = AwsEnricher::new(detector, aws);
     let options = RunOptions { inline_ignore: suppression.inline_ignore };
-    let mut outcome = pipeline::run_with_options(source, detector, &aws, options);
+    let mut outcome = pipeline::run_observed(source, detector, &aws, options, &Progress::default());
     suppression.filters.apply(&mut outcome.findings);
-    Ok(outcome)
+    outcome
 }
 
 /// Writes the short report and what to do about it.

@@ -1,6 +1,8 @@
 //! One module per command.
 
 pub(crate) mod aws;
+#[cfg(feature = "aws")]
+pub(crate) mod aws_online;
 pub(crate) mod baseline;
 pub(crate) mod hook;
 pub(crate) mod rules;

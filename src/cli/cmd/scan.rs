@@ -8,6 +8,7 @@ use anyhow::Context;
 use super::count;
 use crate::cli::args::{ColorChoice, Format, ScanArgs};
 use crate::cli::config::{Input, ScanConfig};
+use crate::cli::config_filter;
 use crate::cli::env::Env;
 use crate::cli::exit::ExitStatus;
 use crate::cli::log::Log;
@@ -31,11 +32,22 @@ pub(crate) fn run(
     env: &Env,
     log: Log,
 ) -> anyhow::Result<ExitStatus> {
+    #[cfg(feature = "aws")]
+    let root = args.paths.first().map(|p| p.display().to_string());
     let config = ScanConfig::new(args, color, env)?;
     let (outcome, unit) = scan(&config, env, log)?;
     write_report(&config, &outcome)?;
     summarize(&outcome, unit, log);
-    Ok(status(&outcome))
+    let status = status(&outcome);
+    #[cfg(feature = "aws")]
+    if let Some(run) = config.online {
+        // After the report: verdicts and actions go to the audit log, then to stderr.
+        let failed = super::aws_online::after_scan(run, &outcome.findings, root.as_deref(), log)?;
+        if failed && status == ExitStatus::Clean {
+            return Ok(ExitStatus::Error);
+        }
+    }
+    Ok(status)
 }
 
 /// Runs the scan `config` describes, with its rules, allowlists and baselines; returns the
@@ -52,7 +64,7 @@ pub(crate) fn scan(
     if let Some(file) = &settings.file {
         log.debug(format_args!("configuration: {}", file.display()));
     }
-    let rules = super::compile_rules(settings.rules.clone())?;
+    let rules = super::compile_rules(config_filter::rules_for(settings, &config.aws))?;
     log.debug(format_args!("{} rules loaded", rules.len()));
     let detector = Detector::new(rules);
     let aws = AwsEnricher::new(&detector, config.aws.clone());
