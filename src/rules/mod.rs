@@ -5,6 +5,7 @@
 
 pub mod check;
 pub mod syntax;
+pub mod token;
 
 use std::sync::OnceLock;
 
@@ -101,6 +102,10 @@ pub struct Rule {
     pub examples: Vec<String>,
     /// Texts that must yield no finding.
     pub negative_examples: Vec<String>,
+    /// The literal heads through which the detector finds this rule's tokens, when every
+    /// match is such a head followed by a long run of letters and digits (see
+    /// [`token`]); the rule then needs no prefilter literal.
+    pub token_heads: Option<Vec<token::TokenHead>>,
 }
 
 impl Rule {
@@ -310,11 +315,16 @@ fn syntax_config() -> regex_automata::util::syntax::Config {
 
 /// The regex of a rule and its number of capture groups (group 0 included): compiled, or, when
 /// `lazy`, only parsed.
-fn rule_regex(pattern: &str, lazy: bool) -> Result<(RuleRegex, usize), String> {
+/// The regex of a rule, its number of capture groups (group 0 included) and its syntax tree:
+/// compiled, or, when `lazy`, only parsed.
+fn rule_regex(
+    pattern: &str,
+    lazy: bool,
+) -> Result<(RuleRegex, usize, regex_syntax::hir::Hir), String> {
     let compiled = OnceLock::new();
+    let hir = regex_automata::util::syntax::parse_with(pattern, &syntax_config())
+        .map_err(|e| e.to_string())?;
     let groups = if lazy {
-        let hir = regex_automata::util::syntax::parse_with(pattern, &syntax_config())
-            .map_err(|e| e.to_string())?;
         hir.properties().explicit_captures_len() + 1
     } else {
         let re = compile_bytes_regex(pattern)?;
@@ -322,7 +332,7 @@ fn rule_regex(pattern: &str, lazy: bool) -> Result<(RuleRegex, usize), String> {
         let _ = compiled.set(re);
         groups
     };
-    Ok((RuleRegex { pattern: pattern.to_owned(), compiled }, groups))
+    Ok((RuleRegex { pattern: pattern.to_owned(), compiled }, groups, hir))
 }
 
 fn compile_rule(s: RuleSyntax, lazy: bool) -> Result<Rule, Vec<RuleError>> {
@@ -340,11 +350,16 @@ fn compile_rule(s: RuleSyntax, lazy: bool) -> Result<Rule, Vec<RuleError>> {
     if let Some(e) = s.entropy.filter(|e| !(0.0..=8.0).contains(e)) {
         errors.push(err(RuleErrorKind::Entropy(e)));
     }
+    let keywords: Vec<String> = s.keywords.iter().map(|k| k.to_ascii_lowercase()).collect();
+    let mut token_heads = None;
     let regex = match rule_regex(&s.regex, lazy) {
-        Ok((re, groups)) => {
+        Ok((re, groups, hir)) => {
             let available = groups - 1;
             if s.secret_group > available {
                 errors.push(err(RuleErrorKind::SecretGroup { group: s.secret_group, available }));
+            }
+            if !s.multiline && s.anchor != Anchor::Content && s.context.is_empty() {
+                token_heads = token::token_heads(&hir, &keywords);
             }
             Some(re)
         }
@@ -370,7 +385,7 @@ fn compile_rule(s: RuleSyntax, lazy: bool) -> Result<Rule, Vec<RuleError>> {
     let allow_match_regexes = compile_all(&s.allowlist.match_regexes);
     match regex {
         Some(regex) if errors.is_empty() => Ok(Rule {
-            keywords: s.keywords.iter().map(|k| k.to_ascii_lowercase()).collect(),
+            keywords,
             context: s.context.iter().map(|k| k.to_ascii_lowercase()).collect(),
             stopwords: s.allowlist.stopwords.iter().map(|w| w.to_ascii_lowercase()).collect(),
             id: s.id,
@@ -386,6 +401,7 @@ fn compile_rule(s: RuleSyntax, lazy: bool) -> Result<Rule, Vec<RuleError>> {
             references: s.references,
             examples: s.examples,
             negative_examples: s.negative_examples,
+            token_heads,
         }),
         _ => Err(errors),
     }
