@@ -201,8 +201,14 @@ fn scan_verifies_deactivates_across_accounts_and_reactivate_restores() {
     env.write("trap/creds.ini", credentials_file(&canary, &common::aws::secret(3)));
     let log = env.outside().join("audit.jsonl");
     let log_s = log.display().to_string();
+    let report = env.outside().join("report.json");
+    let report_s = report.display().to_string();
     let scan = [
         "scan",
+        "--format",
+        "json",
+        "--report-path",
+        &report_s,
         "--no-config",
         "--verify",
         "--verify-leaked",
@@ -256,6 +262,27 @@ fn scan_verifies_deactivates_across_accounts_and_reactivate_restores() {
     let text = std::fs::read_to_string(&log).unwrap();
     assert!(!text.contains(&sa) && !text.contains(&sb), "the log never holds a secret");
 
+    // The report carries each key's verdict and actions, and no secret.
+    let text = std::fs::read_to_string(&report).unwrap();
+    assert!(!text.contains(&sa) && !text.contains(&sb) && !text.contains(&ka), "redacted: {text}");
+    let first: Value = serde_json::from_str(&text).unwrap();
+    let online = |path: &str| -> Value {
+        let findings = first["findings"].as_array().unwrap();
+        let f = findings.iter().find(|f| f["origin"]["path"].as_str().unwrap().contains(path));
+        f.unwrap_or_else(|| panic!("no finding in {path}: {text}"))["aws"]["online"].clone()
+    };
+    let alice = online("app/.aws/credentials");
+    assert_eq!(alice["verdict"], "active", "{alice:#}");
+    assert_eq!(alice["user"], "alice");
+    assert_eq!(alice["own"], true);
+    assert_eq!(alice["action"]["result"], "done");
+    assert_eq!(alice["leaked"]["result"], "live");
+    assert_eq!(online("copy/credentials"), alice, "one check per key, on each of its findings");
+    assert_eq!(online("svc/b.ini")["account"], OWN_OTHER);
+    assert_eq!(online("vendor/c.ini")["verdict"], "foreign");
+    assert_eq!(online("trap/creds.ini")["verdict"], "canary");
+    assert!(online("trap/creds.ini")["leaked"].is_null(), "a canary is never signed with");
+
     // A second run changes nothing.
     let n = recs.len();
     keysentry(&env, &moto, &scan).assert_code(1);
@@ -263,6 +290,16 @@ fn scan_verifies_deactivates_across_accounts_and_reactivate_restores() {
     let again = &recs[n..];
     assert_eq!(count(again, &ka, "check", "inactive"), 1);
     assert_eq!(count(again, &ka, "deactivate", "unchanged"), 1);
+    let second: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let alice = second["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["origin"]["path"].as_str().unwrap().contains("app/.aws"))
+        .unwrap()["aws"]["online"]
+        .clone();
+    assert_eq!(alice["verdict"], "inactive", "{alice:#}");
+    assert_eq!(alice["action"]["result"], "unchanged");
     assert!(again.iter().all(|r| r["result"] != "intent" && r["result"] != "done"));
 
     let verified = env.run(&["aws", "audit-log", "verify", &log_s]);
@@ -382,6 +419,33 @@ fn no_credentials_is_a_clear_error_and_nothing_is_logged() {
     assert!(run.stderr.contains("cannot use the operator's AWS credentials"), "{}", run.stderr);
     let log = std::fs::read_to_string(env.path("audit.jsonl")).unwrap_or_default();
     assert!(log.is_empty(), "{log}");
+}
+
+#[test]
+fn scan_writes_its_report_when_the_online_step_cannot_run() {
+    let env = TestEnv::new();
+    let key = common::secrets::aws_key_id();
+    env.write("app/creds.ini", credentials_file(&key, &common::aws::secret(5)));
+    let report = env.outside().join("report.json");
+    let run = Run::from(
+        env.command()
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_REGION", "us-east-1")
+            .args(["scan", "--no-config", "--verify", "--endpoint-url", "http://127.0.0.1:9"])
+            .args(["--call-timeout", "1", "--audit-log"])
+            .arg(env.outside().join("audit.jsonl"))
+            .args(["--format", "json", "--report-path"])
+            .arg(&report)
+            .arg(".")
+            .output()
+            .expect("run keysentry"),
+    );
+    run.assert_code(2);
+    assert!(run.stderr.contains("cannot use the operator's AWS credentials"), "{}", run.stderr);
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{report:#}");
+    assert!(findings[0]["aws"].get("online").is_none(), "no verdict without a check");
 }
 
 #[test]

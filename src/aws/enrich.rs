@@ -214,6 +214,7 @@ impl AwsEnricher {
                 .and_then(|a| self.options.canaries.owner(a))
                 .map(str::to_owned),
             tags,
+            online: None,
         });
         Some(f)
     }
@@ -235,6 +236,7 @@ impl AwsEnricher {
             session_token: None,
             tags,
             canary_owner: None,
+            online: None,
         });
         Some(f)
     }

@@ -41,6 +41,10 @@ pub struct AwsInfo {
     pub tags: BTreeSet<AwsTag>,
     /// Who runs the canary account, for canary keys.
     pub canary_owner: Option<String>,
+    /// What `scan --verify` learned from AWS about the key id (feature `aws`): the verdict
+    /// and actions, as recorded in the audit log, without the key id and locations. `None`
+    /// offline.
+    pub online: Option<serde_json::Value>,
 }
 
 /// A value paired with a key id, and how it was paired.

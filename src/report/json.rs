@@ -73,6 +73,8 @@ struct AwsJson<'a> {
     session_token: Option<PairedJson>,
     tags: Vec<AwsTag>,
     canary_owner: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    online: Option<&'a serde_json::Value>,
 }
 
 #[derive(Serialize)]
@@ -107,6 +109,7 @@ fn aws_json(info: &AwsInfo, secrets: SecretDisplay) -> AwsJson<'_> {
         session_token: info.session_token.as_ref().map(paired),
         tags: info.tags.iter().copied().collect(),
         canary_owner: info.canary_owner.as_deref(),
+        online: info.online.as_ref(),
     }
 }
 

@@ -131,6 +131,9 @@ fn result(f: &Finding, rule_index: usize, secrets: SecretDisplay) -> Value {
         if let Some(account) = aws.account.and_then(crate::aws::AccountDecode::account) {
             result["properties"]["awsAccountId"] = json!(account.to_string());
         }
+        if let Some(online) = &aws.online {
+            result["properties"]["awsOnline"] = online.clone();
+        }
     }
     result
 }

@@ -14,7 +14,8 @@ use keysentry::aws::online::{
     ActionResult, Apply, KeyReport, LeakedCheck, LeakedVerdict, Online, Plan, Quarantine, Target,
     Verdict,
 };
-use keysentry::finding::{Finding, Origin};
+use keysentry::finding::{Finding, Origin, Secret};
+use keysentry::report::SecretDisplay;
 
 /// Which key command.
 pub(crate) enum KeyCommand {
@@ -72,12 +73,14 @@ fn project_settings() -> anyhow::Result<keysentry::config::Settings> {
     }
 }
 
-/// The online step of a scan: checks the AWS keys found; verdicts go to stderr. Returns
-/// whether a check or an action failed.
+/// The online step of a scan, before the report: checks the AWS keys found, records each
+/// verdict and action in the findings of its key id (`aws.online`, for the report) and on
+/// stderr. Returns whether a check or an action failed.
 pub(crate) fn after_scan(
     run: OnlineRun,
-    findings: &[Finding],
+    findings: &mut [Finding],
     root: Option<&str>,
+    secrets: SecretDisplay,
     log: Log,
 ) -> anyhow::Result<bool> {
     let targets: Vec<Target> = findings.iter().filter_map(|f| target(f, root)).collect();
@@ -86,10 +89,40 @@ pub(crate) fn after_scan(
         return Ok(false);
     }
     let reports = execute(run, targets)?;
+    for f in findings.iter_mut() {
+        let Some(aws) = f.aws.as_mut() else { continue };
+        let Some(id) = aws.key_id.as_ref().map(|k| k.expose().to_owned()) else { continue };
+        if let Some(r) = reports.iter().find(|r| r.key_id == id) {
+            aws.online = Some(online_json(r, secrets)?);
+        }
+    }
     let mut text = Vec::new();
     human(&reports, &mut text)?;
     log.info(format_args!("AWS verdicts:\n{}", String::from_utf8_lossy(&text).trim_end()));
     Ok(reports.iter().any(failed))
+}
+
+/// A key's report as the findings carry it: without the key id (the finding has it) and the
+/// places it was found (the finding is one of them). The key id is redacted in the details,
+/// as in the rest of the report, unless secrets are shown.
+fn online_json(r: &KeyReport, secrets: SecretDisplay) -> anyhow::Result<serde_json::Value> {
+    fn redact(v: &mut serde_json::Value, id: &str, with: &str) {
+        match v {
+            serde_json::Value::String(s) if s.contains(id) => *s = s.replace(id, with),
+            serde_json::Value::Array(items) => items.iter_mut().for_each(|i| redact(i, id, with)),
+            serde_json::Value::Object(o) => o.values_mut().for_each(|i| redact(i, id, with)),
+            _ => {}
+        }
+    }
+    let mut v = serde_json::to_value(r)?;
+    if let Some(o) = v.as_object_mut() {
+        o.remove("key_id");
+        o.remove("found");
+    }
+    if secrets == SecretDisplay::Redact {
+        redact(&mut v, &r.key_id, &Secret::new(r.key_id.clone()).redacted());
+    }
+    Ok(v)
 }
 
 fn execute(run: OnlineRun, targets: Vec<Target>) -> anyhow::Result<Vec<KeyReport>> {

@@ -34,18 +34,24 @@ pub(crate) fn run(
 ) -> anyhow::Result<ExitStatus> {
     #[cfg(feature = "aws")]
     let root = args.paths.first().map(|p| p.display().to_string());
-    let config = ScanConfig::new(args, color, env)?;
-    let (outcome, unit) = scan(&config, env, log)?;
+    #[cfg_attr(not(feature = "aws"), allow(unused_mut))]
+    let mut config = ScanConfig::new(args, color, env)?;
+    #[cfg_attr(not(feature = "aws"), allow(unused_mut))]
+    let (mut outcome, unit) = scan(&config, env, log)?;
+    // Before the report, so that it carries the verdicts; they reach the audit log first. An
+    // online step that cannot run is an error, after the report: findings are never lost.
+    #[cfg(feature = "aws")]
+    let online = config.online.take().map(|run| {
+        let (findings, secrets) = (&mut outcome.findings, config.secrets);
+        super::aws_online::after_scan(run, findings, root.as_deref(), secrets, log)
+    });
     write_report(&config, &outcome)?;
     summarize(&outcome, unit, log);
     let status = status(&outcome);
     #[cfg(feature = "aws")]
-    if let Some(run) = config.online {
-        // After the report: verdicts and actions go to the audit log, then to stderr.
-        let failed = super::aws_online::after_scan(run, &outcome.findings, root.as_deref(), log)?;
-        if failed && status == ExitStatus::Clean {
-            return Ok(ExitStatus::Error);
-        }
+    if online.transpose()? == Some(true) && status == ExitStatus::Clean {
+        // A check or an action failed.
+        return Ok(ExitStatus::Error);
     }
     Ok(status)
 }
