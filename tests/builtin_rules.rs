@@ -1,14 +1,16 @@
-//! The built-in rules pass `rules::check`, the linter behind `keysentry rules check`: every
-//! pattern compiles, ids are unique, and every example behaves through the full detector.
+//! The built-in rules, core and extended, pass `rules::check`, the linter behind `keysentry
+//! rules check`: every pattern compiles, ids are unique, and every example behaves through the
+//! full detector (with all the built-in rules loaded, so that each example is found by its own
+//! rule alone and no negative example by any).
 
-use keysentry::rules::{BUILTIN_FILES, RuleSet, check};
+use keysentry::rules::{Builtin, RuleSet, check};
 
 #[test]
 fn builtin_rules_pass_the_linter() {
-    let report = check::check_files(BUILTIN_FILES);
+    let report = check::check_files(&Builtin::All.files());
     let errors: Vec<String> = report.errors.iter().map(ToString::to_string).collect();
     assert!(errors.is_empty(), "{errors:#?}");
-    let builtin = RuleSet::builtin().expect("built-in rules compile");
+    let builtin = RuleSet::builtin_set(Builtin::All).expect("built-in rules compile");
     assert_eq!(report.rules, builtin.len());
     // Every rule has at least one positive and one negative example.
     assert!(report.examples >= report.rules);
@@ -45,8 +47,18 @@ const FORMATS: &[&str] = &[
 ];
 
 #[test]
+fn the_core_rules_are_a_subset_of_all() {
+    let core = RuleSet::builtin().expect("core rules compile");
+    let all = RuleSet::builtin_set(Builtin::All).expect("built-in rules compile");
+    assert!(core.len() < all.len());
+    for r in core.rules() {
+        assert!(all.rules().iter().any(|a| a.id == r.id), "{} is core only", r.id);
+    }
+}
+
+#[test]
 fn the_builtin_rules_are_broad_and_each_has_proof() {
-    let builtin = RuleSet::builtin().expect("built-in rules compile");
+    let builtin = RuleSet::builtin_set(Builtin::All).expect("built-in rules compile");
     let rules = builtin.rules();
     assert!(rules.len() >= 150, "{} rules", rules.len());
     let mut providers: Vec<&str> = rules

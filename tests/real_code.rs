@@ -1,4 +1,4 @@
-//! Quiet on real code: the built-in rules, run over real, secret-free source trees, report
+//! Quiet on real code: all the built-in rules (core and extended), run over real, secret-free source trees, report
 //! almost nothing.
 //!
 //! The corpus is the source of crates this project depends on, read at test time from the local
@@ -119,7 +119,7 @@ fn the_sources_of_dependencies_yield_at_most_the_known_findings() {
     }
 
     let env = TestEnv::without_git();
-    let mut args = vec!["scan", "--no-ignore", "--quiet", "--format", "jsonl"];
+    let mut args = vec!["scan", "--extended-rules", "--no-ignore", "--quiet", "--format", "jsonl"];
     let paths: Vec<String> = roots.iter().map(|(_, p)| p.display().to_string()).collect();
     args.extend(paths.iter().map(String::as_str));
     let run = env.run(&args);

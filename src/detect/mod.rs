@@ -520,6 +520,7 @@ impl Detector {
             let secret = &hay[gs..ge];
             if secret.is_empty()
                 || rule.entropy.is_some_and(|min| shannon(secret) < min)
+                || rule.checksum.is_some_and(|c| !c.verify(secret))
                 || rule.allows(secret, &hay[whole])
             {
                 continue;

@@ -5,35 +5,67 @@
 
 pub mod check;
 pub mod syntax;
-pub mod token;
 
 use std::sync::OnceLock;
 
 use regex::bytes::Regex;
 use regex_automata::meta;
 
-pub use syntax::{AllowlistSyntax, Anchor, RuleFile, RuleSyntax};
+pub use syntax::{AllowlistSyntax, Anchor, Checksum, RuleFile, RuleSyntax};
 
 /// The shortest keyword a rule may have. Shorter literals occur everywhere and would make the
 /// keyword prefilter useless.
 pub const MIN_KEYWORD_LEN: usize = 3;
 
-/// Built-in rule files: (file name, contents).
+/// Built-in rule files of the core set, which every scan runs unless its configuration says
+/// otherwise: (file name, contents).
 pub const BUILTIN_FILES: &[(&str, &str)] = &[
     ("aws.toml", include_str!("../../rules/aws.toml")),
     ("private-keys.toml", include_str!("../../rules/private-keys.toml")),
     ("vcs.toml", include_str!("../../rules/vcs.toml")),
-    ("ci.toml", include_str!("../../rules/ci.toml")),
     ("cloud.toml", include_str!("../../rules/cloud.toml")),
-    ("identity.toml", include_str!("../../rules/identity.toml")),
     ("saas.toml", include_str!("../../rules/saas.toml")),
-    ("payments.toml", include_str!("../../rules/payments.toml")),
-    ("monitoring.toml", include_str!("../../rules/monitoring.toml")),
     ("ai.toml", include_str!("../../rules/ai.toml")),
     ("databases.toml", include_str!("../../rules/databases.toml")),
-    ("config-files.toml", include_str!("../../rules/config-files.toml")),
     ("generic.toml", include_str!("../../rules/generic.toml")),
 ];
+
+/// Built-in rule files of the extended set, run on request (`--extended-rules`, `extended`
+/// in `[extend]`): 166 more token formats, whose keywords would slow the prefilter of every
+/// scan (docs/rules.md, "Core and extended rules").
+pub const EXTENDED_FILES: &[(&str, &str)] = &[
+    ("extended/private-keys.toml", include_str!("../../rules/extended/private-keys.toml")),
+    ("extended/vcs.toml", include_str!("../../rules/extended/vcs.toml")),
+    ("extended/ci.toml", include_str!("../../rules/extended/ci.toml")),
+    ("extended/cloud.toml", include_str!("../../rules/extended/cloud.toml")),
+    ("extended/identity.toml", include_str!("../../rules/extended/identity.toml")),
+    ("extended/saas.toml", include_str!("../../rules/extended/saas.toml")),
+    ("extended/payments.toml", include_str!("../../rules/extended/payments.toml")),
+    ("extended/monitoring.toml", include_str!("../../rules/extended/monitoring.toml")),
+    ("extended/ai.toml", include_str!("../../rules/extended/ai.toml")),
+    ("extended/databases.toml", include_str!("../../rules/extended/databases.toml")),
+    ("extended/config-files.toml", include_str!("../../rules/extended/config-files.toml")),
+];
+
+/// Which built-in rules a scan starts from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Builtin {
+    /// The core set ([`BUILTIN_FILES`]).
+    #[default]
+    Core,
+    /// The core and the extended set ([`EXTENDED_FILES`] too).
+    All,
+}
+
+impl Builtin {
+    /// The rule files of this choice.
+    pub fn files(self) -> Vec<(&'static str, &'static str)> {
+        match self {
+            Builtin::Core => BUILTIN_FILES.to_vec(),
+            Builtin::All => BUILTIN_FILES.iter().chain(EXTENDED_FILES).copied().collect(),
+        }
+    }
+}
 
 /// A rule's regex. The built-in rules' regexes are validated (parsed, groups counted) when
 /// the rules load and compiled when a rule first runs: a scan runs few of them (a pre-commit
@@ -84,6 +116,8 @@ pub struct Rule {
     pub secret_group: usize,
     /// Minimum entropy of the secret, bits per byte.
     pub entropy: Option<f64>,
+    /// The checksum the secret must pass.
+    pub checksum: Option<Checksum>,
     /// Whether the match may span lines.
     pub multiline: bool,
     /// Whether the rule gives way to specific rules on overlap.
@@ -102,10 +136,6 @@ pub struct Rule {
     pub examples: Vec<String>,
     /// Texts that must yield no finding.
     pub negative_examples: Vec<String>,
-    /// The literal heads through which the detector finds this rule's tokens, when every
-    /// match is such a head followed by a long run of letters and digits (see
-    /// [`token`]); the rule then needs no prefilter literal.
-    pub token_heads: Option<Vec<token::TokenHead>>,
 }
 
 impl Rule {
@@ -236,11 +266,16 @@ impl RuleSet {
         RuleSet { rules }
     }
 
-    /// The built-in rules.
+    /// The core built-in rules.
     ///
     /// Fails only if a built-in rule file is broken, which the test suite rules out.
     pub fn builtin() -> Result<RuleSet, Vec<RuleError>> {
-        RuleSet::compile_with(parse_files(BUILTIN_FILES)?, true)
+        RuleSet::builtin_set(Builtin::Core)
+    }
+
+    /// The core or all built-in rules.
+    pub fn builtin_set(which: Builtin) -> Result<RuleSet, Vec<RuleError>> {
+        RuleSet::compile_with(parse_files(&which.files())?, true)
     }
 
     /// The rules, in definition order.
@@ -315,16 +350,13 @@ fn syntax_config() -> regex_automata::util::syntax::Config {
 
 /// The regex of a rule and its number of capture groups (group 0 included): compiled, or, when
 /// `lazy`, only parsed.
-/// The regex of a rule, its number of capture groups (group 0 included) and its syntax tree:
-/// compiled, or, when `lazy`, only parsed.
-fn rule_regex(
-    pattern: &str,
-    lazy: bool,
-) -> Result<(RuleRegex, usize, regex_syntax::hir::Hir), String> {
+/// The regex of a rule and its number of capture groups (group 0 included): compiled, or, when
+/// `lazy`, only parsed.
+fn rule_regex(pattern: &str, lazy: bool) -> Result<(RuleRegex, usize), String> {
     let compiled = OnceLock::new();
-    let hir = regex_automata::util::syntax::parse_with(pattern, &syntax_config())
-        .map_err(|e| e.to_string())?;
     let groups = if lazy {
+        let hir = regex_automata::util::syntax::parse_with(pattern, &syntax_config())
+            .map_err(|e| e.to_string())?;
         hir.properties().explicit_captures_len() + 1
     } else {
         let re = compile_bytes_regex(pattern)?;
@@ -332,7 +364,7 @@ fn rule_regex(
         let _ = compiled.set(re);
         groups
     };
-    Ok((RuleRegex { pattern: pattern.to_owned(), compiled }, groups, hir))
+    Ok((RuleRegex { pattern: pattern.to_owned(), compiled }, groups))
 }
 
 fn compile_rule(s: RuleSyntax, lazy: bool) -> Result<Rule, Vec<RuleError>> {
@@ -350,16 +382,11 @@ fn compile_rule(s: RuleSyntax, lazy: bool) -> Result<Rule, Vec<RuleError>> {
     if let Some(e) = s.entropy.filter(|e| !(0.0..=8.0).contains(e)) {
         errors.push(err(RuleErrorKind::Entropy(e)));
     }
-    let keywords: Vec<String> = s.keywords.iter().map(|k| k.to_ascii_lowercase()).collect();
-    let mut token_heads = None;
     let regex = match rule_regex(&s.regex, lazy) {
-        Ok((re, groups, hir)) => {
+        Ok((re, groups)) => {
             let available = groups - 1;
             if s.secret_group > available {
                 errors.push(err(RuleErrorKind::SecretGroup { group: s.secret_group, available }));
-            }
-            if !s.multiline && s.anchor != Anchor::Content && s.context.is_empty() {
-                token_heads = token::token_heads(&hir, &keywords);
             }
             Some(re)
         }
@@ -385,7 +412,7 @@ fn compile_rule(s: RuleSyntax, lazy: bool) -> Result<Rule, Vec<RuleError>> {
     let allow_match_regexes = compile_all(&s.allowlist.match_regexes);
     match regex {
         Some(regex) if errors.is_empty() => Ok(Rule {
-            keywords,
+            keywords: s.keywords.iter().map(|k| k.to_ascii_lowercase()).collect(),
             context: s.context.iter().map(|k| k.to_ascii_lowercase()).collect(),
             stopwords: s.allowlist.stopwords.iter().map(|w| w.to_ascii_lowercase()).collect(),
             id: s.id,
@@ -393,6 +420,7 @@ fn compile_rule(s: RuleSyntax, lazy: bool) -> Result<Rule, Vec<RuleError>> {
             regex,
             secret_group: s.secret_group,
             entropy: s.entropy,
+            checksum: s.checksum,
             multiline: s.multiline,
             generic: s.generic,
             anchor: s.anchor,
@@ -401,7 +429,6 @@ fn compile_rule(s: RuleSyntax, lazy: bool) -> Result<Rule, Vec<RuleError>> {
             references: s.references,
             examples: s.examples,
             negative_examples: s.negative_examples,
-            token_heads,
         }),
         _ => Err(errors),
     }
@@ -419,6 +446,7 @@ mod tests {
             regex: regex.into(),
             secret_group: 0,
             entropy: None,
+            checksum: None,
             multiline: false,
             generic: false,
             anchor: Anchor::Line,
@@ -428,6 +456,25 @@ mod tests {
             negative_examples: vec![],
             context: vec![],
         }
+    }
+
+    #[test]
+    fn crc32_base62_checksums() {
+        let c = Checksum::Crc32Base62;
+        // Assembled, so that this file holds no whole token (CI scans the repository).
+        let token = |prefix: &str, body: &str, sum: &str| [prefix, body, sum].concat();
+        // The CRC-32 of the 30 characters after `ghp_`, in base 62: computed independently
+        // (Python's zlib.crc32).
+        let gh = "krCaqx9vJupc94tnwlavyfErGPmpGX";
+        assert!(c.verify(token("ghp_", gh, "1OwySg").as_bytes()));
+        assert!(c.verify(token("npm_", "I6CmuxV5EbOApZOXzcycDeZ6dqmVe5", "0Cut4U").as_bytes()));
+        assert!(!c.verify(token("ghp_", gh, "afq0fj").as_bytes()), "wrong checksum");
+        assert!(!c.verify(token("ghp_", gh, "1OwySh").as_bytes()), "one digit off");
+        assert!(!c.verify(token("ghp_", gh, "1Ow-Sg").as_bytes()), "not base 62");
+        assert!(!c.verify(b"ghp_1OwySg"), "nothing before the checksum");
+        assert!(!c.verify(b"no underscore at all"));
+        // Base 62 of 2^32 - 1 fits six digits; larger values never match a CRC-32.
+        assert!(!c.verify(b"x_abc_zzzzzz"));
     }
 
     #[test]
