@@ -1,4 +1,5 @@
-//! Detector throughput on generated text, and rule-set compile time.
+//! Detector throughput on generated text, with the core rules and with all of them
+//! (`detector_extended`), and rule-set compile time.
 //!
 //! Run: `cargo bench --bench detector`. Input is deterministic: code-like lines built from a
 //! fixed vocabulary with a xorshift generator, 16 MiB per case, with no secret, one secret per
@@ -10,7 +11,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use keysentry::aws::{AwsEnricher, AwsOptions};
 use keysentry::detect::{Detector, Match, Scratch};
 use keysentry::finding::Origin;
-use keysentry::rules::RuleSet;
+use keysentry::rules::{Builtin, RuleSet};
 
 const SIZE: usize = 16 << 20;
 
@@ -34,6 +35,20 @@ impl Rng {
         const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
         (0..n).map(|_| A[(self.next() % A.len() as u64) as usize] as char).collect()
     }
+}
+
+/// The 36 characters after `ghp_` of a classic GitHub token: 30 random ones, then their
+/// CRC-32 in base 62 (`github.pat_classic` checks it).
+fn github_body(rng: &mut Rng) -> String {
+    const B62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let body = rng.alnum(30);
+    let mut crc = crc32fast::hash(body.as_bytes());
+    let mut sum = [b'0'; 6];
+    for d in sum.iter_mut().rev() {
+        *d = B62[(crc % 62) as usize];
+        crc /= 62;
+    }
+    body + std::str::from_utf8(&sum).unwrap_or_default()
 }
 
 const WORDS: &[&str] = &[
@@ -74,7 +89,7 @@ fn generate(every: Option<usize>, keywords: bool, seed: u64) -> Vec<u8> {
         if out.len() >= next_secret {
             let secret = match rng.next() % 3 {
                 0 => format!("aws_access_key_id = AKIA{}\n", rng.base32(16)),
-                1 => format!("GITHUB_TOKEN=ghp_{}\n", rng.alnum(36)),
+                1 => format!("GITHUB_TOKEN=ghp_{}\n", github_body(&mut rng)),
                 _ => format!("password = \"{}\"\n", rng.alnum(20)),
             };
             out.push_str(&secret);
@@ -85,8 +100,14 @@ fn generate(every: Option<usize>, keywords: bool, seed: u64) -> Vec<u8> {
 }
 
 fn detector_throughput(c: &mut Criterion) {
-    let detector = Detector::new(RuleSet::builtin().expect("built-in rules compile"));
-    let mut group = c.benchmark_group("detector");
+    throughput(c, "detector", Builtin::Core);
+    throughput(c, "detector_extended", Builtin::All);
+}
+
+/// The detector cases with the core rules, or with all of them (`--extended-rules`).
+fn throughput(c: &mut Criterion, group_name: &str, which: Builtin) {
+    let detector = Detector::new(RuleSet::builtin_set(which).expect("built-in rules compile"));
+    let mut group = c.benchmark_group(group_name);
     group.sample_size(10);
     group.throughput(Throughput::Bytes(SIZE as u64));
     let cases = [
@@ -180,6 +201,9 @@ fn aws_step(c: &mut Criterion) {
 fn compile_time(c: &mut Criterion) {
     c.bench_function("rules/compile_builtin", |b| {
         b.iter(|| Detector::new(RuleSet::builtin().expect("built-in rules compile")))
+    });
+    c.bench_function("rules/compile_extended", |b| {
+        b.iter(|| Detector::new(RuleSet::builtin_set(Builtin::All).expect("rules compile")))
     });
 }
 

@@ -17,7 +17,7 @@
 //!
 //! let detector = Detector::new(RuleSet::builtin().expect("built-in rules compile"));
 //! // Assembled from pieces so that this file holds no token.
-//! let token = format!("ghp_{}", "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8");
+//! let token = format!("ghp_{}", "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o50smkjE");
 //! let text = format!("GITHUB_TOKEN={token}\n");
 //! let mut scratch = keysentry::detect::Scratch::new();
 //! let findings = detector.scan(text.as_bytes(), &Origin::Stdin, &mut scratch);

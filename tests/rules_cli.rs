@@ -6,7 +6,7 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::{TestEnv, finding_path, rule_id};
-use keysentry::rules::RuleSet;
+use keysentry::rules::{Builtin, RuleSet};
 
 /// A valid rule file (the token shape is made up and matches nothing real).
 const GOOD_RULES: &str = include_str!("../fixtures/rules/demo.toml");
@@ -16,7 +16,7 @@ fn builtin_rules_check_ok() {
     let env = TestEnv::new();
     let run = env.run(&["rules", "check"]);
     run.assert_code(0);
-    let builtin = RuleSet::builtin().expect("built-in rules compile");
+    let builtin = RuleSet::builtin_set(Builtin::All).expect("built-in rules compile");
     let examples: usize = builtin.rules().iter().map(|r| r.examples.len()).sum();
     let negative: usize = builtin.rules().iter().map(|r| r.negative_examples.len()).sum();
     assert_eq!(
@@ -100,7 +100,8 @@ fn a_missing_rule_file_exits_2() {
 #[test]
 fn rules_list_shows_every_builtin_rule() {
     let env = TestEnv::new();
-    let builtin = RuleSet::builtin().unwrap();
+    let builtin = RuleSet::builtin_set(Builtin::All).unwrap();
+    let core = RuleSet::builtin().unwrap();
 
     let run = env.run(&["rules", "list"]);
     run.assert_code(0);
@@ -116,18 +117,31 @@ fn rules_list_shows_every_builtin_rule() {
     let expected: Vec<&str> = builtin.rules().iter().map(|r| r.id.as_str()).collect();
     assert_eq!(ids, expected);
     for r in &list {
+        let is_core = core.rules().iter().any(|c| c.id == r["id"].as_str().unwrap());
+        assert_eq!(r["set"], if is_core { "core" } else { "extended" }, "{r}");
         assert!(r["keywords"].as_array().is_some_and(|k| !k.is_empty()), "{r}");
         assert!(r["description"].as_str().is_some_and(|d| !d.is_empty()), "{r}");
     }
 }
 
-/// Each built-in rule's examples, written as files and scanned by the binary (walk, reader,
-/// pipeline, report): every positive example yields exactly one finding, of its rule; no
-/// negative example yields anything.
+/// Each core rule's examples through a default scan.
 #[test]
-fn every_builtin_example_through_scan() {
+fn every_core_example_through_scan() {
+    examples_through_scan(Builtin::Core, &[]);
+}
+
+/// Each built-in rule's examples through a scan with `--extended-rules`.
+#[test]
+fn every_builtin_example_through_scan_with_extended_rules() {
+    examples_through_scan(Builtin::All, &["--extended-rules"]);
+}
+
+/// Writes the examples of the `which` rules as files and scans them with the binary (walk,
+/// reader, pipeline, report): every positive example yields exactly one finding, of its rule;
+/// no negative example yields anything.
+fn examples_through_scan(which: Builtin, args: &[&str]) {
     let env = TestEnv::new();
-    let builtin = RuleSet::builtin().unwrap();
+    let builtin = RuleSet::builtin_set(which).expect("built-in rules compile");
     let mut expected: BTreeMap<String, &str> = BTreeMap::new();
     let mut negatives = 0;
     for rule in builtin.rules() {
@@ -144,7 +158,9 @@ fn every_builtin_example_through_scan() {
     assert!(expected.len() >= builtin.len());
 
     // Identifiers are reported only on request (aws.identifier's examples are ids).
-    let run = env.scan_json(&["--include-identifiers", "."]);
+    let mut scan_args = args.to_vec();
+    scan_args.extend(["--include-identifiers", "."]);
+    let run = env.scan_json(&scan_args);
     run.assert_code(1);
     let findings = run.findings();
     let mut found: BTreeMap<String, Vec<&str>> = BTreeMap::new();

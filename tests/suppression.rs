@@ -156,7 +156,7 @@ fn a_baseline_hides_known_findings_and_nothing_else() {
         "config/app.env",
         format!(
             "A=1\nTOKEN = \"{}\"\n",
-            ["gh", "p_", "Tq8mZ3xWv7Lp2Rk9Yb4N", "c6Hd1Jf5Gs0Ae3Ui"].concat()
+            ["gh", "p_", "Tq8mZ3xWv7Lp2Rk9Yb4N", "c6Hd1Jf5Gs1dL2g5"].concat()
         ),
     );
     let new = findings(&env, &["--baseline", ".keysentry-baseline.json", "."]);

@@ -45,6 +45,29 @@ pub(crate) struct FilterArgs {
                      trufflehog:ignore, kingfisher:ignore): for audits."
     )]
     pub(crate) no_inline_ignore: bool,
+
+    /// Run the extended built-in rules too (166 more token formats)
+    #[arg(
+        long,
+        help_heading = "Configuration and baselines",
+        long_help = "Run the extended built-in rules as well as the core ones: 166 more token \
+                     formats, 195 rules in all (`keysentry rules list` marks them). The \
+                     prefilter then looks for four times as many keywords, and text without \
+                     secrets scans several times slower (docs/rules.md). `extended = true` in \
+                     [extend] of .keysentry.toml does the same."
+    )]
+    pub(crate) extended_rules: bool,
+}
+
+impl FilterArgs {
+    /// The built-in rules asked for.
+    pub(crate) fn builtin(&self) -> keysentry::rules::Builtin {
+        if self.extended_rules {
+            keysentry::rules::Builtin::All
+        } else {
+            keysentry::rules::Builtin::Core
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]

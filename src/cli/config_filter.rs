@@ -32,8 +32,8 @@ pub(crate) fn load(
     let file =
         if args.no_config { None } else { args.config.clone().or_else(|| config::discover(&dir)) };
     let mut settings = match &file {
-        Some(path) => config::load(path)?,
-        None => Settings::builtin()?,
+        Some(path) => config::load(path, args.builtin())?,
+        None => Settings::builtin(args.builtin())?,
     };
     let mut filters = Filters {
         allowlists: std::mem::take(&mut settings.allowlists),

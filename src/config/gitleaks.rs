@@ -15,6 +15,7 @@ use toml::{Table, Value};
 
 use super::{ConfigError, Settings, builtin_rules};
 use crate::filter::{Allowlist, Condition, PathPattern, RegexTarget};
+use crate::rules::Builtin;
 use crate::rules::syntax::{AllowlistSyntax, Anchor, RuleSyntax};
 
 /// keysentry's built-in rules that stand for gitleaks' default rules of the same secret, for
@@ -46,16 +47,17 @@ pub fn looks_like_gitleaks(text: &str) -> bool {
 }
 
 /// Loads gitleaks configuration from `text` (read from `path`).
-pub fn load(path: &Path, text: &str) -> Result<Settings, ConfigError> {
+pub fn load(path: &Path, text: &str, which: Builtin) -> Result<Settings, ConfigError> {
     let mut settings = Settings::default();
     let mut seen = vec![path.to_path_buf()];
-    load_into(path, text, &mut settings, &mut seen)?;
+    load_into(path, text, which, &mut settings, &mut seen)?;
     Ok(settings)
 }
 
 fn load_into(
     path: &Path,
     text: &str,
+    which: Builtin,
     settings: &mut Settings,
     seen: &mut Vec<std::path::PathBuf>,
 ) -> Result<(), ConfigError> {
@@ -82,7 +84,7 @@ fn load_into(
             }
         }
         if extend.get("useDefault").and_then(Value::as_bool) == Some(true) {
-            settings.rules.extend(builtin_rules()?);
+            settings.rules.extend(builtin_rules(which)?);
         }
         if let Some(base) = extend.get("path").and_then(Value::as_str) {
             let base = path.parent().unwrap_or(Path::new(".")).join(base);
@@ -92,7 +94,7 @@ fn load_into(
             seen.push(base.clone());
             let text = std::fs::read_to_string(&base)
                 .map_err(|source| ConfigError::Read { path: base.clone(), source })?;
-            load_into(&base, &text, settings, seen)?;
+            load_into(&base, &text, which, settings, seen)?;
         }
         disabled = strings(extend.get("disabledRules"));
     }
@@ -205,6 +207,7 @@ fn convert_rule(
         entropy: rule
             .get("entropy")
             .and_then(|v| v.as_float().or(v.as_integer().map(|i| i as f64))),
+        checksum: None,
         multiline: false,
         generic: false,
         anchor: Anchor::Content,
@@ -212,6 +215,7 @@ fn convert_rule(
         references: Vec::new(),
         examples: Vec::new(),
         negative_examples: Vec::new(),
+        context: Vec::new(),
     };
     let lists = rule
         .get("allowlist")
@@ -338,7 +342,7 @@ mod tests {
     use super::*;
 
     fn load_text(text: &str) -> Settings {
-        load(Path::new(".gitleaks.toml"), text).unwrap()
+        load(Path::new(".gitleaks.toml"), text, Builtin::Core).unwrap()
     }
 
     #[test]
@@ -434,9 +438,9 @@ validate = true
         .unwrap();
         let top = dir.path().join(".gitleaks.toml");
         std::fs::write(&top, "[extend]\npath = \"base.toml\"\n").unwrap();
-        let s = super::super::load(&top).unwrap();
+        let s = super::super::load(&top, Builtin::Core).unwrap();
         assert_eq!(s.rules.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["base-rule"]);
         std::fs::write(dir.path().join("loop.toml"), "[extend]\npath = \"loop.toml\"\n").unwrap();
-        assert!(super::super::load(&dir.path().join("loop.toml")).is_err());
+        assert!(super::super::load(&dir.path().join("loop.toml"), Builtin::Core).is_err());
     }
 }

@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use crate::filter::{Allowlist, Condition, PathPattern, RegexTarget};
 use crate::rules::syntax::RuleSyntax;
-use crate::rules::{BUILTIN_FILES, RuleError, parse_files};
+use crate::rules::{Builtin, RuleError, parse_files};
 
 /// The name keysentry looks for at the root of a scan.
 pub const CONFIG_FILE: &str = ".keysentry.toml";
@@ -42,8 +42,8 @@ pub struct Settings {
 
 impl Settings {
     /// The built-in rules and nothing else: the settings without a configuration file.
-    pub fn builtin() -> Result<Settings, ConfigError> {
-        Ok(Settings { rules: builtin_rules()?, ..Settings::default() })
+    pub fn builtin(which: Builtin) -> Result<Settings, ConfigError> {
+        Ok(Settings { rules: builtin_rules(which)?, ..Settings::default() })
     }
 }
 
@@ -93,8 +93,8 @@ pub enum ConfigError {
 }
 
 /// The built-in rules as syntax.
-pub fn builtin_rules() -> Result<Vec<RuleSyntax>, ConfigError> {
-    parse_files(BUILTIN_FILES).map_err(|errs: Vec<RuleError>| {
+pub fn builtin_rules(which: Builtin) -> Result<Vec<RuleSyntax>, ConfigError> {
+    parse_files(&which.files()).map_err(|errs: Vec<RuleError>| {
         ConfigError::Builtin(errs.iter().map(ToString::to_string).collect())
     })
 }
@@ -123,15 +123,16 @@ pub fn discover(dir: &Path) -> Option<PathBuf> {
 }
 
 /// Loads a configuration file: gitleaks' when its name says so (`gitleaks` in it) or when it
-/// has gitleaks' keys, keysentry's otherwise.
-pub fn load(path: &Path) -> Result<Settings, ConfigError> {
+/// has gitleaks' keys, keysentry's otherwise. Where it keeps the built-in rules, `which` says
+/// which (a keysentry file may ask for all of them itself).
+pub fn load(path: &Path, which: Builtin) -> Result<Settings, ConfigError> {
     let text = std::fs::read_to_string(path)
         .map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
     let name = path.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
     let mut settings = if name.contains("gitleaks") || gitleaks::looks_like_gitleaks(&text) {
-        gitleaks::load(path, &text)?
+        gitleaks::load(path, &text, which)?
     } else {
-        load_keysentry(path, &text)?
+        load_keysentry(path, &text, which)?
     };
     settings.file = Some(path.to_path_buf());
     Ok(settings)
@@ -156,12 +157,14 @@ struct Extend {
     #[serde(default = "yes")]
     builtin: bool,
     #[serde(default)]
+    extended: bool,
+    #[serde(default)]
     disabled_rules: Vec<String>,
 }
 
 impl Default for Extend {
     fn default() -> Extend {
-        Extend { builtin: true, disabled_rules: Vec::new() }
+        Extend { builtin: true, extended: false, disabled_rules: Vec::new() }
     }
 }
 
@@ -231,11 +234,12 @@ struct CanarySyntax {
     accounts: Vec<String>,
 }
 
-fn load_keysentry(path: &Path, text: &str) -> Result<Settings, ConfigError> {
+fn load_keysentry(path: &Path, text: &str, which: Builtin) -> Result<Settings, ConfigError> {
     let file: ConfigFile = toml::from_str(text)
         .map_err(|e| ConfigError::Parse { path: path.to_path_buf(), message: e.to_string() })?;
     let invalid = |message: String| ConfigError::Invalid { path: path.to_path_buf(), message };
-    let mut rules = if file.extend.builtin { builtin_rules()? } else { Vec::new() };
+    let which = if file.extend.extended { Builtin::All } else { which };
+    let mut rules = if file.extend.builtin { builtin_rules(which)? } else { Vec::new() };
     for id in &file.extend.disabled_rules {
         let before = rules.len();
         rules.retain(|r| r.id != *id);
@@ -306,14 +310,29 @@ mod tests {
     use super::*;
 
     fn load_text(text: &str) -> Result<Settings, ConfigError> {
-        load_keysentry(Path::new(".keysentry.toml"), text)
+        load_keysentry(Path::new(".keysentry.toml"), text, Builtin::Core)
     }
 
     #[test]
     fn an_empty_file_is_the_builtin_rules() {
         let s = load_text("").unwrap();
-        assert_eq!(s.rules.len(), builtin_rules().unwrap().len());
+        assert_eq!(s.rules.len(), builtin_rules(Builtin::Core).unwrap().len());
         assert!(s.allowlists.is_empty());
+    }
+
+    #[test]
+    fn extended_asks_for_all_the_builtin_rules() {
+        let all = builtin_rules(Builtin::All).unwrap().len();
+        assert!(all > builtin_rules(Builtin::Core).unwrap().len());
+        assert_eq!(load_text("[extend]\nextended = true\n").unwrap().rules.len(), all);
+        // Disabling works on extended rules too; without built-in rules there is nothing.
+        let s =
+            load_text("[extend]\nextended = true\ndisabled_rules = [\"stripe.webhook_secret\"]\n");
+        assert_eq!(s.unwrap().rules.len(), all - 1);
+        let none = load_text("[extend]\nbuiltin = false\nextended = true\n").unwrap();
+        assert!(none.rules.is_empty());
+        let cli = load_keysentry(Path::new("k.toml"), "", Builtin::All).unwrap();
+        assert_eq!(cli.rules.len(), all);
     }
 
     #[test]

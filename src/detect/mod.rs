@@ -141,6 +141,13 @@ pub struct Detector {
     keywords: Vec<String>,
     /// For each keyword, the rules that list it.
     keyword_rules: Vec<Vec<usize>>,
+    /// For each keyword, whether it is a context literal of some rule: its lines are then
+    /// searched for [`Detector::lookup`]'s keywords.
+    triggers: Vec<bool>,
+    /// The keywords of rules with context literals, looked for (case-insensitively) only on
+    /// the lines holding a context literal, and their rules.
+    lookup: Option<AhoCorasick>,
+    lookup_rules: Vec<Vec<usize>>,
     /// Overlapping automaton over the lowercase keywords, the prefilter where Teddy is not
     /// available.
     automaton: AhoCorasick,
@@ -156,20 +163,45 @@ impl Detector {
     /// Builds a detector for a rule set.
     pub fn new(rules: RuleSet) -> Detector {
         let rules = rules.rules().to_vec();
+        // (keyword, rule) into a keyword list and its owners; `None` adds the keyword alone.
+        fn add(kws: &mut Vec<String>, owners: &mut Vec<Vec<usize>>, kw: &str, ri: Option<usize>) {
+            let ki = kws.iter().position(|k| k == kw).unwrap_or_else(|| {
+                kws.push(kw.to_owned());
+                owners.push(Vec::new());
+                kws.len() - 1
+            });
+            if let Some(ri) = ri.filter(|ri| !owners[ki].contains(ri)) {
+                owners[ki].push(ri);
+            }
+        }
         let mut keywords: Vec<String> = Vec::new();
         let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
+        let mut lookup_keywords: Vec<String> = Vec::new();
+        let mut lookup_rules: Vec<Vec<usize>> = Vec::new();
+        let mut context: Vec<&str> = Vec::new();
         for (ri, rule) in rules.iter().enumerate() {
-            for kw in &rule.keywords {
-                match keywords.iter().position(|k| k == kw) {
-                    Some(ki) if !keyword_rules[ki].contains(&ri) => keyword_rules[ki].push(ri),
-                    Some(_) => {}
-                    None => {
-                        keywords.push(kw.clone());
-                        keyword_rules.push(vec![ri]);
-                    }
+            if rule.context.is_empty() {
+                for kw in &rule.keywords {
+                    add(&mut keywords, &mut keyword_rules, kw, Some(ri));
+                }
+            } else {
+                for c in &rule.context {
+                    add(&mut keywords, &mut keyword_rules, c, None);
+                    context.push(c);
+                }
+                for kw in &rule.keywords {
+                    add(&mut lookup_keywords, &mut lookup_rules, kw, Some(ri));
                 }
             }
         }
+        let triggers = keywords.iter().map(|k| context.contains(&k.as_str())).collect();
+        let lookup = (!lookup_keywords.is_empty()).then(|| {
+            AhoCorasickBuilder::new()
+                .match_kind(MatchKind::Standard)
+                .ascii_case_insensitive(true)
+                .build(&lookup_keywords)
+                .expect("keyword automaton fits in memory")
+        });
         let automaton = AhoCorasickBuilder::new()
             .match_kind(MatchKind::Standard)
             .build(&keywords)
@@ -185,6 +217,9 @@ impl Detector {
             rules,
             keywords,
             keyword_rules,
+            triggers,
+            lookup,
+            lookup_rules,
             automaton,
             prefilter,
             max_keyword_len,
@@ -219,6 +254,7 @@ impl Detector {
         let Scratch { block, hits, candidates, regex } = scratch;
         candidates.rules.clear();
         candidates.anchors.clear();
+        candidates.lookup = false;
         candidates.content.clear();
         candidates.content.extend_from_slice(&self.always);
         let overlap = self.max_keyword_len.saturating_sub(1);
@@ -243,6 +279,7 @@ impl Detector {
                 let floor = region.map_or(0, |r| r.start);
                 let owners = &self.keyword_rules[hit.keyword];
                 candidates.add(&self.rules, owners, content, hit.pos, floor);
+                candidates.lookup |= self.triggers[hit.keyword];
             }
             pos = block_end;
         }
@@ -404,6 +441,16 @@ impl Detector {
         out: &mut Vec<Match>,
     ) {
         self.prepare_caches(scratch);
+        if std::mem::take(&mut candidates.lookup)
+            && let Some(lookup) = &self.lookup
+        {
+            // A context literal is on this line: the keywords of the rules that need one.
+            for m in lookup.find_overlapping_iter(&content[region.start..region.end]) {
+                let owners = &self.lookup_rules[m.pattern().as_usize()];
+                let pos = region.start + m.start();
+                candidates.add(&self.rules, owners, content, pos, region.start);
+            }
+        }
         for &ri in &candidates.rules {
             let rule = &self.rules[ri];
             let end = if rule.multiline {
@@ -450,7 +497,8 @@ impl Detector {
     ) {
         let rule = &self.rules[ri];
         let hay = &content[text.start..text.end];
-        let cache = scratch.caches[ri].get_or_insert_with(|| rule.regex.create_cache());
+        let regex = rule.regex.get();
+        let cache = scratch.caches[ri].get_or_insert_with(|| regex.create_cache());
         let slots = &mut scratch.slots;
         slots.clear();
         slots.resize(2 * (rule.secret_group + 1), None);
@@ -458,7 +506,7 @@ impl Detector {
         if let Some(at) = anchor {
             input = input.range(at - text.start..).anchored(regex_automata::Anchored::Yes);
         }
-        while rule.regex.search_slots_with(cache, &input, slots).is_some() {
+        while regex.search_slots_with(cache, &input, slots).is_some() {
             let (Some(ws), Some(we)) = (slots[0], slots[1]) else { break };
             let whole = ws.get()..we.get();
             // Resume after the match (one byte further for an empty match).
@@ -472,6 +520,7 @@ impl Detector {
             let secret = &hay[gs..ge];
             if secret.is_empty()
                 || rule.entropy.is_some_and(|min| shannon(secret) < min)
+                || rule.checksum.is_some_and(|c| !c.verify(secret))
                 || rule.allows(secret, &hay[whole])
             {
                 continue;
@@ -500,6 +549,8 @@ struct Candidates {
     anchors: Vec<(usize, usize)>,
     /// Content-anchored rules to run over the whole content, once.
     content: Vec<usize>,
+    /// A context literal was hit: look for the keywords of the rules that need one.
+    lookup: bool,
 }
 
 impl Candidates {
@@ -527,13 +578,34 @@ impl Candidates {
     }
 }
 
+/// Up to this many literals, one Teddy searcher takes them all.
+const ONE_TEDDY_LITERALS: usize = 64;
+
+/// Past [`ONE_TEDDY_LITERALS`], the most literals one Teddy searcher gets: with one or two
+/// literals per bucket (Teddy has 16), its fingerprints stay exact, and many fast passes beat
+/// a few saturated ones (measured on the built-in rules: 16 per searcher scans generated code
+/// about four times as fast as 64).
+const MAX_TEDDY_LITERALS: usize = 16;
+
 /// Builds the Teddy searchers over the keywords' prefilter literals, or `None` where Teddy is
 /// not available.
 fn packed_prefilter(keywords: &[String]) -> Option<Vec<LiteralSearcher>> {
     let (long, short): (Vec<_>, Vec<_>) =
         prefilter_literals(keywords).into_iter().partition(|l| l.len() >= 4);
-    [long, short]
+    // Teddy's fingerprints saturate as literals grow in number (and it takes at most 128):
+    // past `ONE_TEDDY_LITERALS`, several small searchers, run one after the other, beat one
+    // big searcher.
+    let groups = |lits: Vec<Vec<u8>>| -> Vec<Vec<Vec<u8>>> {
+        if lits.len() <= ONE_TEDDY_LITERALS {
+            return vec![lits];
+        }
+        let n = lits.len().div_ceil(MAX_TEDDY_LITERALS);
+        let size = lits.len().div_ceil(n).max(1);
+        lits.chunks(size).map(<[Vec<u8>]>::to_vec).collect()
+    };
+    groups(long)
         .into_iter()
+        .chain(groups(short))
         .filter(|lits| !lits.is_empty())
         .map(|lits| {
             // Every keyword is found through the first literal it contains.
@@ -965,5 +1037,21 @@ mod tests {
         assert!(d.find_all(b"tok_aaaaaaaa").is_empty());
         assert!(d.find_all(b"tok_dead1234").is_empty());
         assert_eq!(d.find_all(b"tok_q8w7e6r5").len(), 1);
+    }
+
+    #[test]
+    fn context_literals_find_lines_where_keywords_are_looked_up() {
+        let toml = "[[rules]]\nid = 'acme.token'\ndescription = 'd'\nkeywords = ['acme']\n\
+                    context = ['token', 'key']\nregex = '(?i)acme[a-z_]*=([a-z0-9]{8})'\n\
+                    secret_group = 1\n";
+        let d = detector(crate::rules::syntax::parse(toml).unwrap().rules);
+        // The prefilter looks for the context literals, not for the keyword.
+        assert_eq!(d.keywords(), ["token", "key"]);
+        let found = |text: &str| d.find_all(text.as_bytes()).len();
+        assert_eq!(found("ACME_TOKEN=ab12cd34"), 1);
+        assert_eq!(found("x = 1\nacme_api_key=ab12cd34\n"), 1);
+        // A context literal without the keyword, and the keyword without a context literal.
+        assert_eq!(found("TOKEN=ab12cd34"), 0);
+        assert_eq!(found("ACME_ID=ab12cd34"), 0);
     }
 }

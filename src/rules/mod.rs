@@ -6,16 +6,19 @@
 pub mod check;
 pub mod syntax;
 
+use std::sync::OnceLock;
+
 use regex::bytes::Regex;
 use regex_automata::meta;
 
-pub use syntax::{AllowlistSyntax, Anchor, RuleFile, RuleSyntax};
+pub use syntax::{AllowlistSyntax, Anchor, Checksum, RuleFile, RuleSyntax};
 
 /// The shortest keyword a rule may have. Shorter literals occur everywhere and would make the
 /// keyword prefilter useless.
 pub const MIN_KEYWORD_LEN: usize = 3;
 
-/// Built-in rule files: (file name, contents).
+/// Built-in rule files of the core set, which every scan runs unless its configuration says
+/// otherwise: (file name, contents).
 pub const BUILTIN_FILES: &[(&str, &str)] = &[
     ("aws.toml", include_str!("../../rules/aws.toml")),
     ("private-keys.toml", include_str!("../../rules/private-keys.toml")),
@@ -27,6 +30,73 @@ pub const BUILTIN_FILES: &[(&str, &str)] = &[
     ("generic.toml", include_str!("../../rules/generic.toml")),
 ];
 
+/// Built-in rule files of the extended set, run on request (`--extended-rules`, `extended`
+/// in `[extend]`): 166 more token formats, whose keywords would slow the prefilter of every
+/// scan (docs/rules.md, "Core and extended rules").
+pub const EXTENDED_FILES: &[(&str, &str)] = &[
+    ("extended/private-keys.toml", include_str!("../../rules/extended/private-keys.toml")),
+    ("extended/vcs.toml", include_str!("../../rules/extended/vcs.toml")),
+    ("extended/ci.toml", include_str!("../../rules/extended/ci.toml")),
+    ("extended/cloud.toml", include_str!("../../rules/extended/cloud.toml")),
+    ("extended/identity.toml", include_str!("../../rules/extended/identity.toml")),
+    ("extended/saas.toml", include_str!("../../rules/extended/saas.toml")),
+    ("extended/payments.toml", include_str!("../../rules/extended/payments.toml")),
+    ("extended/monitoring.toml", include_str!("../../rules/extended/monitoring.toml")),
+    ("extended/ai.toml", include_str!("../../rules/extended/ai.toml")),
+    ("extended/databases.toml", include_str!("../../rules/extended/databases.toml")),
+    ("extended/config-files.toml", include_str!("../../rules/extended/config-files.toml")),
+];
+
+/// Which built-in rules a scan starts from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Builtin {
+    /// The core set ([`BUILTIN_FILES`]).
+    #[default]
+    Core,
+    /// The core and the extended set ([`EXTENDED_FILES`] too).
+    All,
+}
+
+impl Builtin {
+    /// The rule files of this choice.
+    pub fn files(self) -> Vec<(&'static str, &'static str)> {
+        match self {
+            Builtin::Core => BUILTIN_FILES.to_vec(),
+            Builtin::All => BUILTIN_FILES.iter().chain(EXTENDED_FILES).copied().collect(),
+        }
+    }
+}
+
+/// A rule's regex. The built-in rules' regexes are validated (parsed, groups counted) when
+/// the rules load and compiled when a rule first runs: a scan runs few of them (a pre-commit
+/// hook often none), and compiling all 195 took longer than everything else at start-up.
+/// Other rules are compiled when they load. It is a `regex_automata` regex so that each worker
+/// can keep its own search cache.
+#[derive(Clone, Debug)]
+pub struct RuleRegex {
+    pattern: String,
+    compiled: OnceLock<meta::Regex>,
+}
+
+impl RuleRegex {
+    /// The pattern, as written in the rule.
+    pub fn pattern(&self) -> &str {
+        &self.pattern
+    }
+
+    /// The compiled regex.
+    ///
+    /// # Panics
+    ///
+    /// If a lazily compiled pattern exceeds the regex size limits; the test suite compiles
+    /// every built-in rule, and other rules are compiled when they load.
+    pub fn get(&self) -> &meta::Regex {
+        self.compiled.get_or_init(|| {
+            compile_bytes_regex(&self.pattern).expect("built-in rule regexes compile (tested)")
+        })
+    }
+}
+
 /// A compiled rule.
 #[derive(Clone, Debug)]
 pub struct Rule {
@@ -36,13 +106,18 @@ pub struct Rule {
     pub description: String,
     /// Keywords, lowercased.
     pub keywords: Vec<String>,
-    /// The compiled regex, with the semantics of `regex::bytes::Regex` in ASCII mode. It is a
-    /// `regex_automata` regex so that each worker can keep its own search cache.
-    pub regex: meta::Regex,
+    /// Context literals, lowercased: when there are any, the prefilter looks for them and the
+    /// keywords are looked for on their lines only.
+    pub context: Vec<String>,
+    /// The regex, with the semantics of `regex::bytes::Regex` in ASCII mode, compiled on first
+    /// use for the built-in rules.
+    pub regex: RuleRegex,
     /// Capture group holding the secret.
     pub secret_group: usize,
     /// Minimum entropy of the secret, bits per byte.
     pub entropy: Option<f64>,
+    /// The checksum the secret must pass.
+    pub checksum: Option<Checksum>,
     /// Whether the match may span lines.
     pub multiline: bool,
     /// Whether the rule gives way to specific rules on overlap.
@@ -163,10 +238,15 @@ pub struct RuleSet {
 impl RuleSet {
     /// Compiles rules. Fails with every problem found, not only the first.
     pub fn compile(syntax: Vec<RuleSyntax>) -> Result<RuleSet, Vec<RuleError>> {
+        RuleSet::compile_with(syntax, false)
+    }
+
+    /// Validates rules and, unless `lazy`, compiles their regexes (see [`RuleRegex`]).
+    fn compile_with(syntax: Vec<RuleSyntax>, lazy: bool) -> Result<RuleSet, Vec<RuleError>> {
         let mut errors = Vec::new();
         let mut rules: Vec<Rule> = Vec::with_capacity(syntax.len());
         for s in syntax {
-            match compile_rule(s) {
+            match compile_rule(s, lazy) {
                 Ok(rule) => {
                     if rules.iter().any(|r| r.id == rule.id) {
                         errors.push(RuleError { id: rule.id, kind: RuleErrorKind::Duplicate });
@@ -186,11 +266,16 @@ impl RuleSet {
         RuleSet { rules }
     }
 
-    /// The built-in rules.
+    /// The core built-in rules.
     ///
     /// Fails only if a built-in rule file is broken, which the test suite rules out.
     pub fn builtin() -> Result<RuleSet, Vec<RuleError>> {
-        RuleSet::compile(parse_files(BUILTIN_FILES)?)
+        RuleSet::builtin_set(Builtin::Core)
+    }
+
+    /// The core or all built-in rules.
+    pub fn builtin_set(which: Builtin) -> Result<RuleSet, Vec<RuleError>> {
+        RuleSet::compile_with(parse_files(&which.files())?, true)
     }
 
     /// The rules, in definition order.
@@ -253,12 +338,36 @@ fn compile_bytes_regex(pattern: &str) -> Result<meta::Regex, String> {
                 .nfa_size_limit(Some(10 << 20))
                 .hybrid_cache_capacity(2 << 20),
         )
-        .syntax(regex_automata::util::syntax::Config::new().utf8(false).unicode(false))
+        .syntax(syntax_config())
         .build(pattern)
         .map_err(|e| e.syntax_error().map_or_else(|| e.to_string(), ToString::to_string))
 }
 
-fn compile_rule(s: RuleSyntax) -> Result<Rule, Vec<RuleError>> {
+/// The syntax of rule regexes: bytes, Unicode off (see [`compile_bytes_regex`]).
+fn syntax_config() -> regex_automata::util::syntax::Config {
+    regex_automata::util::syntax::Config::new().utf8(false).unicode(false)
+}
+
+/// The regex of a rule and its number of capture groups (group 0 included): compiled, or, when
+/// `lazy`, only parsed.
+/// The regex of a rule and its number of capture groups (group 0 included): compiled, or, when
+/// `lazy`, only parsed.
+fn rule_regex(pattern: &str, lazy: bool) -> Result<(RuleRegex, usize), String> {
+    let compiled = OnceLock::new();
+    let groups = if lazy {
+        let hir = regex_automata::util::syntax::parse_with(pattern, &syntax_config())
+            .map_err(|e| e.to_string())?;
+        hir.properties().explicit_captures_len() + 1
+    } else {
+        let re = compile_bytes_regex(pattern)?;
+        let groups = re.captures_len();
+        let _ = compiled.set(re);
+        groups
+    };
+    Ok((RuleRegex { pattern: pattern.to_owned(), compiled }, groups))
+}
+
+fn compile_rule(s: RuleSyntax, lazy: bool) -> Result<Rule, Vec<RuleError>> {
     let mut errors = Vec::new();
     let err = |kind| RuleError { id: s.id.clone(), kind };
     if !valid_id(&s.id) {
@@ -266,16 +375,16 @@ fn compile_rule(s: RuleSyntax) -> Result<Rule, Vec<RuleError>> {
     }
     let keywords_optional = s.anchor == Anchor::Content;
     if (s.keywords.is_empty() && !keywords_optional)
-        || s.keywords.iter().any(|k| k.len() < MIN_KEYWORD_LEN)
+        || s.keywords.iter().chain(&s.context).any(|k| k.len() < MIN_KEYWORD_LEN)
     {
         errors.push(err(RuleErrorKind::Keywords(s.keywords.clone())));
     }
     if let Some(e) = s.entropy.filter(|e| !(0.0..=8.0).contains(e)) {
         errors.push(err(RuleErrorKind::Entropy(e)));
     }
-    let regex = match compile_bytes_regex(&s.regex) {
-        Ok(re) => {
-            let available = re.captures_len() - 1;
+    let regex = match rule_regex(&s.regex, lazy) {
+        Ok((re, groups)) => {
+            let available = groups - 1;
             if s.secret_group > available {
                 errors.push(err(RuleErrorKind::SecretGroup { group: s.secret_group, available }));
             }
@@ -304,12 +413,14 @@ fn compile_rule(s: RuleSyntax) -> Result<Rule, Vec<RuleError>> {
     match regex {
         Some(regex) if errors.is_empty() => Ok(Rule {
             keywords: s.keywords.iter().map(|k| k.to_ascii_lowercase()).collect(),
+            context: s.context.iter().map(|k| k.to_ascii_lowercase()).collect(),
             stopwords: s.allowlist.stopwords.iter().map(|w| w.to_ascii_lowercase()).collect(),
             id: s.id,
             description: s.description,
             regex,
             secret_group: s.secret_group,
             entropy: s.entropy,
+            checksum: s.checksum,
             multiline: s.multiline,
             generic: s.generic,
             anchor: s.anchor,
@@ -335,6 +446,7 @@ mod tests {
             regex: regex.into(),
             secret_group: 0,
             entropy: None,
+            checksum: None,
             multiline: false,
             generic: false,
             anchor: Anchor::Line,
@@ -342,7 +454,27 @@ mod tests {
             references: vec![],
             examples: vec![],
             negative_examples: vec![],
+            context: vec![],
         }
+    }
+
+    #[test]
+    fn crc32_base62_checksums() {
+        let c = Checksum::Crc32Base62;
+        // Assembled, so that this file holds no whole token (CI scans the repository).
+        let token = |prefix: &str, body: &str, sum: &str| [prefix, body, sum].concat();
+        // The CRC-32 of the 30 characters after `ghp_`, in base 62: computed independently
+        // (Python's zlib.crc32).
+        let gh = "krCaqx9vJupc94tnwlavyfErGPmpGX";
+        assert!(c.verify(token("ghp_", gh, "1OwySg").as_bytes()));
+        assert!(c.verify(token("npm_", "I6CmuxV5EbOApZOXzcycDeZ6dqmVe5", "0Cut4U").as_bytes()));
+        assert!(!c.verify(token("ghp_", gh, "afq0fj").as_bytes()), "wrong checksum");
+        assert!(!c.verify(token("ghp_", gh, "1OwySh").as_bytes()), "one digit off");
+        assert!(!c.verify(token("ghp_", gh, "1Ow-Sg").as_bytes()), "not base 62");
+        assert!(!c.verify(b"ghp_1OwySg"), "nothing before the checksum");
+        assert!(!c.verify(b"no underscore at all"));
+        // Base 62 of 2^32 - 1 fits six digits; larger values never match a CRC-32.
+        assert!(!c.verify(b"x_abc_zzzzzz"));
     }
 
     #[test]

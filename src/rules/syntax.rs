@@ -21,6 +21,12 @@ pub struct RuleSyntax {
     pub description: String,
     /// Literals, matched case-insensitively, of which at least one occurs near every match.
     pub keywords: Vec<String>,
+    /// Literals of which at least one occurs on the line of every match too (`key`, `token`):
+    /// the prefilter looks for these, shared by many rules, and the keywords are then looked
+    /// for only on the lines holding one. Empty (the default): the prefilter looks for the
+    /// keywords.
+    #[serde(default)]
+    pub context: Vec<String>,
     /// The regular expression (Rust `regex` syntax), applied to the line around a keyword hit.
     pub regex: String,
     /// Capture group holding the secret; 0 (the default) is the whole match.
@@ -29,6 +35,9 @@ pub struct RuleSyntax {
     /// Minimum Shannon entropy of the secret, in bits per byte.
     #[serde(default)]
     pub entropy: Option<f64>,
+    /// A checksum the secret carries, which a candidate must pass to be reported.
+    #[serde(default)]
+    pub checksum: Option<Checksum>,
     /// The match may span lines (for example a PEM block): the regex runs over a window that
     /// starts at the keyword's line instead of over that line alone.
     #[serde(default)]
@@ -55,6 +64,43 @@ pub struct RuleSyntax {
     /// Texts in which no rule may find anything.
     #[serde(default)]
     pub negative_examples: Vec<String>,
+}
+
+/// A checksum built into a token format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+pub enum Checksum {
+    /// GitHub's and npm's tokens: the last 6 characters are the CRC-32 of the characters
+    /// between the first `_` and them, in base 62 (`0-9A-Za-z`), padded with `0`s.
+    #[serde(rename = "crc32_base62")]
+    Crc32Base62,
+}
+
+impl Checksum {
+    /// Whether `secret` carries a valid checksum.
+    pub fn verify(self, secret: &[u8]) -> bool {
+        match self {
+            Checksum::Crc32Base62 => {
+                let Some(start) = secret.iter().position(|&b| b == b'_').map(|i| i + 1) else {
+                    return false;
+                };
+                let Some(split) = secret.len().checked_sub(6).filter(|&s| s > start) else {
+                    return false;
+                };
+                let (body, sum) = (&secret[start..split], &secret[split..]);
+                let mut value: u64 = 0;
+                for &c in sum {
+                    let digit = match c {
+                        b'0'..=b'9' => c - b'0',
+                        b'A'..=b'Z' => c - b'A' + 10,
+                        b'a'..=b'z' => c - b'a' + 36,
+                        _ => return false,
+                    };
+                    value = value * 62 + u64::from(digit);
+                }
+                value == u64::from(crc32fast::hash(body))
+            }
+        }
+    }
 }
 
 /// Where a rule's regex starts matching.

@@ -34,7 +34,7 @@ pub(crate) mod secrets {
 
     /// A classic GitHub personal access token (`github.pat_classic`).
     pub(crate) fn github_pat() -> String {
-        ["gh", "p_", "krCaqx9vJupc", "94tnwlavyfEr", "GPmpGXafq0fj"].concat()
+        ["gh", "p_", "krCaqx9vJupc", "94tnwlavyfEr", "GPmpGX1OwySg"].concat()
     }
 
     /// A value that `generic.secret` reports when assigned to a password.

@@ -68,7 +68,7 @@ pub(crate) fn run_keys(cmd: KeyCommand) -> anyhow::Result<ExitStatus> {
 fn project_settings() -> anyhow::Result<keysentry::config::Settings> {
     let dir = keysentry::config::project_dir(std::path::Path::new("."));
     match keysentry::config::discover(&dir) {
-        Some(file) => Ok(keysentry::config::load(&file)?),
+        Some(file) => Ok(keysentry::config::load(&file, keysentry::rules::Builtin::Core)?),
         None => Ok(keysentry::config::Settings::default()),
     }
 }

@@ -22,7 +22,7 @@ pub(crate) fn compile_rules(rules: Vec<RuleSyntax>) -> anyhow::Result<RuleSet> {
     RuleSet::compile(rules).map_err(|errs| rule_errors("invalid rules", &errs))
 }
 
-fn rule_errors(what: &str, errs: &[RuleError]) -> anyhow::Error {
+pub(crate) fn rule_errors(what: &str, errs: &[RuleError]) -> anyhow::Error {
     let all: Vec<String> = errs.iter().map(ToString::to_string).collect();
     anyhow::anyhow!("{what}: {}", all.join("; "))
 }

@@ -8,7 +8,7 @@ use super::count;
 use crate::cli::args::{ListFormat, RulesCommand};
 use crate::cli::exit::ExitStatus;
 use crate::cli::log::Log;
-use keysentry::rules::{BUILTIN_FILES, check};
+use keysentry::rules::{Builtin, RuleSet, check};
 
 pub(crate) fn run(cmd: RulesCommand, log: Log) -> anyhow::Result<ExitStatus> {
     match cmd {
@@ -20,7 +20,7 @@ pub(crate) fn run(cmd: RulesCommand, log: Log) -> anyhow::Result<ExitStatus> {
                         .with_context(|| format!("cannot read {}", path.display()))?;
                     check::check_files(&[(&path.display().to_string(), &text)])
                 }
-                None => check::check_files(BUILTIN_FILES),
+                None => check::check_files(&Builtin::All.files()),
             };
             for e in &report.errors {
                 log.error(e);
@@ -48,14 +48,21 @@ pub(crate) fn run(cmd: RulesCommand, log: Log) -> anyhow::Result<ExitStatus> {
     }
 }
 
+/// Lists every built-in rule, core and extended.
 fn list(format: ListFormat) -> anyhow::Result<ExitStatus> {
-    let rules = super::builtin_rules()?;
+    let all = RuleSet::builtin_set(Builtin::All)
+        .map_err(|errs| super::rule_errors("built-in rules are broken", &errs))?;
+    let core = super::builtin_rules()?;
+    let set = |id: &str| {
+        if core.rules().iter().any(|r| r.id == id) { "core" } else { "extended" }
+    };
+    let rules = all;
     let mut out = BufWriter::new(io::stdout().lock());
     match format {
         ListFormat::Human => {
             let width = rules.rules().iter().map(|r| r.id.len()).max().unwrap_or(0);
             for r in rules.rules() {
-                writeln!(out, "{:width$}  {}", r.id, r.description)?;
+                writeln!(out, "{:width$}  {:8}  {}", r.id, set(&r.id), r.description)?;
             }
         }
         ListFormat::Json => {
@@ -65,6 +72,7 @@ fn list(format: ListFormat) -> anyhow::Result<ExitStatus> {
                 .map(|r| {
                     serde_json::json!({
                         "id": r.id,
+                        "set": set(&r.id),
                         "description": r.description,
                         "keywords": r.keywords,
                         "references": r.references,
