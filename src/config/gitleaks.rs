@@ -216,6 +216,7 @@ fn convert_rule(
         examples: Vec::new(),
         negative_examples: Vec::new(),
         context: Vec::new(),
+        builtin: false,
     };
     let lists = rule
         .get("allowlist")

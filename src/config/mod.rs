@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use crate::filter::{Allowlist, Condition, PathPattern, RegexTarget};
 use crate::rules::syntax::RuleSyntax;
-use crate::rules::{Builtin, RuleError, parse_files};
+use crate::rules::{Builtin, RuleError};
 
 /// The name keysentry looks for at the root of a scan.
 pub const CONFIG_FILE: &str = ".keysentry.toml";
@@ -94,7 +94,7 @@ pub enum ConfigError {
 
 /// The built-in rules as syntax.
 pub fn builtin_rules(which: Builtin) -> Result<Vec<RuleSyntax>, ConfigError> {
-    parse_files(&which.files()).map_err(|errs: Vec<RuleError>| {
+    which.syntax().map_err(|errs: Vec<RuleError>| {
         ConfigError::Builtin(errs.iter().map(ToString::to_string).collect())
     })
 }

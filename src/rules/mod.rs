@@ -58,6 +58,13 @@ pub enum Builtin {
 }
 
 impl Builtin {
+    /// The rules of this choice, parsed and marked [`RuleSyntax::builtin`].
+    pub fn syntax(self) -> Result<Vec<RuleSyntax>, Vec<RuleError>> {
+        let mut rules = parse_files(&self.files())?;
+        rules.iter_mut().for_each(|r| r.builtin = true);
+        Ok(rules)
+    }
+
     /// The rule files of this choice.
     pub fn files(self) -> Vec<(&'static str, &'static str)> {
         match self {
@@ -82,6 +89,12 @@ impl RuleRegex {
     /// The pattern, as written in the rule.
     pub fn pattern(&self) -> &str {
         &self.pattern
+    }
+
+    /// Whether the regex has been compiled yet.
+    #[cfg(test)]
+    fn is_compiled(&self) -> bool {
+        self.compiled.get().is_some()
     }
 
     /// The compiled regex.
@@ -236,16 +249,14 @@ pub struct RuleSet {
 }
 
 impl RuleSet {
-    /// Compiles rules. Fails with every problem found, not only the first.
+    /// Validates rules and compiles their regexes, those of unchanged built-in rules
+    /// ([`RuleSyntax::builtin`]) when they first run (see [`RuleRegex`]). Fails with every
+    /// problem found, not only the first.
     pub fn compile(syntax: Vec<RuleSyntax>) -> Result<RuleSet, Vec<RuleError>> {
-        RuleSet::compile_with(syntax, false)
-    }
-
-    /// Validates rules and, unless `lazy`, compiles their regexes (see [`RuleRegex`]).
-    fn compile_with(syntax: Vec<RuleSyntax>, lazy: bool) -> Result<RuleSet, Vec<RuleError>> {
         let mut errors = Vec::new();
         let mut rules: Vec<Rule> = Vec::with_capacity(syntax.len());
         for s in syntax {
+            let lazy = s.builtin;
             match compile_rule(s, lazy) {
                 Ok(rule) => {
                     if rules.iter().any(|r| r.id == rule.id) {
@@ -275,7 +286,7 @@ impl RuleSet {
 
     /// The core or all built-in rules.
     pub fn builtin_set(which: Builtin) -> Result<RuleSet, Vec<RuleError>> {
-        RuleSet::compile_with(parse_files(&which.files())?, true)
+        RuleSet::compile(which.syntax()?)
     }
 
     /// The rules, in definition order.
@@ -455,7 +466,29 @@ mod tests {
             examples: vec![],
             negative_examples: vec![],
             context: vec![],
+            builtin: false,
         }
+    }
+
+    #[test]
+    fn builtin_regexes_compile_on_first_use_others_when_they_load() {
+        let mut syntax = Builtin::Core.syntax().unwrap();
+        let mut user = rule("user.rule", r"abc[0-9]+");
+        user.builtin = false;
+        syntax.push(user);
+        // A configuration's copy of a built-in rule is not marked: compiled up front.
+        let mut copy = Builtin::Core.syntax().unwrap().remove(0);
+        copy.id = "copy.rule".into();
+        copy.builtin = false;
+        syntax.push(copy);
+        let set = RuleSet::compile(syntax).unwrap();
+        for r in set.rules() {
+            let builtin = !matches!(r.id.as_str(), "user.rule" | "copy.rule");
+            assert_eq!(r.regex.is_compiled(), !builtin, "{}", r.id);
+        }
+        let first = &set.rules()[0];
+        first.regex.get();
+        assert!(first.regex.is_compiled());
     }
 
     #[test]
