@@ -2,9 +2,10 @@
 //! each keyword hit.
 //!
 //! Content is lowercased 64 KiB at a time into a scratch buffer, which makes the keyword search
-//! case-insensitive. A SIMD multi-literal searcher (Teddy, from the `aho-corasick` crate) looks
-//! for a four-byte window of every keyword at once (a second one for keywords shorter than
-//! that), and each literal hit is confirmed by comparing the whole keyword where it stands.
+//! case-insensitive (and, for Teddy, each byte's nibbles mixed: see `spread`). A SIMD
+//! multi-literal searcher (Teddy, from the `aho-corasick` crate) looks for a four-byte window of
+//! every keyword at once (a second one for keywords shorter than that; with many keywords,
+//! several), and each literal hit is confirmed by comparing the whole keyword where it stands.
 //! Where SIMD is not available, one Aho-Corasick automaton over all keywords does the same job.
 //! Confirmed hits are grouped by line; each line's candidate rules, and only those, run their
 //! regex once over the line (bounded to [`LINE_WINDOW`] on each side on very long lines) or,
@@ -263,7 +264,10 @@ impl Detector {
         while pos < content.len() {
             let block_end = (pos + BLOCK).min(content.len());
             let ext_end = (block_end + overlap).min(content.len());
-            lowercase_into(&content[pos..ext_end], block);
+            match self.prefilter {
+                Prefilter::Packed(_) => spread_into(&content[pos..ext_end], block),
+                Prefilter::Automaton => lowercase_into(&content[pos..ext_end], block),
+            }
             hits.clear();
             self.collect_hits(content, block, pos, block_end - pos, hits);
             for hit in hits.iter() {
@@ -376,7 +380,8 @@ impl Detector {
     }
 
     /// Appends to `hits`, sorted by position, the keywords whose literal starts in the first
-    /// `limit` bytes of `block` (the lowercased content from offset `pos`).
+    /// `limit` bytes of `block` (the content from offset `pos`, spread for Teddy, lowercased for
+    /// the automaton).
     fn collect_hits(
         &self,
         content: &[u8],
@@ -581,11 +586,12 @@ impl Candidates {
 /// Up to this many literals, one Teddy searcher takes them all.
 const ONE_TEDDY_LITERALS: usize = 64;
 
-/// Past [`ONE_TEDDY_LITERALS`], the most literals one Teddy searcher gets: with one or two
-/// literals per bucket (Teddy has 16), its fingerprints stay exact, and many fast passes beat
-/// a few saturated ones (measured on the built-in rules: 16 per searcher scans generated code
-/// about four times as fast as 64).
-const MAX_TEDDY_LITERALS: usize = 16;
+/// Past [`ONE_TEDDY_LITERALS`], the most literals one Teddy searcher gets: each searcher is
+/// one more pass over the text, and too many literals saturate its 16 buckets' fingerprints.
+/// Measured with all 195 built-in rules over the bench's generated code, on [`spread`] text:
+/// 16 per searcher 1.13 GiB/s, 24: 1.53, 32: 1.60, 48: 2.0, 64: 1.55, 96: 0.96 (on lowercase
+/// text, before [`spread`], 16 was best at 1.0 GiB/s).
+const MAX_TEDDY_LITERALS: usize = 48;
 
 /// Builds the Teddy searchers over the keywords' prefilter literals, or `None` where Teddy is
 /// not available.
@@ -624,7 +630,7 @@ fn packed_prefilter(keywords: &[String]) -> Option<Vec<LiteralSearcher>> {
             let teddy = packed::Config::new()
                 .heuristic_pattern_limits(lits.len() <= 64)
                 .builder()
-                .extend(&lits)
+                .extend(lits.iter().map(|l| l.iter().copied().map(spread).collect::<Vec<u8>>()))
                 .build()?;
             Some(LiteralSearcher { teddy, keywords: owners })
         })
@@ -697,6 +703,21 @@ fn prefilter_literals(keywords: &[String]) -> Vec<Vec<u8>> {
     let all = literals.clone();
     literals.retain(|l| !all.iter().any(|o| o.len() < l.len() && contains(l, o)));
     literals
+}
+
+/// Lowercases a byte, then mixes its low nibble into its high one (a bijection). Teddy
+/// fingerprints each byte by its two nibbles separately, and lowercase letters all have a high
+/// nibble of 6 or 7: on text it learns little from it. Mixed, letters spread over all 16 high
+/// nibbles, and with many literals Teddy's fingerprints reject far more positions.
+fn spread(b: u8) -> u8 {
+    let l = b.to_ascii_lowercase();
+    l ^ (l << 4)
+}
+
+/// [`spread`] over `src`, into `dst`: what the Teddy searchers look at.
+fn spread_into(src: &[u8], dst: &mut Vec<u8>) {
+    dst.clear();
+    dst.extend(src.iter().copied().map(spread));
 }
 
 fn lowercase_into(src: &[u8], dst: &mut Vec<u8>) {
@@ -800,7 +821,7 @@ fn line_text(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::{RuleSet, RuleSyntax};
+    use crate::rules::{Builtin, RuleSet, RuleSyntax};
 
     fn rule(id: &str, keywords: &[&str], regex: &str) -> RuleSyntax {
         let toml = format!(
@@ -875,8 +896,18 @@ mod tests {
     /// The automaton prefilter (CPUs without SIMD) must find exactly what Teddy finds.
     #[test]
     fn both_prefilters_agree() {
-        let simd = Detector::new(RuleSet::builtin().unwrap());
-        let mut plain = Detector::new(RuleSet::builtin().unwrap());
+        // The core rules: one Teddy searcher per literal length; all of them: several.
+        for which in [Builtin::Core, Builtin::All] {
+            prefilters_agree(which);
+        }
+    }
+
+    fn prefilters_agree(which: Builtin) {
+        let simd = Detector::new(RuleSet::builtin_set(which).unwrap());
+        if let Prefilter::Packed(searchers) = &simd.prefilter {
+            assert!(which == Builtin::Core || searchers.len() > 2, "{}", searchers.len());
+        }
+        let mut plain = Detector::new(RuleSet::builtin_set(which).unwrap());
         plain.prefilter = Prefilter::Automaton;
         let mut texts: Vec<String> = Vec::new();
         for r in simd.rules() {
