@@ -1,5 +1,6 @@
 //! One scan: a source feeds the detector on its worker threads; results are collected once.
 
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -8,7 +9,9 @@ use crossbeam_channel::Sender;
 use crate::aws::{AwsEnricher, AwsOptions};
 use crate::detect::{Detector, Scratch};
 use crate::finding::{Finding, Origin};
-use crate::source::{Chunk, ReadMethod, SkipReason, Source, SourceError, Visitor, VisitorFactory};
+use crate::source::{
+    Chunk, Planned, ReadMethod, SkipReason, Source, SourceError, Visitor, VisitorFactory,
+};
 
 /// Counters of one scan.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
@@ -63,6 +66,8 @@ pub struct ScanOutcome {
 pub struct Progress {
     items: AtomicU64,
     bytes: AtomicU64,
+    planned: OnceLock<Planned>,
+    units_done: AtomicU64,
 }
 
 impl Progress {
@@ -74,6 +79,12 @@ impl Progress {
     /// Bytes scanned so far.
     pub fn bytes(&self) -> u64 {
         self.bytes.load(Ordering::Relaxed)
+    }
+
+    /// The work the source planned (its commits, say), when it knows it, and how much of it
+    /// is done.
+    pub fn units(&self) -> Option<(u64, Planned)> {
+        self.planned.get().map(|p| (self.units_done.load(Ordering::Relaxed), *p))
     }
 }
 
@@ -113,6 +124,9 @@ pub fn run_observed(
     progress: &Progress,
 ) -> ScanOutcome {
     let started = Instant::now();
+    if let Some(planned) = source.planned() {
+        let _ = progress.planned.set(planned);
+    }
     let (tx, rx) = crossbeam_channel::unbounded();
     source.scan(&Factory { detector, aws, options, progress, tx });
     let mut outcome = ScanOutcome::default();
@@ -228,6 +242,10 @@ impl Visitor for Worker<'_> {
         self.part.stats.errors += 1;
         self.part.errors.push(error);
     }
+
+    fn unit_done(&mut self) {
+        self.progress.units_done.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 impl Drop for Worker<'_> {
@@ -259,5 +277,31 @@ mod tests {
         assert_eq!(progress.items(), 1);
         assert_eq!(progress.bytes(), 12);
         assert_eq!((outcome.stats.scanned, outcome.stats.bytes), (1, 12));
+        assert_eq!(progress.units(), None, "standard input plans nothing");
+    }
+
+    /// A source that plans three units and does them.
+    struct Planner;
+
+    impl Source for Planner {
+        fn scan(&self, factory: &dyn VisitorFactory) {
+            let mut visitor = factory.visitor();
+            for _ in 0..3 {
+                visitor.unit_done();
+            }
+        }
+
+        fn planned(&self) -> Option<Planned> {
+            Some(Planned { units: 3, name: "commits" })
+        }
+    }
+
+    #[test]
+    fn progress_counts_planned_units() {
+        let detector = Detector::new(RuleSet::builtin().expect("built-in rules"));
+        let aws = AwsEnricher::new(&detector, AwsOptions::with_builtin_canaries());
+        let progress = Progress::default();
+        run_observed(&Planner, &detector, &aws, RunOptions::default(), &progress);
+        assert_eq!(progress.units(), Some((3, Planned { units: 3, name: "commits" })));
     }
 }

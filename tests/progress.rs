@@ -73,3 +73,17 @@ fn no_progress_in_quiet_mode_or_into_a_report() {
     assert!(!text.contains(BAR) && !text.contains('\r'), "{text:?}");
     assert!(text.starts_with("scanned 2 files"), "{text}");
 }
+
+#[test]
+fn a_history_scan_counts_its_commits() {
+    let env = TestEnv::git_repo();
+    for i in 0..3 {
+        env.write("notes.txt", format!("note {i}\n"));
+        env.commit_all(&format!("commit {i}"));
+    }
+    let screen = on_terminal(&env, "scan --history --format jsonl . > /dev/null");
+    let bar = screen.find(BAR).unwrap_or_else(|| panic!("no progress bar: {screen:?}"));
+    // Drawn at least once, with however many of the 3 commits were done by then.
+    let shown = &screen[bar..];
+    assert!((0..=3).any(|n| shown.contains(&format!("{n}/3 commits"))), "{screen:?}");
+}

@@ -10,6 +10,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::log::{Log, Verbosity};
 use keysentry::pipeline::Progress;
+use keysentry::source::Planned;
 
 /// How long a scan runs before the bar appears, unless the environment says otherwise.
 pub(crate) const DEFAULT_DELAY: Duration = Duration::from_secs(1);
@@ -70,7 +71,8 @@ fn draw(progress: &Progress, delay: Duration, unit: &str, done: &Receiver<()>) {
         .unwrap_or_else(|_| ProgressStyle::default_spinner());
     bar.set_style(style);
     loop {
-        bar.set_message(status(progress.items(), progress.bytes(), started.elapsed(), unit));
+        let (items, bytes) = (progress.items(), progress.bytes());
+        bar.set_message(status(items, bytes, progress.units(), started.elapsed(), unit));
         bar.tick();
         if !matches!(done.recv_timeout(TICK), Err(RecvTimeoutError::Timeout)) {
             break;
@@ -79,15 +81,36 @@ fn draw(progress: &Progress, delay: Duration, unit: &str, done: &Receiver<()>) {
     bar.finish_and_clear();
 }
 
-/// `1234 files, 56.7 MiB, 89 MiB/s, 3s`
-fn status(items: u64, bytes: u64, elapsed: Duration, unit: &str) -> String {
+/// `1234 files, 56.7 MiB, 89 MiB/s, 3s`; when the source planned its work,
+/// `120/17076 commits, 1234 objects, 56.7 MiB, 89 MiB/s, 3s, about 7m 5s left`.
+fn status(
+    items: u64,
+    bytes: u64,
+    units: Option<(u64, Planned)>,
+    elapsed: Duration,
+    unit: &str,
+) -> String {
     let secs = elapsed.as_secs_f64();
     let rate = if secs > 0.0 { bytes as f64 / secs / f64::from(1 << 20) } else { 0.0 };
-    format!(
+    let mut line = match units {
+        Some((done, planned)) => format!("{done}/{} {}, ", planned.units, planned.name),
+        None => String::new(),
+    };
+    line += &format!(
         "{items} {unit}, {:.1} MiB, {rate:.0} MiB/s, {}s",
         bytes as f64 / f64::from(1 << 20),
         elapsed.as_secs()
-    )
+    );
+    // The time left, at the pace so far: once a unit is done and while some remain.
+    if let Some((done, planned)) = units.filter(|(done, p)| *done > 0 && *done < p.units) {
+        let left = (secs * (planned.units - done) as f64 / done as f64).round() as u64;
+        line += &match left {
+            0..60 => format!(", about {left}s left"),
+            60..3600 => format!(", about {}m {}s left", left / 60, left % 60),
+            _ => format!(", about {}h {}m left", left / 3600, left % 3600 / 60),
+        };
+    }
+    line
 }
 
 #[cfg(test)]
@@ -107,9 +130,22 @@ mod tests {
     #[test]
     fn status_line() {
         assert_eq!(
-            status(12, 3 << 20, Duration::from_secs(2), "files"),
+            status(12, 3 << 20, None, Duration::from_secs(2), "files"),
             "12 files, 3.0 MiB, 2 MiB/s, 2s"
         );
+    }
+
+    #[test]
+    fn status_line_with_planned_work_says_how_long_is_left() {
+        let commits = |n| Planned { units: n, name: "commits" };
+        let line = |done, total, secs| {
+            status(7, 4 << 20, Some((done, commits(total))), Duration::from_secs(secs), "objects")
+        };
+        assert_eq!(line(0, 10, 1), "0/10 commits, 7 objects, 4.0 MiB, 4 MiB/s, 1s");
+        assert_eq!(line(5, 10, 4), "5/10 commits, 7 objects, 4.0 MiB, 1 MiB/s, 4s, about 4s left");
+        assert!(line(100, 2100, 6).ends_with(", about 2m 0s left"), "{}", line(100, 2100, 6));
+        assert!(line(1, 1000, 10).ends_with(", about 2h 46m left"), "{}", line(1, 1000, 10));
+        assert!(!line(10, 10, 4).contains("left"), "nothing left");
     }
 
     #[test]

@@ -434,6 +434,7 @@ pub(crate) fn run_workers(
                     }
                     for i in start..(start + run).min(items) {
                         work(&mut cache, i, visitor.as_mut());
+                        visitor.unit_done();
                     }
                 }
             });

@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use git2::{ObjectType, Oid, Repository, Sort, Tree};
 
 use super::git::{self, GitError, TreeCache};
-use super::{SkipReason, Source, SourceError, Visitor, VisitorFactory};
+use super::{Planned, SkipReason, Source, SourceError, Visitor, VisitorFactory};
 use crate::finding::{CommitInfo, Finding, Origin};
 
 /// How to walk a history.
@@ -329,6 +329,11 @@ impl Source for History {
                 None => self.visit_commit(repo, (newest - (i - tags)) as u32, visitor),
             },
         );
+    }
+
+    /// Its commits, and its annotated tags (each is one unit too: their messages are scanned).
+    fn planned(&self) -> Option<Planned> {
+        Some(Planned { units: (self.tags.len() + self.commits.len()) as u64, name: "commits" })
     }
 }
 

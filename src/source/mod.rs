@@ -128,6 +128,8 @@ pub trait Visitor: Send {
     fn skipped(&mut self, origin: Origin, reason: SkipReason);
     /// An item that could not be read.
     fn error(&mut self, error: SourceError);
+    /// One of the units of work of [`Source::planned`] is done.
+    fn unit_done(&mut self) {}
 }
 
 /// Makes one [`Visitor`] per worker thread.
@@ -140,6 +142,21 @@ pub trait VisitorFactory: Sync {
 pub trait Source: Sync {
     /// Pushes all content to visitors made by `factory`, and returns when done.
     fn scan(&self, factory: &dyn VisitorFactory);
+
+    /// How much work [`Source::scan`] will do, when the source knows it before it starts (a
+    /// history its commits); each unit is reported with [`Visitor::unit_done`].
+    fn planned(&self) -> Option<Planned> {
+        None
+    }
+}
+
+/// The units of work a scan will go through, known before it starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Planned {
+    /// How many.
+    pub units: u64,
+    /// What they are, plural (`commits`).
+    pub name: &'static str,
 }
 
 /// Hands the result of [`ContentReader::read_stream`] to a visitor: the content as a chunk,

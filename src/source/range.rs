@@ -9,7 +9,7 @@ use std::sync::Arc;
 use git2::{DiffFindOptions, Oid, Repository, Sort, Tree};
 
 use super::git::{self, GitError};
-use super::{Source, SourceError, Visitor, VisitorFactory};
+use super::{Planned, Source, SourceError, Visitor, VisitorFactory};
 use crate::finding::Origin;
 
 /// One ref update of a push: the local commit sent and the remote's current commit (zero
@@ -194,5 +194,9 @@ impl Source for Range {
             factory,
             &|repo, i, visitor| self.visit_commit(repo.repo(), self.commits[i], visitor),
         );
+    }
+
+    fn planned(&self) -> Option<Planned> {
+        Some(Planned { units: self.commits.len() as u64, name: "commits" })
     }
 }
