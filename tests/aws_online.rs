@@ -173,6 +173,14 @@ fn count(records: &[Value], key: &str, action: &str, result: &str) -> usize {
         .count()
 }
 
+/// `aws.online` of the first finding of a JSON report whose path contains `path`.
+fn online_of(report: &Value, path: &str) -> Value {
+    let findings = report["findings"].as_array().expect("a findings array");
+    let f =
+        findings.iter().find(|f| f["origin"]["path"].as_str().is_some_and(|p| p.contains(path)));
+    f.unwrap_or_else(|| panic!("no finding in {path}: {report:#}"))["aws"]["online"].clone()
+}
+
 fn credentials_file(id: &str, secret: &str) -> String {
     format!("[default]\naws_access_key_id = {id}\naws_secret_access_key = {secret}\n")
 }
@@ -266,11 +274,7 @@ fn scan_verifies_deactivates_across_accounts_and_reactivate_restores() {
     let text = std::fs::read_to_string(&report).unwrap();
     assert!(!text.contains(&sa) && !text.contains(&sb) && !text.contains(&ka), "redacted: {text}");
     let first: Value = serde_json::from_str(&text).unwrap();
-    let online = |path: &str| -> Value {
-        let findings = first["findings"].as_array().unwrap();
-        let f = findings.iter().find(|f| f["origin"]["path"].as_str().unwrap().contains(path));
-        f.unwrap_or_else(|| panic!("no finding in {path}: {text}"))["aws"]["online"].clone()
-    };
+    let online = |path: &str| online_of(&first, path);
     let alice = online("app/.aws/credentials");
     assert_eq!(alice["verdict"], "active", "{alice:#}");
     assert_eq!(alice["user"], "alice");
@@ -291,13 +295,7 @@ fn scan_verifies_deactivates_across_accounts_and_reactivate_restores() {
     assert_eq!(count(again, &ka, "check", "inactive"), 1);
     assert_eq!(count(again, &ka, "deactivate", "unchanged"), 1);
     let second: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
-    let alice = second["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["origin"]["path"].as_str().unwrap().contains("app/.aws"))
-        .unwrap()["aws"]["online"]
-        .clone();
+    let alice = online_of(&second, "app/.aws/credentials");
     assert_eq!(alice["verdict"], "inactive", "{alice:#}");
     assert_eq!(alice["action"]["result"], "unchanged");
     assert!(again.iter().all(|r| r["result"] != "intent" && r["result"] != "done"));

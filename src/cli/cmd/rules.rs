@@ -50,29 +50,28 @@ pub(crate) fn run(cmd: RulesCommand, log: Log) -> anyhow::Result<ExitStatus> {
 
 /// Lists every built-in rule, core and extended.
 fn list(format: ListFormat) -> anyhow::Result<ExitStatus> {
-    let all = RuleSet::builtin_set(Builtin::All)
+    let rules = RuleSet::builtin_set(Builtin::All)
         .map_err(|errs| super::rule_errors("built-in rules are broken", &errs))?;
-    let core = super::builtin_rules()?;
-    let set = |id: &str| {
-        if core.rules().iter().any(|r| r.id == id) { "core" } else { "extended" }
-    };
-    let rules = all;
+    let core = super::builtin_rules()?.len();
+    // All the built-in rules are the core ones, then the extended ones.
+    let set = |i: usize| if i < core { "core" } else { "extended" };
     let mut out = BufWriter::new(io::stdout().lock());
     match format {
         ListFormat::Human => {
             let width = rules.rules().iter().map(|r| r.id.len()).max().unwrap_or(0);
-            for r in rules.rules() {
-                writeln!(out, "{:width$}  {:8}  {}", r.id, set(&r.id), r.description)?;
+            for (i, r) in rules.rules().iter().enumerate() {
+                writeln!(out, "{:width$}  {:8}  {}", r.id, set(i), r.description)?;
             }
         }
         ListFormat::Json => {
             let list: Vec<serde_json::Value> = rules
                 .rules()
                 .iter()
-                .map(|r| {
+                .enumerate()
+                .map(|(i, r)| {
                     serde_json::json!({
                         "id": r.id,
-                        "set": set(&r.id),
+                        "set": set(i),
                         "description": r.description,
                         "keywords": r.keywords,
                         "references": r.references,
