@@ -98,6 +98,18 @@ pub enum SkipReason {
     LfsPointer,
 }
 
+impl SkipReason {
+    /// Whether passing over this content leaves a gap in the scan: content that might hold
+    /// text was not read in full. A scan with a gap is incomplete, and its exit status says so
+    /// (2 unless findings were made). Binary formats and valid Git LFS pointers are no gap.
+    pub fn is_gap(&self) -> bool {
+        match self {
+            SkipReason::Binary | SkipReason::LfsPointer => false,
+            SkipReason::TooLarge { .. } => true,
+        }
+    }
+}
+
 /// A failure to read one item. The scan goes on; the outcome records it.
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
