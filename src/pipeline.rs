@@ -55,8 +55,21 @@ pub struct ScanOutcome {
     pub skipped: Vec<(Origin, SkipReason)>,
     /// Items that could not be read.
     pub errors: Vec<SourceError>,
+    /// Things the reader of the report must know about the scan itself (a suppression that
+    /// hides every finding, an ignore list changed in the change being checked, …): every
+    /// report format carries them, not only the diagnostics on stderr.
+    pub warnings: Vec<String>,
     /// Wall time of the scan.
     pub elapsed: Duration,
+}
+
+impl ScanOutcome {
+    /// Whether something was not scanned in full: an item that could not be read, or content
+    /// passed over that might hold text ([`SkipReason::is_gap`]). An incomplete scan exits 2
+    /// unless findings were made, and every report format says it was incomplete.
+    pub fn is_incomplete(&self) -> bool {
+        !self.errors.is_empty() || self.skipped.iter().any(|(_, r)| r.is_gap())
+    }
 }
 
 /// Live counters of a running scan, for a progress display that polls them from another

@@ -98,6 +98,19 @@ pub enum SkipReason {
     LfsPointer,
 }
 
+impl std::fmt::Display for SkipReason {
+    /// Why, for people: "binary", "larger than the limit of 52428800 bytes", …
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SkipReason::Binary => f.write_str("binary"),
+            SkipReason::TooLarge { size, limit } => {
+                write!(f, "{size} bytes, larger than the limit of {limit} bytes")
+            }
+            SkipReason::LfsPointer => f.write_str("a Git LFS pointer"),
+        }
+    }
+}
+
 impl SkipReason {
     /// Whether passing over this content leaves a gap in the scan: content that might hold
     /// text was not read in full. A scan with a gap is incomplete, and its exit status says so
