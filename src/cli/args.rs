@@ -88,6 +88,14 @@ pub(crate) struct HookArgs {
     /// Show secrets in full
     #[arg(long)]
     pub(crate) show_secrets: bool,
+
+    /// Use no configuration found in the repository (only the operator's)
+    #[arg(long)]
+    pub(crate) no_config: bool,
+
+    /// Use none of the repository's ignore lists (.keysentryignore, .gitleaksignore)
+    #[arg(long)]
+    pub(crate) no_ignore_files: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -8,22 +8,42 @@ use clap::{Args, Subcommand};
 /// Configuration and suppression options of `scan`.
 #[derive(Debug, Default, Args)]
 pub(crate) struct FilterArgs {
-    /// Configuration file (default: .keysentry.toml, else .gitleaks.toml)
+    /// Configuration file (default: .keysentry.toml, else .gitleaks.toml, in the tree)
     #[arg(
         long,
         value_name = "FILE",
         help_heading = "Configuration and baselines",
-        conflicts_with = "no_config",
         long_help = "Configuration file: keysentry's (docs/config.md) or a gitleaks v8 \
-                     .gitleaks.toml (docs/gitleaks.md). Without it, .keysentry.toml is looked \
-                     for in the scanned directory and upwards to the top of its git working \
-                     tree, then .gitleaks.toml there."
+                     .gitleaks.toml (docs/gitleaks.md). It may set everything, online AWS \
+                     settings included. Without it, .keysentry.toml, then .gitleaks.toml, is \
+                     looked for in the scanned directory and upwards to the top of its git \
+                     working tree (outside git: in the scanned directory only); a file found \
+                     there sets rules, allowlists and baselines only. The operator's own \
+                     configuration ($XDG_CONFIG_HOME/keysentry/config.toml, default \
+                     ~/.config/keysentry/config.toml) is read in every case."
     )]
     pub(crate) config: Option<PathBuf>,
 
-    /// Use no configuration file: built-in rules only
-    #[arg(long, help_heading = "Configuration and baselines")]
+    /// Use no configuration found in the scanned tree
+    #[arg(
+        long,
+        help_heading = "Configuration and baselines",
+        long_help = "Do not look for a configuration in the scanned tree: use --config FILE \
+                     and the operator's own configuration only (with neither: the built-in \
+                     rules). With --no-ignore-files, CI scans with the operator's policy only."
+    )]
     pub(crate) no_config: bool,
+
+    /// Use none of the repository's ignore lists
+    #[arg(
+        long,
+        help_heading = "Configuration and baselines",
+        long_help = "Do not read the scanned repository's ignore lists: .gitignore, .ignore \
+                     and git excludes (as --no-ignore), .keysentryignore (paths and \
+                     fingerprints) and .gitleaksignore, in working-tree and git scans alike. \
+                     --baseline files still apply."
+    )]
+    pub(crate) no_ignore_files: bool,
 
     /// Report only findings not in this baseline (repeatable)
     #[arg(

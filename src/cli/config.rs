@@ -55,11 +55,14 @@ impl ScanConfig {
             Some(p) if p.as_os_str() != "-" => p.clone(),
             _ => PathBuf::from("."),
         };
-        let suppression = super::config_filter::load(&args.filter, &root, with_baselines)?;
+        let suppression = super::config_filter::load(&args.filter, &root, with_baselines, env)?;
         super::config_filter::add_aws(&suppression.settings, &mut aws)?;
+        // The online run takes its accounts now: those of a configuration found in the tree
+        // are added after it, for tagging only.
         #[cfg(feature = "aws")]
         let online =
             super::config_aws::scan_online(&args.aws, &aws, &suppression.settings.aws_online)?;
+        super::config_filter::add_repository_accounts(&suppression, &mut aws)?;
         let stdin = args.paths.iter().any(|p| p.as_os_str() == "-");
         let git = args.history || args.staged || args.range.is_some();
         let input = if git {
@@ -101,7 +104,11 @@ impl ScanConfig {
             }
             Input::Worktree(WorktreeOptions {
                 paths: args.paths,
-                ignore: if args.no_ignore { IgnoreFiles::Disregard } else { IgnoreFiles::Respect },
+                ignore: if args.no_ignore || args.filter.no_ignore_files {
+                    IgnoreFiles::Disregard
+                } else {
+                    IgnoreFiles::Respect
+                },
                 symlinks: if args.follow { Symlinks::Follow } else { Symlinks::Skip },
                 max_file_size: args.max_file_size,
                 mmap_threshold: MMAP_THRESHOLD,

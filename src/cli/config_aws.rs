@@ -17,8 +17,7 @@ pub(crate) fn scan_options(args: &AwsScanArgs) -> anyhow::Result<AwsOptions> {
 pub(crate) fn account_options(args: &AwsAccountArgs) -> anyhow::Result<AwsOptions> {
     let mut canaries = Canaries::builtin().context("built-in canary list is broken")?;
     if let Some(path) = &args.aws_canaries {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
+        let text = read_list(path)?;
         canaries.extend_from_toml(&text).with_context(|| format!("in {}", path.display()))?;
     }
     let mut options = AwsOptions { canaries, ..AwsOptions::default() };
@@ -26,13 +25,19 @@ pub(crate) fn account_options(args: &AwsAccountArgs) -> anyhow::Result<AwsOption
         options.own_accounts.insert(parse_account(a).context("--aws-account")?);
     }
     if let Some(path) = &args.aws_accounts_file {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
+        let text = read_list(path)?;
         for a in parse_accounts_file(&text).with_context(|| format!("in {}", path.display()))? {
             options.own_accounts.insert(a);
         }
     }
     Ok(options)
+}
+
+/// A list file named on the command line: a regular file within the configuration size cap
+/// (`--aws-accounts-file /dev/zero` or a FIFO is an error, not a hang).
+fn read_list(path: &std::path::Path) -> anyhow::Result<String> {
+    use keysentry::config::file::{CONFIG_SIZE_LIMIT, Within, read_text};
+    Ok(read_text(path, CONFIG_SIZE_LIMIT, Within::Anywhere)?)
 }
 
 /// An online run, validated: how to reach AWS, what to do, where to log it.
@@ -67,8 +72,8 @@ pub(crate) fn online_run(
         bail!("--call-timeout must be at least 1 second");
     }
     let options = OnlineOptions {
-        region: conn.region.clone(),
-        endpoint_url: conn.endpoint_url.clone(),
+        region: conn.region.clone().or_else(|| settings.region.clone()),
+        endpoint_url: conn.endpoint_url.clone().or_else(|| settings.endpoint_url.clone()),
         own_accounts: aws.own_accounts.clone(),
         role_name: conn.role_name.clone().or_else(|| settings.role_name.clone()),
         roles,

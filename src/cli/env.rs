@@ -13,6 +13,13 @@ pub(crate) const NO_COLOR: &str = "NO_COLOR";
 /// shows it at once). The bar never appears when stderr is not a terminal or with `--quiet`.
 pub(crate) const KEYSENTRY_PROGRESS_DELAY_MS: &str = "KEYSENTRY_PROGRESS_DELAY_MS";
 
+/// The base directory of user configuration (XDG Base Directory): the operator's
+/// configuration is `$XDG_CONFIG_HOME/keysentry/config.toml` (an absolute path only).
+pub(crate) const XDG_CONFIG_HOME: &str = "XDG_CONFIG_HOME";
+/// The user's home directory: without `XDG_CONFIG_HOME`, the operator's configuration is
+/// `$HOME/.config/keysentry/config.toml`.
+pub(crate) const HOME: &str = "HOME";
+
 /// GitHub Actions, pull request events: the target branch's name.
 pub(crate) const GITHUB_BASE_REF: &str = "GITHUB_BASE_REF";
 /// GitHub Actions: the commit the workflow runs on.
@@ -34,6 +41,9 @@ pub(crate) struct Env {
     pub(crate) gitlab_commit_sha: Option<String>,
     /// `KEYSENTRY_PROGRESS_DELAY_MS`, when set to a number.
     pub(crate) progress_delay: Option<std::time::Duration>,
+    /// The operator's configuration file (it may not exist): from `XDG_CONFIG_HOME`, else
+    /// `HOME`.
+    pub(crate) operator_config: Option<std::path::PathBuf>,
 }
 
 impl Env {
@@ -48,6 +58,10 @@ impl Env {
             progress_delay: var(KEYSENTRY_PROGRESS_DELAY_MS)
                 .and_then(|v| v.trim().parse().ok())
                 .map(std::time::Duration::from_millis),
+            operator_config: operator_config(
+                std::env::var_os(XDG_CONFIG_HOME).map(Into::into),
+                std::env::var_os(HOME).map(Into::into),
+            ),
         }
     }
 
@@ -70,9 +84,30 @@ impl Env {
     }
 }
 
+/// `$XDG_CONFIG_HOME/keysentry/config.toml` when that is an absolute path (the XDG rule: a
+/// relative one is ignored), else `$HOME/.config/keysentry/config.toml`.
+fn operator_config(
+    xdg: Option<std::path::PathBuf>,
+    home: Option<std::path::PathBuf>,
+) -> Option<std::path::PathBuf> {
+    let base = xdg
+        .filter(|p| p.is_absolute())
+        .or_else(|| home.filter(|p| !p.as_os_str().is_empty()).map(|h| h.join(".config")))?;
+    Some(base.join("keysentry").join("config.toml"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn operator_config_location() {
+        let p = |s: &str| Some(std::path::PathBuf::from(s));
+        assert_eq!(operator_config(p("/x"), p("/h")), p("/x/keysentry/config.toml"));
+        assert_eq!(operator_config(p("rel"), p("/h")), p("/h/.config/keysentry/config.toml"));
+        assert_eq!(operator_config(None, p("/h")), p("/h/.config/keysentry/config.toml"));
+        assert_eq!(operator_config(None, None), None);
+    }
 
     #[test]
     fn ci_ranges() {

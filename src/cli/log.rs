@@ -29,6 +29,12 @@ impl Log {
         }
     }
 
+    /// A warning about the scan itself, which belongs with the report: shown even with
+    /// `--quiet`.
+    pub(crate) fn report_warning(&self, msg: impl std::fmt::Display) {
+        eprintln!("keysentry: warning: {msg}");
+    }
+
     pub(crate) fn info(&self, msg: impl std::fmt::Display) {
         if self.verbosity >= Verbosity::Normal {
             eprintln!("{msg}");

@@ -45,7 +45,7 @@ pub(crate) fn main() -> ExitCode {
         args::Command::Scan(a) => cmd::scan::run(a, cli.color, &env, log),
         args::Command::Rules(c) => cmd::rules::run(c, log),
         args::Command::Hook(a) => cmd::hook::run(a, cli.color, &env, log),
-        args::Command::Aws(c) => cmd::aws::run(c),
+        args::Command::Aws(c) => cmd::aws::run(c, &env),
         args::Command::Baseline(c) => cmd::baseline::run(c, cli.color, &env, log),
         args::Command::Ignore(a) => cmd::baseline::ignore(a, log),
     };

@@ -13,6 +13,7 @@ use std::path::Path;
 use regex::Regex;
 use toml::{Table, Value};
 
+use super::file::{CONFIG_SIZE_LIMIT, Within};
 use super::{ConfigError, Settings, builtin_rules};
 use crate::filter::{Allowlist, Condition, PathPattern, RegexTarget};
 use crate::rules::Builtin;
@@ -48,9 +49,20 @@ pub fn looks_like_gitleaks(text: &str) -> bool {
 
 /// Loads gitleaks configuration from `text` (read from `path`).
 pub fn load(path: &Path, text: &str, which: Builtin) -> Result<Settings, ConfigError> {
+    load_within(path, text, which, Within::Anywhere)
+}
+
+/// Loads gitleaks configuration from `text` (read from `path`); `[extend] path` is read as
+/// `within` allows (for a file found in the scanned tree: only a file in that tree).
+pub fn load_within(
+    path: &Path,
+    text: &str,
+    which: Builtin,
+    within: Within<'_>,
+) -> Result<Settings, ConfigError> {
     let mut settings = Settings::default();
     let mut seen = vec![path.to_path_buf()];
-    load_into(path, text, which, &mut settings, &mut seen)?;
+    load_into(path, text, which, &mut settings, &mut seen, within)?;
     Ok(settings)
 }
 
@@ -60,6 +72,7 @@ fn load_into(
     which: Builtin,
     settings: &mut Settings,
     seen: &mut Vec<std::path::PathBuf>,
+    within: Within<'_>,
 ) -> Result<(), ConfigError> {
     let table: Table = text.parse().map_err(|e: toml::de::Error| ConfigError::Parse {
         path: path.into(),
@@ -92,9 +105,23 @@ fn load_into(
                 return Err(invalid(format!("extend.path {} extends itself", base.display())));
             }
             seen.push(base.clone());
-            let text = std::fs::read_to_string(&base)
-                .map_err(|source| ConfigError::Read { path: base.clone(), source })?;
-            load_into(&base, &text, which, settings, seen)?;
+            if let Within::Tree(tree) = within {
+                // A repository's configuration may extend only a file of the repository.
+                let inside = std::fs::canonicalize(&base)
+                    .ok()
+                    .zip(std::fs::canonicalize(tree).ok())
+                    .is_some_and(|(b, t)| b.starts_with(t));
+                if !inside {
+                    return Err(invalid(format!(
+                        "extend.path {} is outside the scanned tree {}: a configuration found \
+                         in the tree may extend only files of the tree",
+                        base.display(),
+                        tree.display()
+                    )));
+                }
+            }
+            let text = super::file::read_text(&base, CONFIG_SIZE_LIMIT, within)?;
+            load_into(&base, &text, which, settings, seen, within)?;
         }
         disabled = strings(extend.get("disabledRules"));
     }
@@ -107,11 +134,21 @@ fn load_into(
         }
     }
     // [[rules]]
+    let mut ids = std::collections::HashSet::new();
     for (i, rule) in table.get("rules").and_then(Value::as_array).into_iter().flatten().enumerate()
     {
         let Some(rule) = rule.as_table() else {
             return Err(invalid(format!("rules[{i}] is not a table")));
         };
+        if let Some(id) = rule.get("id").and_then(Value::as_str)
+            && !ids.insert(id.to_owned())
+        {
+            // gitleaks keeps its rules in a map by id: the later definition wins, silently.
+            warnings.push(format!(
+                "rules[{i}]: the id {id:?} is defined twice; the later definition is used, as \
+                 gitleaks does"
+            ));
+        }
         match convert_rule(rule, settings, &mut warnings) {
             Ok(Some(r)) => match settings.rules.iter().position(|x| x.id == r.id) {
                 Some(at) => settings.rules[at] = r,
@@ -181,10 +218,14 @@ fn convert_rule(
         return Ok(None);
     };
     let regex = translate_regex(regex);
-    let captures = Regex::new(&regex)
-        .map_err(|e| format!("rule {id}: regex does not compile in Rust syntax: {e}"))?
-        .captures_len()
-        - 1;
+    // Parsed as rule regexes are compiled (bytes, ASCII classes, as RE2's): compiling here with
+    // Unicode classes made the largest gitleaks rules (generic-api-key, pypi-upload-token,
+    // vault-batch-token) exceed the size limit although they compile as rules.
+    let syntax = regex_automata::util::syntax::Config::new().utf8(false).unicode(false);
+    let captures = regex_automata::util::syntax::parse_with(&regex, &syntax)
+        .map_err(|e| format!("rule {id}: regex does not parse in Rust syntax: {e}"))?
+        .properties()
+        .explicit_captures_len();
     let secret_group = match rule.get("secretGroup").and_then(Value::as_integer) {
         Some(g) if g > 0 => g as usize,
         // gitleaks takes the first non-empty group; keysentry the first group.
@@ -231,7 +272,9 @@ fn convert_rule(
             && list.condition == Condition::Or
             && list.regex_target != RegexTarget::Line;
         if content_only {
-            let regexes = strings(a.get("regexes"));
+            // In RE2 syntax, as the rule's regex: translated the same way.
+            let regexes: Vec<String> =
+                strings(a.get("regexes")).iter().map(|r| translate_regex(r)).collect();
             match list.regex_target {
                 RegexTarget::Match => syntax.allowlist.match_regexes.extend(regexes),
                 _ => syntax.allowlist.regexes.extend(regexes),
@@ -424,7 +467,7 @@ validate = true
         );
         let w = s.warnings.join("\n");
         assert!(w.contains("rule p12") && w.contains("only a `path`"), "{w}");
-        assert!(w.contains("rule bad") && w.contains("does not compile"), "{w}");
+        assert!(w.contains("rule bad") && w.contains("does not parse"), "{w}");
         assert!(w.contains("rule odd: key `validate`"), "{w}");
         assert_eq!(s.rules.len(), 1);
     }

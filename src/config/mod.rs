@@ -3,9 +3,13 @@
 //! run, post-scan allowlists, rule path restrictions and AWS account lists. `docs/config.md`
 //! and `docs/gitleaks.md` describe them.
 
+pub mod check;
+pub mod file;
 pub mod gitleaks;
 
 use std::path::{Path, PathBuf};
+
+use file::{CONFIG_SIZE_LIMIT, FileError, Within};
 
 use regex::Regex;
 use serde::Deserialize;
@@ -19,6 +23,18 @@ pub const CONFIG_FILE: &str = ".keysentry.toml";
 /// gitleaks' configuration file, used when there is no [`CONFIG_FILE`].
 pub const GITLEAKS_FILE: &str = ".gitleaks.toml";
 
+/// Where a configuration came from, which decides what it may set (docs/config.md, "What a
+/// repository's configuration may set").
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Trust {
+    /// Named by the operator (`--config`) or the operator's own configuration: it may set
+    /// everything.
+    #[default]
+    Operator,
+    /// Found in the scanned tree: rules, allowlists, baselines and offline AWS tagging only.
+    Repository,
+}
+
 /// What a configuration file asks for.
 #[derive(Debug, Default)]
 pub struct Settings {
@@ -28,7 +44,8 @@ pub struct Settings {
     pub allowlists: Vec<Allowlist>,
     /// Rules that report only in files whose path matches: (rule id, path pattern).
     pub rule_paths: Vec<(String, PathPattern)>,
-    /// The organisation's own AWS account ids.
+    /// The organisation's own AWS account ids. From a repository's configuration they tag
+    /// findings ours or foreign and never take part in online work.
     pub aws_accounts: Vec<String>,
     /// Extra AWS canary accounts: (owner, accounts).
     pub canaries: Vec<(String, Vec<String>)>,
@@ -38,6 +55,8 @@ pub struct Settings {
     pub warnings: Vec<String>,
     /// The file these settings came from, if any.
     pub file: Option<PathBuf>,
+    /// Whether that file was found in the scanned tree.
+    pub trust: Trust,
 }
 
 impl Settings {
@@ -58,18 +77,67 @@ pub struct AwsOnlineSettings {
     pub roles: Vec<(String, String)>,
     /// Where the audit log is written.
     pub audit_log: Option<PathBuf>,
+    /// The AWS region calls go to (as `--region`).
+    pub region: Option<String>,
+    /// The endpoint URL for STS and IAM (as `--endpoint-url`).
+    pub endpoint_url: Option<String>,
+}
+
+impl AwsOnlineSettings {
+    /// The `[aws]` keys these settings give a value.
+    pub fn keys_set(&self) -> Vec<&'static str> {
+        let mut keys = Vec::new();
+        if self.verify {
+            keys.push("verify");
+        }
+        if self.role_name.is_some() {
+            keys.push("role_name");
+        }
+        if !self.roles.is_empty() {
+            keys.push("roles");
+        }
+        if self.audit_log.is_some() {
+            keys.push("audit_log");
+        }
+        if self.region.is_some() {
+            keys.push("region");
+        }
+        if self.endpoint_url.is_some() {
+            keys.push("endpoint_url");
+        }
+        keys
+    }
+
+    /// These settings, each unset one taken from `defaults`.
+    pub fn or(self, defaults: &AwsOnlineSettings) -> AwsOnlineSettings {
+        let d = defaults.clone();
+        AwsOnlineSettings {
+            verify: self.verify || d.verify,
+            role_name: self.role_name.or(d.role_name),
+            roles: if self.roles.is_empty() { d.roles } else { self.roles },
+            audit_log: self.audit_log.or(d.audit_log),
+            region: self.region.or(d.region),
+            endpoint_url: self.endpoint_url.or(d.endpoint_url),
+        }
+    }
 }
 
 /// A configuration that cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    /// The file cannot be read.
-    #[error("cannot read {}: {source}", path.display())]
-    Read {
+    /// The file cannot be read, or is not one to read (a FIFO, a directory, too large, a link
+    /// out of the tree).
+    #[error(transparent)]
+    File(#[from] FileError),
+    /// A configuration that leaves no rule to run: a scan with it could find nothing.
+    #[error(
+        "{}: no rule is left active (built-in rules switched off and none added): a scan \
+         with it would find nothing",
+        path.display()
+    )]
+    NoRules {
         /// The file.
         path: PathBuf,
-        /// The cause.
-        source: std::io::Error,
     },
     /// Not valid TOML, or a key keysentry does not know (the message names it).
     #[error("{}: {message}", path.display())]
@@ -99,43 +167,125 @@ pub fn builtin_rules(which: Builtin) -> Result<Vec<RuleSyntax>, ConfigError> {
     })
 }
 
-/// The directory whose configuration applies to a scan of `root`: the first directory from
-/// `root` (or, for a file, its directory) upwards that holds `.keysentry.toml` or
-/// `.gitleaks.toml`, stopping at the top of a git working tree (a directory with `.git`);
-/// without one, that top, or `root`'s directory outside git.
+/// The directory whose configuration applies to a scan of `root`: inside a git working tree,
+/// the first directory from `root` (or, for a file, its directory) up to the top of the
+/// working tree that holds `.keysentry.toml` or `.gitleaks.toml`, else that top; outside git,
+/// `root`'s directory itself. The search never climbs out of the repository, so a file
+/// planted in a shared parent directory (`/tmp`) governs nothing below it.
 pub fn project_dir(root: &Path) -> PathBuf {
     let start = if root.is_dir() { root } else { root.parent().unwrap_or(Path::new(".")) };
     let start = if start.as_os_str().is_empty() { Path::new(".") } else { start };
     let absolute = std::path::absolute(start).unwrap_or_else(|_| start.to_path_buf());
+    let Some(top) = repository_top(&absolute) else { return start.to_path_buf() };
     for dir in absolute.ancestors() {
-        if [CONFIG_FILE, GITLEAKS_FILE].iter().any(|n| dir.join(n).is_file())
-            || dir.join(".git").exists()
-        {
+        if [CONFIG_FILE, GITLEAKS_FILE].iter().any(|n| file::exists(&dir.join(n))) || dir == top {
             return dir.to_path_buf();
         }
     }
-    start.to_path_buf()
+    top
 }
 
-/// The configuration file in `dir`: `.keysentry.toml`, else `.gitleaks.toml`.
+/// The top of the git working tree holding `dir`: the nearest directory at or above it with a
+/// `.git` directory (holding `HEAD`) or a `.git` file (`gitdir: …`, a linked worktree or a
+/// submodule) owned by the user who owns `dir`, as git's `safe.directory` check would have
+/// it: someone else's `.git` in `/tmp` does not make `/tmp` a repository.
+pub fn repository_top(dir: &Path) -> Option<PathBuf> {
+    for d in dir.ancestors() {
+        let git = d.join(".git");
+        let Ok(meta) = std::fs::symlink_metadata(&git) else { continue };
+        let valid = if meta.is_dir() {
+            git.join("HEAD").exists()
+        } else if meta.is_file() {
+            meta.len() < 4096 && std::fs::read(&git).is_ok_and(|t| t.starts_with(b"gitdir:"))
+        } else {
+            false
+        };
+        if valid && same_owner(&git, dir) {
+            return Some(d.to_path_buf());
+        }
+    }
+    None
+}
+
+#[cfg(unix)]
+fn same_owner(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    match (std::fs::symlink_metadata(a), std::fs::metadata(b)) {
+        (Ok(a), Ok(b)) => a.uid() == b.uid(),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn same_owner(_: &Path, _: &Path) -> bool {
+    true
+}
+
+/// The configuration file in `dir`: `.keysentry.toml`, else `.gitleaks.toml`. Anything by
+/// that name counts (a FIFO or a directory too: loading it reports it, instead of passing it
+/// over in silence).
 pub fn discover(dir: &Path) -> Option<PathBuf> {
-    [CONFIG_FILE, GITLEAKS_FILE].iter().map(|name| dir.join(name)).find(|p| p.is_file())
+    [CONFIG_FILE, GITLEAKS_FILE].iter().map(|name| dir.join(name)).find(|p| file::exists(p))
 }
 
-/// Loads a configuration file: gitleaks' when its name says so (`gitleaks` in it) or when it
-/// has gitleaks' keys, keysentry's otherwise. Where it keeps the built-in rules, `which` says
-/// which (a keysentry file may ask for all of them itself).
+/// Loads a configuration file the operator named (`--config`, the operator's own): gitleaks'
+/// when its name says so (`gitleaks` in it) or when it has gitleaks' keys, keysentry's
+/// otherwise. Where it keeps the built-in rules, `which` says which (a keysentry file may ask
+/// for all of them itself).
 pub fn load(path: &Path, which: Builtin) -> Result<Settings, ConfigError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+    load_as(path, which, Within::Anywhere, Trust::Operator)
+}
+
+/// Loads a configuration file found in the scanned tree rooted at `tree`: read only if it is
+/// a regular file in the tree (a link may not lead out of it, nor may gitleaks'
+/// `[extend] path`), and only its rules, allowlists, baselines and offline AWS tagging
+/// (`[aws] accounts`, `canaries`) are used. Online AWS settings in it are dropped, each named
+/// in [`Settings::warnings`].
+pub fn load_found(path: &Path, which: Builtin, tree: &Path) -> Result<Settings, ConfigError> {
+    let mut settings = load_as(path, which, Within::Tree(tree), Trust::Repository)?;
+    let ignored = settings.aws_online.keys_set();
+    if !ignored.is_empty() {
+        settings.warnings.push(format!(
+            "{}: [aws] {} ignored: a configuration found in the scanned tree may set rules, \
+             allowlists and baselines only (a repository must not switch on network calls \
+             made with your AWS credentials, nor choose roles, endpoints or output paths); \
+             give them on the command line, with --config, or in your own configuration \
+             (~/.config/keysentry/config.toml)",
+            path.display(),
+            ignored.join(", ")
+        ));
+        settings.aws_online = AwsOnlineSettings::default();
+    }
+    Ok(settings)
+}
+
+fn load_as(
+    path: &Path,
+    which: Builtin,
+    within: Within<'_>,
+    trust: Trust,
+) -> Result<Settings, ConfigError> {
+    let text = file::read_text(path, CONFIG_SIZE_LIMIT, within)?;
     let name = path.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
     let mut settings = if name.contains("gitleaks") || gitleaks::looks_like_gitleaks(&text) {
-        gitleaks::load(path, &text, which)?
+        gitleaks::load_within(path, &text, which, within)?
     } else {
         load_keysentry(path, &text, which)?
     };
     settings.file = Some(path.to_path_buf());
+    settings.trust = trust;
     Ok(settings)
+}
+
+impl Settings {
+    /// An error if no rule is left to run.
+    pub fn ensure_rules(&self) -> Result<(), ConfigError> {
+        if self.rules.is_empty() {
+            let path = self.file.clone().unwrap_or_else(|| PathBuf::from("configuration"));
+            return Err(ConfigError::NoRules { path });
+        }
+        Ok(())
+    }
 }
 
 #[derive(Deserialize)]
@@ -225,6 +375,10 @@ struct AwsSection {
     roles: std::collections::BTreeMap<String, String>,
     #[serde(default)]
     audit_log: Option<PathBuf>,
+    #[serde(default)]
+    region: Option<String>,
+    #[serde(default)]
+    endpoint_url: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -247,7 +401,14 @@ fn load_keysentry(path: &Path, text: &str, which: Builtin) -> Result<Settings, C
             return Err(invalid(format!("extend.disabled_rules: no rule {id:?}")));
         }
     }
-    // A rule with a built-in rule's id replaces it.
+    // A rule with a built-in rule's id replaces it; two rules of the file with one id are a
+    // mistake (which one was meant?).
+    let mut ids = std::collections::HashSet::new();
+    for rule in &file.rules {
+        if !ids.insert(rule.id.as_str()) {
+            return Err(invalid(format!("rules: the id {:?} is defined twice", rule.id)));
+        }
+    }
     for rule in file.rules {
         match rules.iter().position(|r| r.id == rule.id) {
             Some(i) => rules[i] = rule,
@@ -300,6 +461,8 @@ fn load_keysentry(path: &Path, text: &str, which: Builtin) -> Result<Settings, C
             role_name: file.aws.role_name,
             roles: file.aws.roles.into_iter().collect(),
             audit_log: file.aws.audit_log,
+            region: file.aws.region,
+            endpoint_url: file.aws.endpoint_url,
         },
         ..Settings::default()
     })

@@ -86,6 +86,50 @@ pub struct Allowlist {
 }
 
 impl Allowlist {
+    /// Each criterion as an allowlist of its own, described (`stopword "a"`); with
+    /// [`Condition::And`], the whole allowlist, since its criteria only work together.
+    pub fn entries(&self) -> Vec<(String, Allowlist)> {
+        let base = Allowlist {
+            description: self.description.clone(),
+            regex_target: self.regex_target,
+            target_rules: self.target_rules.clone(),
+            ..Allowlist::default()
+        };
+        if self.condition == Condition::And {
+            return vec![("all its criteria together".to_owned(), self.clone())];
+        }
+        let mut out = Vec::new();
+        for w in &self.stopwords {
+            out.push((
+                format!("stopword {w:?}"),
+                Allowlist { stopwords: vec![w.clone()], ..base.clone() },
+            ));
+        }
+        for r in &self.regexes {
+            out.push((
+                format!("regex {:?}", r.as_str()),
+                Allowlist { regexes: vec![r.clone()], ..base.clone() },
+            ));
+        }
+        for p in &self.paths {
+            let shown = match p {
+                PathPattern::Glob(g) => g.glob().glob().to_owned(),
+                PathPattern::Regex(r) => r.as_str().to_owned(),
+            };
+            out.push((
+                format!("path {shown:?}"),
+                Allowlist { paths: vec![p.clone()], ..base.clone() },
+            ));
+        }
+        for c in &self.commits {
+            out.push((
+                format!("commit {c:?}"),
+                Allowlist { commits: vec![c.clone()], ..base.clone() },
+            ));
+        }
+        out
+    }
+
     /// Whether this allowlist applies to `f` and allows it.
     pub fn allows(&self, f: &Finding) -> bool {
         if !self.target_rules.is_empty() && !self.target_rules.contains(&f.rule_id) {

@@ -91,6 +91,12 @@ pub struct HistorySummary {
 }
 
 impl History {
+    /// The same history without the repository's `.keysentryignore` (`--no-ignore-files`).
+    pub fn without_ignore_file(mut self) -> History {
+        self.filter = git::PathFilter::default();
+        self
+    }
+
     /// Opens the repository and lists the commits to visit.
     pub fn open(options: HistoryOptions) -> Result<History, GitError> {
         let repo = git::open(&options.repo)?;

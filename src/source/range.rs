@@ -143,6 +143,36 @@ impl Range {
         self.commits.is_empty()
     }
 
+    /// The same range without the repository's `.keysentryignore` (`--no-ignore-files`).
+    pub fn without_ignore_file(mut self) -> Range {
+        self.filter = git::PathFilter::default();
+        self
+    }
+
+    /// The files whose name is one of `names` that a commit of the range adds or changes, as
+    /// `commit:path` (abbreviated commit): a change to the configuration or ignore lists in the
+    /// very range being checked.
+    pub fn touching(&self, names: &[String]) -> Vec<String> {
+        let Ok(repo) = Repository::open(&self.git_dir) else { return Vec::new() };
+        let mut out = Vec::new();
+        for id in &self.commits {
+            let Ok(commit) = repo.find_commit(*id) else { continue };
+            let Ok(tree) = commit.tree() else { continue };
+            let parent = commit.parent(0).ok().and_then(|p| p.tree().ok());
+            let Ok(diff) = repo.diff_tree_to_tree(parent.as_ref(), Some(&tree), None) else {
+                continue;
+            };
+            for c in git::diff_changes(&diff) {
+                let path = String::from_utf8_lossy(&c.path).into_owned();
+                if names.iter().any(|n| path.rsplit('/').next() == Some(n.as_str())) {
+                    let short = id.to_string();
+                    out.push(format!("{}:{path}", &short[..short.len().min(12)]));
+                }
+            }
+        }
+        out
+    }
+
     fn visit_commit(&self, repo: &Repository, id: Oid, visitor: &mut dyn Visitor) {
         let result = (|| -> Result<(), git2::Error> {
             let commit = repo.find_commit(id)?;

@@ -63,6 +63,22 @@ impl Staged {
     pub fn is_empty(&self) -> bool {
         self.changes.is_empty()
     }
+
+    /// The same changes without the repository's `.keysentryignore` (`--no-ignore-files`).
+    pub fn without_ignore_file(mut self) -> Staged {
+        self.filter = PathFilter::default();
+        self
+    }
+
+    /// The staged files (paths in the repository) whose file name is one of `names`: a
+    /// change to the configuration or ignore lists in the very change being checked.
+    pub fn touching(&self, names: &[String]) -> Vec<String> {
+        self.changes
+            .iter()
+            .map(|c| String::from_utf8_lossy(&c.path).into_owned())
+            .filter(|p| names.iter().any(|n| p.rsplit('/').next() == Some(n.as_str())))
+            .collect()
+    }
 }
 
 /// The staged changes by libgit2's diff of `HEAD` and the index, with rename detection.

@@ -10,16 +10,18 @@ use crate::cli::exit::ExitStatus;
 use keysentry::aws::audit::{self, AuditError};
 use keysentry::aws::{AwsTag, Inspection, inspect};
 
-pub(crate) fn run(cmd: AwsCommand) -> anyhow::Result<ExitStatus> {
+/// Runs an AWS command; the online ones read the operator's configuration named in `env`.
+#[cfg_attr(not(feature = "aws"), allow(unused_variables))]
+pub(crate) fn run(cmd: AwsCommand, env: &crate::cli::env::Env) -> anyhow::Result<ExitStatus> {
     match cmd {
         AwsCommand::Inspect(args) => run_inspect(args),
         AwsCommand::AuditLog(AuditLogCommand::Verify { file }) => verify_log(&file),
         #[cfg(feature = "aws")]
-        AwsCommand::Identify(a) => super::aws_online::run_keys(KeyCommand::Identify(a)),
+        AwsCommand::Identify(a) => super::aws_online::run_keys(KeyCommand::Identify(a), env),
         #[cfg(feature = "aws")]
-        AwsCommand::Deactivate(a) => super::aws_online::run_keys(KeyCommand::Deactivate(a)),
+        AwsCommand::Deactivate(a) => super::aws_online::run_keys(KeyCommand::Deactivate(a), env),
         #[cfg(feature = "aws")]
-        AwsCommand::Reactivate(a) => super::aws_online::run_keys(KeyCommand::Reactivate(a)),
+        AwsCommand::Reactivate(a) => super::aws_online::run_keys(KeyCommand::Reactivate(a), env),
     }
 }
 

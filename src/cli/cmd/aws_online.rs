@@ -24,7 +24,7 @@ pub(crate) enum KeyCommand {
     Reactivate(OnlineKeysArgs),
 }
 
-pub(crate) fn run_keys(cmd: KeyCommand) -> anyhow::Result<ExitStatus> {
+pub(crate) fn run_keys(cmd: KeyCommand, env: &crate::cli::env::Env) -> anyhow::Result<ExitStatus> {
     let (args, plan) = match cmd {
         KeyCommand::Identify(a) => (a, Plan::Check),
         KeyCommand::Reactivate(a) => (a, Plan::Reactivate(Apply::Yes)),
@@ -37,7 +37,7 @@ pub(crate) fn run_keys(cmd: KeyCommand) -> anyhow::Result<ExitStatus> {
         ),
     };
     let mut aws = account_options(&args.keys.accounts)?;
-    let settings = project_settings()?;
+    let settings = operator_settings(env)?;
     crate::cli::config_filter::add_aws(&settings, &mut aws)?;
     let run = online_run(&args.conn, &aws, &settings.aws_online, plan, LeakedCheck::Skip)?;
     let targets = args
@@ -64,12 +64,16 @@ pub(crate) fn run_keys(cmd: KeyCommand) -> anyhow::Result<ExitStatus> {
     Ok(if reports.iter().any(failed) { ExitStatus::Error } else { ExitStatus::Clean })
 }
 
-/// The configuration of the current directory's project, if it has one.
-fn project_settings() -> anyhow::Result<keysentry::config::Settings> {
-    let dir = keysentry::config::project_dir(std::path::Path::new("."));
-    match keysentry::config::discover(&dir) {
-        Some(file) => Ok(keysentry::config::load(&file, keysentry::rules::Builtin::Core)?),
-        None => Ok(keysentry::config::Settings::default()),
+/// The operator's own configuration, if there is one. The current directory's configuration is
+/// not read: a repository's `.keysentry.toml` must not choose the accounts, roles, endpoints
+/// or audit log of online work done with the operator's credentials.
+fn operator_settings(env: &crate::cli::env::Env) -> anyhow::Result<keysentry::config::Settings> {
+    match &env.operator_config {
+        Some(file) if keysentry::config::file::exists(file) => {
+            Ok(keysentry::config::load(file, keysentry::rules::Builtin::Core)
+                .with_context(|| format!("the operator's configuration {}", file.display()))?)
+        }
+        _ => Ok(keysentry::config::Settings::default()),
     }
 }
 

@@ -25,7 +25,7 @@ use keysentry::source::staged::Staged;
 use keysentry::source::worktree::DEFAULT_MAX_FILE_SIZE;
 
 pub(crate) fn run(
-    args: HookArgs,
+    mut args: HookArgs,
     color: ColorChoice,
     env: &Env,
     log: Log,
@@ -33,20 +33,27 @@ pub(crate) fn run(
     let secrets = if args.show_secrets { SecretDisplay::Show } else { SecretDisplay::Redact };
     let color = use_color(color, io::stdout().is_terminal(), env);
     let here = Path::new(".");
-    match args.action {
+    match args.action.take() {
         None => {
-            let (suppression, aws) = configuration(log)?;
+            let (suppression, aws) = configuration(&args, env)?;
             // Compiling the rules takes a few milliseconds: do it while git is read.
             let rules = config_filter::rules_for(&suppression.settings, &aws);
             let compiling = std::thread::spawn(move || detector(rules));
-            let source = Staged::open(here, DEFAULT_MAX_FILE_SIZE)?;
+            let mut source = Staged::open(here, DEFAULT_MAX_FILE_SIZE)?;
             if source.is_empty() {
                 return Ok(ExitStatus::Clean);
             }
+            if suppression.no_ignore_files {
+                source = source.without_ignore_file();
+            }
+            let changed = config_filter::changed_suppressions(
+                "staged change",
+                source.touching(&suppression.watched),
+            );
             let detector = compiling
                 .join()
                 .map_err(|_| anyhow::anyhow!("compiling the rules failed unexpectedly"))??;
-            let outcome = check(&source, &detector, &suppression, aws);
+            let outcome = check(&source, &detector, &suppression, aws, changed);
             finish(&outcome, "staged changes", "the commit is blocked", secrets, color, log)
         }
         Some(HookAction::PrePush { remote, url: _ }) => {
@@ -61,12 +68,19 @@ pub(crate) fn run(
                     None => bail!("unexpected pre-push input line: {line:?}"),
                 }
             }
-            let range =
+            let mut range =
                 Range::for_push(here, &updates, remote.as_deref(), DEFAULT_MAX_FILE_SIZE, 0)?;
             log.debug(format_args!("push: {}", count(range.len() as u64, "commit", "commits")));
-            let (suppression, aws) = configuration(log)?;
+            let (suppression, aws) = configuration(&args, env)?;
+            if suppression.no_ignore_files {
+                range = range.without_ignore_file();
+            }
+            let changed = config_filter::changed_suppressions(
+                "commits being pushed",
+                range.touching(&suppression.watched),
+            );
             let detector = detector(config_filter::rules_for(&suppression.settings, &aws))?;
-            let outcome = check(&range, &detector, &suppression, aws);
+            let outcome = check(&range, &detector, &suppression, aws, changed);
             finish(&outcome, "commits being pushed", "the push is blocked", secrets, color, log)
         }
         Some(HookAction::Install { pre_push, force }) => {
@@ -86,14 +100,17 @@ pub(crate) fn run(
 }
 
 /// The configuration of the repository in the current directory, as a scan would load it,
-/// and the AWS options it sets.
-fn configuration(log: Log) -> anyhow::Result<(Suppression, AwsOptions)> {
-    let suppression = config_filter::load(&FilterArgs::default(), Path::new("."), true)?;
-    for w in &suppression.settings.warnings {
-        log.warn(w);
-    }
+/// and the AWS options it sets (the hook works offline: every account only tags).
+fn configuration(args: &HookArgs, env: &Env) -> anyhow::Result<(Suppression, AwsOptions)> {
+    let filter = FilterArgs {
+        no_config: args.no_config,
+        no_ignore_files: args.no_ignore_files,
+        ..FilterArgs::default()
+    };
+    let suppression = config_filter::load(&filter, Path::new("."), true, env)?;
     let mut aws = AwsOptions::with_builtin_canaries();
     config_filter::add_aws(&suppression.settings, &mut aws)?;
+    config_filter::add_repository_accounts(&suppression, &mut aws)?;
     Ok((suppression, aws))
 }
 
@@ -101,17 +118,23 @@ fn detector(rules: Vec<RuleSyntax>) -> anyhow::Result<Detector> {
     Ok(Detector::new(super::compile_rules(rules)?))
 }
 
-/// Scans `source` with the configuration's rules, AWS accounts and suppressions.
+/// Scans `source` with the configuration's rules, AWS accounts and suppressions; the
+/// configuration's warnings, `changed` (suppression files changed in the change) and
+/// allowlist entries that hid every finding go into the report.
 fn check(
     source: &dyn Source,
     detector: &Detector,
     suppression: &Suppression,
     aws: AwsOptions,
+    changed: Vec<String>,
 ) -> ScanOutcome {
     let aws = AwsEnricher::new(detector, aws);
     let options = RunOptions { inline_ignore: suppression.inline_ignore };
     let mut outcome = pipeline::run_observed(source, detector, &aws, options, &Progress::default());
-    suppression.filters.apply(&mut outcome.findings);
+    let applied = suppression.filters.apply_observed(&mut outcome.findings);
+    outcome.warnings.extend(suppression.settings.warnings.iter().cloned());
+    outcome.warnings.extend(changed);
+    outcome.warnings.extend(config_filter::hid_everything(&suppression.settings, &applied));
     outcome
 }
 
@@ -131,6 +154,9 @@ fn finish(
         .context("cannot write report")?;
     for e in &outcome.errors {
         log.error(e);
+    }
+    for w in &outcome.warnings {
+        log.report_warning(w);
     }
     let n = outcome.findings.len() as u64;
     if n > 0 {

@@ -64,9 +64,8 @@ pub(crate) fn scan(
     log: Log,
 ) -> anyhow::Result<(ScanOutcome, (&'static str, &'static str))> {
     let settings = &config.suppression.settings;
-    for w in &settings.warnings {
-        log.warn(w);
-    }
+    // In the report itself (every format carries them), not only on stderr.
+    let mut warnings = settings.warnings.clone();
     if let Some(file) = &settings.file {
         log.debug(format_args!("configuration: {}", file.display()));
     }
@@ -87,13 +86,31 @@ pub(crate) fn scan(
             pipeline::run_observed(source, &detector, &aws, options, p)
         })
     };
+    let suppression = &config.suppression;
     let outcome = match config.input {
         Input::Stdin { max_size } => run(&Stdin::new(io::stdin(), max_size)),
         Input::Worktree(ref options) => run(&Worktree::new(options.clone())),
-        Input::History(ref options) => history(options, &run, log)?,
-        Input::Staged { ref repo, max_size } => run(&Staged::open(repo, max_size)?),
+        Input::History(ref options) => history(options, suppression, &run, log)?,
+        Input::Staged { ref repo, max_size } => {
+            let mut staged = Staged::open(repo, max_size)?;
+            if suppression.no_ignore_files {
+                staged = staged.without_ignore_file();
+            }
+            warnings.extend(config_filter::changed_suppressions(
+                "staged change",
+                staged.touching(&suppression.watched),
+            ));
+            run(&staged)
+        }
         Input::Range { ref repo, ref spec, max_size, threads } => {
-            let range = Range::open(repo, spec, max_size, threads)?;
+            let mut range = Range::open(repo, spec, max_size, threads)?;
+            if suppression.no_ignore_files {
+                range = range.without_ignore_file();
+            }
+            warnings.extend(config_filter::changed_suppressions(
+                &format!("range {spec}"),
+                range.touching(&suppression.watched),
+            ));
             log.info(format_args!(
                 "range {spec}: {}",
                 count(range.len() as u64, "commit", "commits")
@@ -102,7 +119,10 @@ pub(crate) fn scan(
         }
     };
     let mut outcome = outcome;
-    let left_out = config.suppression.filters.apply(&mut outcome.findings);
+    let applied = config.suppression.filters.apply_observed(&mut outcome.findings);
+    let left_out = applied.left_out;
+    warnings.extend(config_filter::hid_everything(settings, &applied));
+    outcome.warnings.extend(warnings);
     if left_out > 0 {
         log.debug(format_args!(
             "{} left out by allowlists, ignore lists and baselines",
@@ -115,10 +135,14 @@ pub(crate) fn scan(
 /// Scans a history and names the commits that introduced each finding.
 fn history(
     options: &HistoryOptions,
+    suppression: &config_filter::Suppression,
     run: &dyn Fn(&dyn Source) -> ScanOutcome,
     log: Log,
 ) -> anyhow::Result<ScanOutcome> {
-    let history = History::open(options.clone())?;
+    let mut history = History::open(options.clone())?;
+    if suppression.no_ignore_files {
+        history = history.without_ignore_file();
+    }
     let mut outcome = run(&history);
     outcome.findings = history.attribute(std::mem::take(&mut outcome.findings));
     pipeline::sort_findings(&mut outcome.findings);
@@ -175,6 +199,9 @@ fn write_report(config: &ScanConfig, outcome: &ScanOutcome) -> anyhow::Result<()
 fn summarize(outcome: &ScanOutcome, unit: (&'static str, &'static str), log: Log) {
     for e in &outcome.errors {
         log.error(e);
+    }
+    for w in &outcome.warnings {
+        log.report_warning(w);
     }
     for (origin, reason) in &outcome.skipped {
         match reason {

@@ -1,0 +1,131 @@
+//! Allowlist entries that allow (nearly) everything: a one-letter stopword, a regex such as
+//! `.*` or an empty one, a path pattern such as `**`. A configuration may hold them by
+//! mistake, or a hostile repository on purpose, to switch detection off while the scan still
+//! exits 0; they are named when the configuration is loaded.
+
+use crate::filter::{Allowlist, PathPattern};
+
+use super::Settings;
+
+/// Stopwords shorter than this occur in most secrets (`a` in every other one).
+pub const MIN_STOPWORD_LEN: usize = 3;
+
+/// Values that any regex allowing "everything" matches: the empty text and one character of
+/// each class.
+const PROBE_VALUES: &[&str] = &["x", "7", "Q", "/"];
+
+/// Paths that a path pattern allowing "everything" matches.
+const PROBE_PATHS: &[&str] = &["a", "src/main.rs", "deploy/prod.env", ".aws/credentials"];
+
+/// Why a regex is dangerous, if it is: it matches the empty text, or one character of every
+/// kind.
+fn regex_danger(matches: impl Fn(&str) -> bool) -> Option<&'static str> {
+    if matches("") {
+        Some("matches the empty text, so every value")
+    } else if PROBE_VALUES.iter().all(|v| matches(v)) {
+        Some("matches any character, so every value")
+    } else {
+        None
+    }
+}
+
+/// The dangerous entries of one allowlist, described.
+pub fn allowlist_dangers(a: &Allowlist) -> Vec<String> {
+    let mut out = Vec::new();
+    for w in &a.stopwords {
+        if w.chars().count() < MIN_STOPWORD_LEN {
+            out.push(format!(
+                "stopword {w:?} is shorter than {MIN_STOPWORD_LEN} characters: it occurs in \
+                 most secrets (stopwords match case-insensitively anywhere in the secret)"
+            ));
+        }
+    }
+    for r in &a.regexes {
+        if let Some(why) = regex_danger(|v| r.is_match(v)) {
+            out.push(format!("regex {:?} {why}", r.as_str()));
+        }
+    }
+    for p in &a.paths {
+        if PROBE_PATHS.iter().all(|path| p.matches(path)) {
+            let shown = match p {
+                PathPattern::Glob(g) => g.glob().glob().to_owned(),
+                PathPattern::Regex(r) => r.as_str().to_owned(),
+            };
+            out.push(format!("path pattern {shown:?} matches every path"));
+        }
+    }
+    out
+}
+
+/// Warnings for every dangerous allowlist entry of `settings`: global allowlists, rule
+/// allowlists run in the detector, and rule path restrictions that let nothing through are
+/// not dangerous (they report less only for their rule).
+pub fn dangerous_shapes(settings: &Settings) -> Vec<String> {
+    let file = settings.file.as_ref().map_or_else(String::new, |f| format!("{}: ", f.display()));
+    let mut out = Vec::new();
+    for (i, a) in settings.allowlists.iter().enumerate() {
+        let name = match (&a.description, a.target_rules.is_empty()) {
+            (Some(d), _) => format!("allowlist {i} ({d:?})"),
+            (None, true) => format!("allowlist {i}"),
+            (None, false) => format!("allowlist {i} (rules {})", a.target_rules.join(", ")),
+        };
+        for d in allowlist_dangers(a) {
+            out.push(format!("{file}{name}: {d}; it can hide every finding"));
+        }
+    }
+    for rule in &settings.rules {
+        let al = &rule.allowlist;
+        for w in &al.stopwords {
+            if w.chars().count() < MIN_STOPWORD_LEN {
+                out.push(format!(
+                    "{file}rule {}: stopword {w:?} is shorter than {MIN_STOPWORD_LEN} \
+                     characters: it can hide every finding of the rule",
+                    rule.id
+                ));
+            }
+        }
+        for r in al.regexes.iter().chain(&al.match_regexes) {
+            let Ok(re) = regex::Regex::new(r) else { continue };
+            if let Some(why) = regex_danger(|v| re.is_match(v)) {
+                out.push(format!(
+                    "{file}rule {}: allowlist regex {r:?} {why}: it can hide every finding of \
+                     the rule",
+                    rule.id
+                ));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn everything_allowing_entries_are_named() {
+        let a = Allowlist {
+            stopwords: vec!["a".into(), "example".into()],
+            regexes: vec![
+                regex::Regex::new(".*").unwrap(),
+                regex::Regex::new("").unwrap(),
+                regex::Regex::new(".").unwrap(),
+                regex::Regex::new("^sk_test_").unwrap(),
+            ],
+            paths: vec![
+                PathPattern::glob("**").unwrap(),
+                PathPattern::glob("*").unwrap(),
+                PathPattern::glob("fixtures/**").unwrap(),
+                PathPattern::Regex(regex::Regex::new("").unwrap()),
+            ],
+            ..Allowlist::default()
+        };
+        let d = allowlist_dangers(&a);
+        assert_eq!(d.len(), 7, "{d:#?}");
+        assert!(d[0].contains("\"a\""));
+        assert!(
+            !d.iter()
+                .any(|x| x.contains("example") || x.contains("sk_test") || x.contains("fixtures"))
+        );
+    }
+}
