@@ -186,20 +186,17 @@ pub fn project_dir(root: &Path) -> PathBuf {
 }
 
 /// The top of the git working tree holding `dir`: the nearest directory at or above it with a
-/// `.git` directory (holding `HEAD`) or a `.git` file (`gitdir: …`, a linked worktree or a
-/// submodule) owned by the user who owns `dir`, as git's `safe.directory` check would have
-/// it: someone else's `.git` in `/tmp` does not make `/tmp` a repository.
+/// `.git` directory or a `.git` file (`gitdir: …`, a linked worktree or a submodule) owned by
+/// the user who owns `dir`, as git's `safe.directory` check would have it: someone else's
+/// `.git` in `/tmp` does not make `/tmp` a repository.
 pub fn repository_top(dir: &Path) -> Option<PathBuf> {
     for d in dir.ancestors() {
         let git = d.join(".git");
         let Ok(meta) = std::fs::symlink_metadata(&git) else { continue };
-        let valid = if meta.is_dir() {
-            git.join("HEAD").exists()
-        } else if meta.is_file() {
-            meta.len() < 4096 && std::fs::read(&git).is_ok_and(|t| t.starts_with(b"gitdir:"))
-        } else {
-            false
-        };
+        let valid = meta.is_dir()
+            || (meta.is_file()
+                && meta.len() < 4096
+                && std::fs::read(&git).is_ok_and(|t| t.starts_with(b"gitdir:")));
         if valid && same_owner(&git, dir) {
             return Some(d.to_path_buf());
         }
