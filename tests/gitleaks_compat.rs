@@ -49,3 +49,138 @@ fn the_gitleaks_fixture_gives_gitleaks_findings() {
         ]
     );
 }
+
+/// Random letters and digits from a seed (a synthetic token body).
+fn random_chars(n: usize, seed: u64) -> String {
+    const CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            CHARS[(x % CHARS.len() as u64) as usize] as char
+        })
+        .collect()
+}
+
+/// `keysentry scan --config CONFIG --format json -q --show-secrets .` in `env`: the exit code,
+/// `(path, line, rule, secret)` of each finding, and stderr.
+fn scan_with(env: &TestEnv, config: &Path) -> (i32, Vec<(String, u64, String, String)>, String) {
+    let out = env
+        .command()
+        .args(["-q", "scan", ".", "--show-secrets", "--format", "json", "--config"])
+        .arg(config)
+        .output()
+        .expect("run keysentry");
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    let found = doc["findings"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|f| {
+                    (
+                        f["origin"]["path"].as_str().unwrap_or("").to_owned(),
+                        f["location"]["line"].as_u64().unwrap_or(0),
+                        f["rule_id"].as_str().unwrap_or("").to_owned(),
+                        f["secret"].as_str().unwrap_or("").to_owned(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    (out.status.code().unwrap_or(-1), found, String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+/// gitleaks' own shapes, written here: RE2 `{{` in a rule allowlist, one capture group per
+/// alternative without `secretGroup` (gitleaks takes the first that matched), a large
+/// case-insensitive `\w` regex, and a file not named `*gitleaks*`.
+#[test]
+fn issue_12_gitleaks_shapes_load_and_run() {
+    let env = TestEnv::without_git();
+    let config = env.write_outside(
+        "shapes.toml",
+        r#"title = "shapes"
+
+[[rules]]
+id = "curl-user"
+regex = '''\bcurl\b(?:.*)[ \t](?:-u|--user)[ \t]{0,5}('([^:']{3,}:[^']{3,})'|([\w$@.-]+:[\w${}@.-]+))(?:\s|\z)'''
+keywords = ["curl"]
+[[rules.allowlists]]
+regexes = ['''\$?{{[^}]+}}:\$?{{[^}]+}}''']
+
+[[rules]]
+id = "header-token"
+regex = '''(?i)(?:Authorization:[ \t]{0,5}(?:Basic[ \t]([a-z0-9+/]{8,}={0,3})|Bearer[ \t]([\w=~@.+/-]{8,})))'''
+keywords = ["authorization"]
+
+[[rules]]
+id = "big-generic"
+regex = '''(?i)[\w.-]{0,50}?(?:access|auth|(?-i:[Aa]pi|API)|credential|key|secret|token)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([\w.=-]{10,150}|[a-z0-9][a-z0-9+/]{11,}={0,3})(?:[\x60'"\s;]|\\[nr]|$)'''
+entropy = 3.5
+keywords = ["zzgenericzz"]
+"#,
+    );
+    let user = format!("admin:{}", random_chars(14, 1));
+    let bearer = random_chars(24, 2);
+    env.write(
+        "run.sh",
+        format!(
+            "curl -u {user} https://example.test/\ncurl -u {{{{user}}}}:{{{{pass}}}} https://example.test/\n\
+             curl -H \"Authorization: Bearer {bearer}\" https://example.test/\n"
+        ),
+    );
+    let (code, found, stderr) = scan_with(&env, &config);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(!stderr.contains("not used") && !stderr.contains("size limit"), "{stderr}");
+    let got: Vec<_> = found.iter().map(|(p, l, r, s)| format!("{p}:{l}:{r}:{s}")).collect();
+    assert_eq!(
+        got,
+        [format!("run.sh:1:curl-user:{user}"), format!("run.sh:3:header-token:{bearer}")]
+    );
+}
+
+/// gitleaks' current default configuration, read from a local clone of the gitleaks
+/// repository when there is one (`KEYSENTRY_TEST_GITLEAKS_REPO`, default the mirror path of
+/// the development machine): every rule loads (only its path-only rule is named), under a
+/// file name without `gitleaks` in it, and the largest rules find their tokens.
+#[test]
+fn issue_12_gitleaks_default_config_loads_whole() {
+    let repo = std::env::var_os("KEYSENTRY_TEST_GITLEAKS_REPO")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| "/work/.mirror/gitleaks+gitleaks/repo".into());
+    let Ok(out) = std::process::Command::new("git")
+        .arg("-C")
+        .arg(&repo)
+        .args(["show", "HEAD:config/gitleaks.toml"])
+        .output()
+    else {
+        eprintln!("skipped: git not available");
+        return;
+    };
+    if !out.status.success() {
+        eprintln!("skipped: no gitleaks repository at {}", repo.display());
+        return;
+    }
+    let env = TestEnv::without_git();
+    let config = env.write_outside("default.toml", &out.stdout);
+    let generic = random_chars(32, 3);
+    let pypi = ["pypi-", "AgEIcHlwaS5vcmc", &random_chars(60, 4)].concat();
+    let vault = ["hvb.", &random_chars(150, 5)].concat();
+    let curl = format!("admin:{}", random_chars(14, 6));
+    env.write(
+        "cases.txt",
+        format!(
+            "api_key = \"{generic}\"\nPYPI = {pypi}\nVAULT = {vault}\ncurl -u {curl} https://example.test/\n"
+        ),
+    );
+    let (code, found, stderr) = scan_with(&env, &config);
+    assert_eq!(code, 1, "{stderr}");
+    for line in stderr.lines().filter(|l| l.contains("warning")) {
+        assert!(line.contains("pkcs12-file"), "unexpected warning: {line}");
+    }
+    let rules: Vec<&str> = found.iter().map(|f| f.2.as_str()).collect();
+    for rule in ["generic-api-key", "pypi-upload-token", "vault-batch-token", "curl-auth-user"] {
+        assert!(rules.contains(&rule), "{rule} not found: {found:?}\n{stderr}");
+    }
+}

@@ -39,12 +39,42 @@ const DEFAULT_RULE_MAP: &[(&str, &str)] = &[
     ("gcp-api-key", "google.api_key"),
 ];
 
-/// Whether a TOML text is gitleaks configuration: it uses gitleaks' camelCase keys or shape.
+/// Whether a TOML text is gitleaks configuration: it uses a key only gitleaks has (camelCase
+/// keys, `title`, a single `[allowlist]` table, a rule's `path`, `tags` or `allowlists`, an
+/// `[extend]` with `useDefault` or `path`), or it is not valid TOML but mentions them.
 pub fn looks_like_gitleaks(text: &str) -> bool {
-    ["useDefault", "secretGroup", "regexTarget", "targetRules", "disabledRules"]
-        .iter()
-        .any(|k| text.contains(k))
-        || text.lines().any(|l| l.trim_start().starts_with("[rules.allowlist]"))
+    const CAMEL: &[&str] =
+        &["useDefault", "secretGroup", "regexTarget", "targetRules", "disabledRules", "minVersion"];
+    let Ok(table) = text.parse::<Table>() else {
+        return CAMEL.iter().any(|k| text.contains(k))
+            || text.lines().any(|l| l.trim_start().starts_with("[rules.allowlist]"));
+    };
+    let has = |t: &Table, keys: &[&str]| keys.iter().any(|k| t.contains_key(*k));
+    let tables = |v: Option<&Value>| -> Vec<Table> {
+        match v {
+            Some(Value::Table(t)) => vec![t.clone()],
+            Some(Value::Array(a)) => a.iter().filter_map(Value::as_table).cloned().collect(),
+            _ => Vec::new(),
+        }
+    };
+    if has(&table, &["title", "description", "minVersion", "allowlist"]) {
+        return true;
+    }
+    if let Some(extend) = table.get("extend").and_then(Value::as_table)
+        && has(extend, &["useDefault", "path", "disabledRules"])
+    {
+        return true;
+    }
+    let allowlist_keys = ["regexTarget", "targetRules"];
+    if tables(table.get("allowlists")).iter().any(|a| has(a, &allowlist_keys)) {
+        return true;
+    }
+    tables(table.get("rules")).iter().any(|r| {
+        has(r, &["secretGroup", "path", "tags", "allowlists"])
+            || tables(r.get("allowlist"))
+                .iter()
+                .any(|a| has(a, &["regexTarget", "condition", "paths", "commits"]))
+    })
 }
 
 /// Loads gitleaks configuration from `text` (read from `path`).
@@ -226,11 +256,11 @@ fn convert_rule(
         .map_err(|e| format!("rule {id}: regex does not parse in Rust syntax: {e}"))?
         .properties()
         .explicit_captures_len();
-    let secret_group = match rule.get("secretGroup").and_then(Value::as_integer) {
-        Some(g) if g > 0 => g as usize,
-        // gitleaks takes the first non-empty group; keysentry the first group.
-        _ if captures > 0 => 1,
-        _ => 0,
+    // Without `secretGroup`, gitleaks takes the first group that matched something, else the
+    // whole match.
+    let (secret_group, first_group) = match rule.get("secretGroup").and_then(Value::as_integer) {
+        Some(g) if g > 0 => (g as usize, false),
+        _ => (0, captures > 0),
     };
     let mut keywords: Vec<String> =
         strings(rule.get("keywords")).into_iter().map(|k| k.to_ascii_lowercase()).collect();
@@ -245,6 +275,7 @@ fn convert_rule(
         keywords,
         regex,
         secret_group,
+        first_group,
         entropy: rule
             .get("entropy")
             .and_then(|v| v.as_float().or(v.as_integer().map(|i| i as f64))),
@@ -437,7 +468,7 @@ regexes = ['''EXAMPLE''']
         let acme = s.rules.iter().find(|r| r.id == "acme-token").unwrap();
         assert_eq!(acme.anchor, Anchor::Content);
         assert_eq!(acme.keywords, ["acme_"]);
-        assert_eq!(acme.secret_group, 1);
+        assert!(acme.first_group && acme.secret_group == 0);
         assert_eq!(acme.entropy, Some(2.0));
         assert_eq!(acme.allowlist.regexes, ["^0+$"]);
         assert_eq!(acme.allowlist.stopwords, ["test"]);
@@ -470,6 +501,31 @@ validate = true
         assert!(w.contains("rule bad") && w.contains("does not parse"), "{w}");
         assert!(w.contains("rule odd: key `validate`"), "{w}");
         assert_eq!(s.rules.len(), 1);
+    }
+
+    #[test]
+    fn gitleaks_files_are_recognised_by_their_keys() {
+        let gl = [
+            "title = \"x\"\n",
+            "[allowlist]\npaths = ['''a''']\n",
+            "[extend]\nuseDefault = true\n",
+            "[[rules]]\nid = \"a\"\nregex = '''a'''\ntags = [\"t\"]\n",
+            "[[rules]]\nid = \"a\"\nregex = '''a'''\n[[rules.allowlists]]\nregexes = ['''b''']\n",
+            "[[allowlists]]\ntargetRules = [\"a\"]\n",
+            "[[rules]]\nid = \"a\"\nregex = '''(a)'''\nsecretGroup = 1\n",
+        ];
+        for text in gl {
+            assert!(looks_like_gitleaks(text), "{text}");
+        }
+        let ks = [
+            "",
+            "[extend]\nbuiltin = false\n[[rules]]\nid = \"a.b\"\ndescription = \"d\"\nkeywords = [\"abc\"]\nregex = '''abc'''\n",
+            "[[allowlists]]\npaths = [\"x/**\"]\nregex_target = \"line\"\n",
+            "[aws]\naccounts = [\"111122223333\"]\n",
+        ];
+        for text in ks {
+            assert!(!looks_like_gitleaks(text), "{text}");
+        }
     }
 
     #[test]

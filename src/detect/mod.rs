@@ -506,7 +506,8 @@ impl Detector {
         let cache = scratch.caches[ri].get_or_insert_with(|| regex.create_cache());
         let slots = &mut scratch.slots;
         slots.clear();
-        slots.resize(2 * (rule.secret_group + 1), None);
+        let groups = if rule.first_group { regex.captures_len() } else { rule.secret_group + 1 };
+        slots.resize(2 * groups, None);
         let mut input = Input::new(hay);
         if let Some(at) = anchor {
             input = input.range(at - text.start..).anchored(regex_automata::Anchored::Yes);
@@ -516,7 +517,15 @@ impl Detector {
             let whole = ws.get()..we.get();
             // Resume after the match (one byte further for an empty match).
             input.set_start(if whole.is_empty() { whole.end + 1 } else { whole.end });
-            let group = (slots[2 * rule.secret_group], slots[2 * rule.secret_group + 1]);
+            let g = if rule.first_group {
+                // gitleaks' choice: the first group that matched something, else the match.
+                (1..groups)
+                    .find(|&g| matches!((slots[2 * g], slots[2 * g + 1]), (Some(s), Some(e)) if e > s))
+                    .unwrap_or(0)
+            } else {
+                rule.secret_group
+            };
+            let group = (slots[2 * g], slots[2 * g + 1]);
             let (Some(gs), Some(ge)) = group else { continue };
             let (gs, ge) = (gs.get(), ge.get());
             if (text.cut_start && whole.start == 0) || (text.cut_end && whole.end == hay.len()) {

@@ -127,6 +127,8 @@ pub struct Rule {
     pub regex: RuleRegex,
     /// Capture group holding the secret.
     pub secret_group: usize,
+    /// The secret is the first group that matched something, else the whole match.
+    pub first_group: bool,
     /// Minimum entropy of the secret, bits per byte.
     pub entropy: Option<f64>,
     /// The checksum the secret must pass.
@@ -430,6 +432,7 @@ fn compile_rule(s: RuleSyntax, lazy: bool) -> Result<Rule, Vec<RuleError>> {
             description: s.description,
             regex,
             secret_group: s.secret_group,
+            first_group: s.first_group,
             entropy: s.entropy,
             checksum: s.checksum,
             multiline: s.multiline,
@@ -456,6 +459,7 @@ mod tests {
             keywords: vec!["abc".into()],
             regex: regex.into(),
             secret_group: 0,
+            first_group: false,
             entropy: None,
             checksum: None,
             multiline: false,

@@ -32,6 +32,11 @@ pub struct RuleSyntax {
     /// Capture group holding the secret; 0 (the default) is the whole match.
     #[serde(default)]
     pub secret_group: usize,
+    /// The secret is the first capture group that matched something, else the whole match
+    /// (`secret_group` is then not used): what gitleaks does for a rule without
+    /// `secretGroup`, whose regex often has one group per alternative.
+    #[serde(default)]
+    pub first_group: bool,
     /// Minimum Shannon entropy of the secret, in bits per byte.
     #[serde(default)]
     pub entropy: Option<f64>,
