@@ -71,6 +71,8 @@ def generated_cases(root, seed=20261201):
 def secret_line(f):
     """The line of a gitleaks finding's secret: gitleaks reports the line where the whole match
     starts (a curl command may start lines before its token), keysentry the secret's line."""
+    if not f["Secret"] and f["StartLine"] == 0:
+        return 1  # a path-only rule (pkcs12-file): gitleaks says line 0, keysentry line 1
     at = f["Match"].find(f["Secret"]) if f["Secret"] else -1
     return f["StartLine"] + (f["Match"][:at].count("\n") if at > 0 else 0)
 

@@ -236,17 +236,25 @@ fn convert_rule(
             warnings.push(format!("rule {id}: key `{key}` is not supported and was ignored"));
         }
     }
-    if let Some(p) = rule.get("path").and_then(Value::as_str) {
-        let re = Regex::new(p).map_err(|e| format!("rule {id}: path regex: {e}"))?;
-        settings.rule_paths.push((id.clone(), PathPattern::Regex(re)));
-    }
+    let path = match rule.get("path").and_then(Value::as_str) {
+        Some(p) => Some(Regex::new(p).map_err(|e| format!("rule {id}: path regex: {e}"))?),
+        None => None,
+    };
     let Some(regex) = rule.get("regex").and_then(Value::as_str) else {
-        warnings.push(format!(
-            "rule {id}: a rule with only a `path` (reporting files by name) is not supported; \
-             rule not used"
-        ));
+        let Some(path) = path else {
+            return Err(format!("rule {id} has neither `regex` nor `path`"));
+        };
+        // Reports every file whose path matches, whatever its content.
+        settings.path_rules.push(super::path_rules::PathRule {
+            id: id.clone(),
+            description: rule.get("description").and_then(Value::as_str).unwrap_or(&id).to_owned(),
+            path,
+        });
         return Ok(None);
     };
+    if let Some(re) = path {
+        settings.rule_paths.push((id.clone(), PathPattern::Regex(re)));
+    }
     let regex = translate_regex(regex);
     // Parsed as rule regexes are compiled (bytes, ASCII classes, as RE2's): compiling here with
     // Unicode classes made the largest gitleaks rules (generic-api-key, pypi-upload-token,
@@ -497,7 +505,9 @@ validate = true
 "#,
         );
         let w = s.warnings.join("\n");
-        assert!(w.contains("rule p12") && w.contains("only a `path`"), "{w}");
+        assert!(!w.contains("rule p12"), "{w}");
+        assert_eq!(s.path_rules.len(), 1);
+        assert!(s.path_rules[0].path.is_match("certs/a.p12"));
         assert!(w.contains("rule bad") && w.contains("does not parse"), "{w}");
         assert!(w.contains("rule odd: key `validate`"), "{w}");
         assert_eq!(s.rules.len(), 1);

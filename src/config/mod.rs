@@ -6,6 +6,7 @@
 pub mod check;
 pub mod file;
 pub mod gitleaks;
+pub mod path_rules;
 
 use std::path::{Path, PathBuf};
 
@@ -44,6 +45,8 @@ pub struct Settings {
     pub allowlists: Vec<Allowlist>,
     /// Rules that report only in files whose path matches: (rule id, path pattern).
     pub rule_paths: Vec<(String, PathPattern)>,
+    /// Rules that report files by path alone (gitleaks' rules with a `path` and no `regex`).
+    pub path_rules: Vec<path_rules::PathRule>,
     /// The organisation's own AWS account ids. From a repository's configuration they tag
     /// findings ours or foreign and never take part in online work.
     pub aws_accounts: Vec<String>,
@@ -277,7 +280,7 @@ fn load_as(
 impl Settings {
     /// An error if no rule is left to run.
     pub fn ensure_rules(&self) -> Result<(), ConfigError> {
-        if self.rules.is_empty() {
+        if self.rules.is_empty() && self.path_rules.is_empty() {
             let path = self.file.clone().unwrap_or_else(|| PathBuf::from("configuration"));
             return Err(ConfigError::NoRules { path });
         }

@@ -15,6 +15,7 @@ use crate::cli::env::Env;
 use crate::cli::exit::ExitStatus;
 use crate::cli::log::Log;
 use keysentry::aws::{AwsEnricher, AwsOptions};
+use keysentry::config::path_rules::WithPathRules;
 use keysentry::detect::Detector;
 use keysentry::pipeline::{self, Progress, RunOptions, ScanOutcome};
 use keysentry::report::{Reporter, SecretDisplay, Short};
@@ -130,7 +131,12 @@ fn check(
 ) -> ScanOutcome {
     let aws = AwsEnricher::new(detector, aws);
     let options = RunOptions { inline_ignore: suppression.inline_ignore };
+    let rules = &suppression.settings.path_rules;
+    let wrapped = WithPathRules::new(source, rules);
+    let source: &dyn Source = if rules.is_empty() { source } else { &wrapped };
     let mut outcome = pipeline::run_observed(source, detector, &aws, options, &Progress::default());
+    outcome.findings.extend(wrapped.take());
+    pipeline::sort_findings(&mut outcome.findings);
     let applied = suppression.filters.apply_observed(&mut outcome.findings);
     outcome.warnings.extend(suppression.settings.warnings.iter().cloned());
     outcome.warnings.extend(changed);

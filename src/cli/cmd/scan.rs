@@ -14,6 +14,7 @@ use crate::cli::exit::ExitStatus;
 use crate::cli::log::Log;
 use crate::cli::progress::{ProgressPolicy, with_progress};
 use keysentry::aws::AwsEnricher;
+use keysentry::config::path_rules::WithPathRules;
 use keysentry::detect::Detector;
 use keysentry::pipeline::{self, RunOptions, ScanOutcome};
 use keysentry::report::{
@@ -81,9 +82,18 @@ pub(crate) fn scan(
         _ => GIT_UNIT,
     };
     let policy = ProgressPolicy::for_stderr(log, env.progress_delay);
+    let path_rules = &settings.path_rules;
     let run = |source: &dyn Source| {
         with_progress(policy, unit.1, |p| {
-            pipeline::run_observed(source, &detector, &aws, options, p)
+            if path_rules.is_empty() {
+                return pipeline::run_observed(source, &detector, &aws, options, p);
+            }
+            // gitleaks' path-only rules see every item the source yields or passes over.
+            let wrapped = WithPathRules::new(source, path_rules);
+            let mut outcome = pipeline::run_observed(&wrapped, &detector, &aws, options, p);
+            outcome.findings.extend(wrapped.take());
+            pipeline::sort_findings(&mut outcome.findings);
+            outcome
         })
     };
     let suppression = &config.suppression;
