@@ -254,7 +254,32 @@ fn issue_12_suppression_files_changed_in_the_checked_change_are_reported() {
     env.write("other.env", key_line().replace("AWS_ACCESS", "X_AWS_ACCESS"));
     env.git(&["add", "-A"]);
     let hook = env.run(&["hook"]);
+    hook.assert_code(0);
     assert!(hook.stderr.contains(".keysentry.toml is changed"), "{}", hook.stderr);
+    env.run(&["hook", "--no-config"]).assert_code(1);
+}
+
+#[cfg(unix)]
+#[test]
+fn issue_12_baseline_and_ignore_files_are_not_written_through_links() {
+    let env = TestEnv::new();
+    env.write("app.env", key_line());
+    let target = env.write_outside("bashrc", "# the operator's file\n");
+    env.symlink(&target, ".keysentry-baseline.json");
+    let run = prompt(&env, &["baseline", "update", "."]);
+    run.assert_code(2);
+    assert!(run.stderr.contains("symbolic link"), "{}", run.stderr);
+    env.remove(".keysentry-baseline.json");
+    env.symlink(env.outside().join("gone"), ".keysentry-baseline.json");
+    prompt(&env, &["baseline", "create", "."]).assert_code(2);
+    assert!(!env.outside().join("gone").exists());
+    env.symlink(&target, ".keysentryignore");
+    let run = prompt(&env, &["ignore", &"ab".repeat(16)]);
+    run.assert_code(2);
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "# the operator's file\n");
+    env.remove(".keysentryignore");
+    mkfifo(&env.path(".keysentryignore"));
+    prompt(&env, &["ignore", &"ab".repeat(16)]).assert_code(2);
 }
 
 #[test]

@@ -98,6 +98,24 @@ fn kind_of(t: std::fs::FileType) -> Option<&'static str> {
     Some("not a regular file")
 }
 
+/// An error unless `path` is absent or a regular file (not a symbolic link, a FIFO, a device
+/// or a directory): for a file keysentry is about to write or append to in a tree that may be
+/// hostile (`.keysentry-baseline.json`, `.keysentryignore`), where a link would send the write
+/// anywhere the operator can write (`~/.bashrc`).
+pub fn check_write_target(path: &Path) -> Result<(), FileError> {
+    match std::fs::symlink_metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(source) => Err(FileError::Io { path: path.to_path_buf(), source }),
+        Ok(m) if m.file_type().is_symlink() => {
+            Err(FileError::NotRegular { path: path.to_path_buf(), kind: "a symbolic link" })
+        }
+        Ok(m) => match kind_of(m.file_type()) {
+            Some(kind) => Err(FileError::NotRegular { path: path.to_path_buf(), kind }),
+            None => Ok(()),
+        },
+    }
+}
+
 /// Whether there is an entry (of any kind, a dangling link included) at `path`.
 pub fn exists(path: &Path) -> bool {
     std::fs::symlink_metadata(path).is_ok()
@@ -197,6 +215,9 @@ mod tests {
                 read_text(&zero, 100, Within::Anywhere),
                 Err(FileError::NotRegular { kind: "a device", .. })
             ));
+            assert!(check_write_target(&link).is_err());
+            assert!(check_write_target(&a).is_ok());
+            assert!(check_write_target(&root.join("new")).is_ok());
             let dangling = root.join("dangling");
             std::os::unix::fs::symlink(root.join("gone"), &dangling).unwrap();
             assert!(read_optional(&dangling, 100, Within::Anywhere).is_err());

@@ -11,6 +11,7 @@ use crate::cli::config::ScanConfig;
 use crate::cli::env::Env;
 use crate::cli::exit::ExitStatus;
 use crate::cli::log::Log;
+use keysentry::config::file;
 use keysentry::filter::{FINGERPRINT_PREFIX, baseline::write_baseline};
 
 pub(crate) fn run(
@@ -23,9 +24,11 @@ pub(crate) fn run(
         BaselineCommand::Create(a) => (a, true),
         BaselineCommand::Update(a) => (a, false),
     };
-    if create && args.output.exists() {
+    if create && file::exists(&args.output) {
         bail!("{} exists: `keysentry baseline update` rewrites it", args.output.display());
     }
+    // Not through a link or into a FIFO: the default name is in the scanned repository.
+    file::check_write_target(&args.output)?;
     let config = ScanConfig::build(args.scan, color, env, false)?;
     let (outcome, _) = super::scan::scan(&config, env, log)?;
     for e in &outcome.errors {
@@ -51,7 +54,12 @@ pub(crate) fn ignore(args: IgnoreArgs, log: Log) -> anyhow::Result<ExitStatus> {
             bail!("{f:?} is not a fingerprint (32 hex digits, as reports print them)");
         }
     }
-    let existing = std::fs::read_to_string(&args.file).unwrap_or_default();
+    // The ignore file is the repository's: a regular file, never a link to elsewhere (the
+    // append would write there) nor a FIFO (the read would wait forever).
+    file::check_write_target(&args.file)?;
+    let existing =
+        file::read_optional(&args.file, file::BASELINE_SIZE_LIMIT, file::Within::Anywhere)?
+            .unwrap_or_default();
     let known = keysentry::filter::ignored_fingerprints(&existing);
     let mut file = std::fs::OpenOptions::new()
         .create(true)

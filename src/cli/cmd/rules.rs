@@ -2,8 +2,6 @@
 
 use std::io::{self, BufWriter, Write};
 
-use anyhow::Context;
-
 use super::count;
 use crate::cli::args::{ListFormat, RulesCommand};
 use crate::cli::exit::ExitStatus;
@@ -16,8 +14,8 @@ pub(crate) fn run(cmd: RulesCommand, log: Log) -> anyhow::Result<ExitStatus> {
         RulesCommand::Check { file } => {
             let report = match &file {
                 Some(path) => {
-                    let text = std::fs::read_to_string(path)
-                        .with_context(|| format!("cannot read {}", path.display()))?;
+                    use keysentry::config::file::{CONFIG_SIZE_LIMIT, Within, read_text};
+                    let text = read_text(path, CONFIG_SIZE_LIMIT, Within::Anywhere)?;
                     check::check_files(&[(&path.display().to_string(), &text)])
                 }
                 None => check::check_files(&Builtin::All.files()),
