@@ -309,7 +309,7 @@ fn mkfifo(path: &std::path::Path) {
 
 /// `keysentry ARGS`, which must finish within a few seconds.
 fn prompt(env: &TestEnv, args: &[&str]) -> Run {
-    Run::from(env.command().args(args).timeout(Duration::from_secs(20)).output().unwrap())
+    Run::from(env.command().args(args).timeout(Duration::from_secs(20)).output().expect("run"))
 }
 
 #[cfg(unix)]

@@ -64,9 +64,12 @@ fn random_chars(n: usize, seed: u64) -> String {
         .collect()
 }
 
+/// A finding as `(path, line, rule, secret)`.
+type Found = (String, u64, String, String);
+
 /// `keysentry scan --config CONFIG --format json -q --show-secrets .` in `env`: the exit code,
-/// `(path, line, rule, secret)` of each finding, and stderr.
-fn scan_with(env: &TestEnv, config: &Path) -> (i32, Vec<(String, u64, String, String)>, String) {
+/// each finding, and stderr.
+fn scan_with(env: &TestEnv, config: &Path) -> (i32, Vec<Found>, String) {
     let out = env
         .command()
         .args(["-q", "scan", ".", "--show-secrets", "--format", "json", "--config"])
