@@ -90,11 +90,21 @@ pub(crate) struct HookArgs {
     pub(crate) show_secrets: bool,
 
     /// Use no configuration found in the repository (only the operator's)
-    #[arg(long)]
+    #[arg(
+        long,
+        long_help = "Do not read the repository's .keysentry.toml or .gitleaks.toml: only the \
+                     operator's configuration (~/.config/keysentry/config.toml) applies, else \
+                     the built-in rules."
+    )]
     pub(crate) no_config: bool,
 
     /// Use none of the repository's ignore lists (.keysentryignore, .gitleaksignore)
-    #[arg(long)]
+    #[arg(
+        long,
+        long_help = "Do not apply the repository's .keysentryignore (paths and fingerprints) \
+                     or .gitleaksignore. With --no-config, the commit is checked with the \
+                     operator's policy only."
+    )]
     pub(crate) no_ignore_files: bool,
 }
 

@@ -34,6 +34,9 @@ pub(crate) fn run(
     for e in &outcome.errors {
         log.error(e);
     }
+    for w in &outcome.warnings {
+        log.report_warning(w);
+    }
     let findings: Vec<_> =
         outcome.findings.into_iter().filter(|f| !keysentry::aws::is_informational(f)).collect();
     let text = write_baseline(&findings);
