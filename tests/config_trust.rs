@@ -222,6 +222,11 @@ fn issue_12_allowlist_entries_that_allow_everything_are_reported() {
     env.write(".keysentryignore", "app.env\n");
     env.run(&["scan", "--no-config", "."]).assert_code(0);
     env.run(&["scan", "--no-config", "--no-ignore-files", "."]).assert_code(1);
+    // An ignore list that excludes everything is named too.
+    env.write(".keysentryignore", "*\n");
+    let run = env.run(&["-q", "scan", "--no-config", "."]);
+    run.assert_code(0);
+    assert!(run.stderr.contains("\"*\" excludes every path"), "{}", run.stderr);
 }
 
 #[test]

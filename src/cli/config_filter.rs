@@ -114,6 +114,8 @@ pub(crate) fn load(
         && let Some(text) = repo_file(".keysentryignore", &mut settings.warnings)
     {
         filters.ignored = ignored_fingerprints(&text);
+        let name = dir.join(".keysentryignore").display().to_string();
+        settings.warnings.extend(config::check::ignore_list_dangers(&name, &text));
     }
     if with_baselines {
         if !args.no_ignore_files

@@ -98,9 +98,47 @@ pub fn dangerous_shapes(settings: &Settings) -> Vec<String> {
     out
 }
 
+/// Lines of an ignore list (`.keysentryignore`, gitignore syntax) that exclude every path
+/// (`*`, `**`, `/*`), described: the list would hide the whole tree from the scan.
+pub fn ignore_list_dangers(name: &str, text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let t = line.trim();
+        if t.is_empty() || t.starts_with('#') || t.starts_with('!') {
+            continue;
+        }
+        if t.starts_with(crate::filter::FINGERPRINT_PREFIX) {
+            continue;
+        }
+        let mut b = ignore::gitignore::GitignoreBuilder::new("");
+        if b.add_line(None, t).is_err() {
+            continue;
+        }
+        let Ok(g) = b.build() else { continue };
+        let all = PROBE_PATHS.iter().all(|p| g.matched_path_or_any_parents(p, false).is_ignore());
+        if all {
+            out.push(format!(
+                "{name}:{}: {t:?} excludes every path: nothing would be scanned",
+                n + 1
+            ));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ignore_lines_that_exclude_everything_are_named() {
+        let d = ignore_list_dangers(
+            ".keysentryignore",
+            "# c\n*\nfixtures/\n**\n*.env\n/*\nfingerprint:ab\n",
+        );
+        assert_eq!(d.len(), 3, "{d:#?}");
+        assert!(d[0].contains(":2:"));
+    }
 
     #[test]
     fn everything_allowing_entries_are_named() {
