@@ -1,7 +1,7 @@
 //! What the git sources (history, staged, range) share: opening a repository, describing a
 //! commit, the lines a change added, and handing a blob to a visitor.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -31,12 +31,82 @@ pub enum GitError {
     Git(#[from] git2::Error),
 }
 
+/// Where git's environment puts the parts of a repository: the variables git itself sets for
+/// a hook (`git commit -a` hands the pre-commit hook a temporary index in `GIT_INDEX_FILE`;
+/// a pre-receive hook sees quarantined objects through `GIT_OBJECT_DIRECTORY` and
+/// `GIT_ALTERNATE_OBJECT_DIRECTORIES`) and that people set to point git elsewhere. The library
+/// never reads the process environment: the binary captures these once and passes them in.
+/// Relative paths are taken relative to the process's working directory, as git does.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GitEnv {
+    /// `GIT_DIR`: the repository (its `.git` directory); no discovery from the path given.
+    pub git_dir: Option<PathBuf>,
+    /// `GIT_WORK_TREE`: the working tree's top.
+    pub work_tree: Option<PathBuf>,
+    /// `GIT_INDEX_FILE`: the index to read staged changes from, instead of `$GIT_DIR/index`.
+    pub index_file: Option<PathBuf>,
+    /// `GIT_OBJECT_DIRECTORY`: the object store, instead of `$GIT_DIR/objects`.
+    pub object_directory: Option<PathBuf>,
+    /// `GIT_ALTERNATE_OBJECT_DIRECTORIES`: further object stores, searched after the first.
+    pub alternate_object_directories: Vec<PathBuf>,
+}
+
 /// Opens the repository at or above `path` (a working tree, a `.git` directory, a bare
-/// repository or a mirror).
-pub fn open(path: &Path) -> Result<Repository, GitError> {
+/// repository or a mirror), or the one `env` names, with the index, working tree and object
+/// stores `env` names.
+pub fn open(path: &Path, env: &GitEnv) -> Result<Repository, GitError> {
     configure();
-    Repository::discover(path)
-        .map_err(|source| GitError::NotARepository { path: path.to_path_buf(), source })
+    let repo = match &env.git_dir {
+        Some(dir) => Repository::open(dir)
+            .map_err(|source| GitError::NotARepository { path: dir.clone(), source })?,
+        None => Repository::discover(path)
+            .map_err(|source| GitError::NotARepository { path: path.to_path_buf(), source })?,
+    };
+    apply_env(&repo, env)?;
+    Ok(repo)
+}
+
+/// Opens the repository at `git_dir` again (a worker thread's own handle), as [`open`] did.
+pub(crate) fn reopen(git_dir: &Path, env: &GitEnv) -> Result<Repository, git2::Error> {
+    let repo = Repository::open(git_dir)?;
+    apply_env(&repo, env)?;
+    Ok(repo)
+}
+
+/// The index file of `repo`: `GIT_INDEX_FILE`, else `index` in its git directory.
+pub(crate) fn index_path(repo: &Repository, env: &GitEnv) -> PathBuf {
+    env.index_file.clone().unwrap_or_else(|| repo.path().join("index"))
+}
+
+fn apply_env(repo: &Repository, env: &GitEnv) -> Result<(), git2::Error> {
+    if let Some(dir) = &env.work_tree {
+        repo.set_workdir(dir, false)?;
+    }
+    if env.object_directory.is_none() && env.alternate_object_directories.is_empty() {
+        return Ok(());
+    }
+    let odb = match &env.object_directory {
+        Some(dir) => {
+            let odb = git2::Odb::new()?;
+            odb.add_disk_alternate(utf8_path(dir)?)?;
+            odb
+        }
+        None => repo.odb()?,
+    };
+    for dir in &env.alternate_object_directories {
+        odb.add_disk_alternate(utf8_path(dir)?)?;
+    }
+    repo.set_odb(&odb)
+}
+
+/// libgit2 takes object directories as text.
+fn utf8_path(path: &Path) -> Result<&str, git2::Error> {
+    path.to_str().ok_or_else(|| {
+        git2::Error::from_str(&format!(
+            "object directory {} is not UTF-8, which libgit2 cannot open",
+            path.display()
+        ))
+    })
 }
 
 /// Sets libgit2's process-wide options once.
@@ -390,6 +460,7 @@ impl<'r> TreeCache<'r> {
 /// neighbouring commits (whose trees overlap). `errors` are reported first, by one worker.
 pub(crate) fn run_workers(
     git_dir: &Path,
+    env: &GitEnv,
     threads: usize,
     items: usize,
     run: usize,
@@ -412,7 +483,7 @@ pub(crate) fn run_workers(
                         visitor.error(SourceError::Git(e.clone()));
                     }
                 }
-                let repo = match Repository::open(git_dir) {
+                let repo = match reopen(git_dir, env) {
                     Ok(repo) => repo,
                     Err(e) => {
                         if worker == 0 {

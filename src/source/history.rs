@@ -36,6 +36,8 @@ pub struct HistoryOptions {
     pub max_file_size: u64,
     /// Worker threads (0: one per core).
     pub threads: usize,
+    /// Where git's environment puts the repository's parts.
+    pub git_env: git::GitEnv,
 }
 
 /// A repository's history, ready to scan.
@@ -93,7 +95,7 @@ pub struct HistorySummary {
 impl History {
     /// Opens the repository and lists the commits to visit.
     pub fn open(options: HistoryOptions) -> Result<History, GitError> {
-        let repo = git::open(&options.repo)?;
+        let repo = git::open(&options.repo, &options.git_env)?;
         let mut walk = repo.revwalk()?;
         walk.set_sorting(Sort::TOPOLOGICAL | Sort::TIME)?;
         let mut tags = Vec::new();
@@ -153,7 +155,7 @@ impl History {
     /// get their commit's author, date and summary. Call once, after the scan.
     pub fn attribute(&self, findings: Vec<Finding>) -> Vec<Finding> {
         let seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
-        let repo = Repository::open(&self.git_dir).ok();
+        let repo = git::reopen(&self.git_dir, &self.options.git_env).ok();
         let mut infos: HashMap<Oid, Arc<CommitInfo>> = HashMap::new();
         let mut info = |id: Oid| -> Arc<CommitInfo> {
             infos
@@ -319,6 +321,7 @@ impl Source for History {
         let newest = self.commits.len().saturating_sub(1);
         git::run_workers(
             &self.git_dir,
+            &self.options.git_env,
             self.options.threads,
             tags + self.commits.len(),
             64,

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use git2::{DiffFindOptions, Oid, Repository, Sort, Tree};
 
-use super::git::{self, GitError};
+use super::git::{self, GitEnv, GitError};
 use super::{Planned, Source, SourceError, Visitor, VisitorFactory};
 use crate::finding::Origin;
 
@@ -36,6 +36,7 @@ impl PushUpdate {
 #[derive(Debug)]
 pub struct Range {
     git_dir: PathBuf,
+    env: GitEnv,
     /// Oldest first.
     commits: Vec<Oid>,
     max_file_size: u64,
@@ -52,8 +53,9 @@ impl Range {
         spec: &str,
         max_file_size: u64,
         threads: usize,
+        env: &GitEnv,
     ) -> Result<Range, GitError> {
-        let repo = git::open(path)?;
+        let repo = git::open(path, env)?;
         let (base, head, symmetric) = if let Some((a, b)) = spec.split_once("...") {
             (a, b, true)
         } else if let Some((a, b)) = spec.split_once("..") {
@@ -66,7 +68,7 @@ impl Range {
         let head = git::resolve_commit(&repo, if head.is_empty() { "HEAD" } else { head })?;
         let base = git::resolve_commit(&repo, if base.is_empty() { "HEAD" } else { base })?;
         let base = if symmetric { repo.merge_base(base, head)? } else { base };
-        Range::between(&repo, &[head], &[base], max_file_size, threads)
+        Range::between(&repo, env, &[head], &[base], max_file_size, threads)
     }
 
     /// The commits a push sends, from the lines git passes to a pre-push hook: for each
@@ -79,8 +81,9 @@ impl Range {
         remote: Option<&str>,
         max_file_size: u64,
         threads: usize,
+        env: &GitEnv,
     ) -> Result<Range, GitError> {
-        let repo = git::open(path)?;
+        let repo = git::open(path, env)?;
         let mut include = Vec::new();
         let mut exclude = Vec::new();
         let mut unknown_base = false;
@@ -103,11 +106,12 @@ impl Range {
                 }
             }
         }
-        Range::between(&repo, &include, &exclude, max_file_size, threads)
+        Range::between(&repo, env, &include, &exclude, max_file_size, threads)
     }
 
     fn between(
         repo: &Repository,
+        env: &GitEnv,
         include: &[Oid],
         exclude: &[Oid],
         max_file_size: u64,
@@ -125,6 +129,7 @@ impl Range {
         let (filter, errors) = git::PathFilter::load(repo);
         Ok(Range {
             git_dir: repo.path().to_path_buf(),
+            env: env.clone(),
             commits,
             max_file_size,
             threads,
@@ -187,6 +192,7 @@ impl Source for Range {
     fn scan(&self, factory: &dyn VisitorFactory) {
         git::run_workers(
             &self.git_dir,
+            &self.env,
             self.threads,
             self.commits.len(),
             1,

@@ -91,9 +91,9 @@ pub(crate) fn scan(
         Input::Stdin { max_size } => run(&Stdin::new(io::stdin(), max_size)),
         Input::Worktree(ref options) => run(&Worktree::new(options.clone())),
         Input::History(ref options) => history(options, &run, log)?,
-        Input::Staged { ref repo, max_size } => run(&Staged::open(repo, max_size)?),
+        Input::Staged { ref repo, max_size } => run(&Staged::open(repo, max_size, &env.git)?),
         Input::Range { ref repo, ref spec, max_size, threads } => {
-            let range = Range::open(repo, spec, max_size, threads)?;
+            let range = Range::open(repo, spec, max_size, threads, &env.git)?;
             log.info(format_args!(
                 "range {spec}: {}",
                 count(range.len() as u64, "commit", "commits")
