@@ -278,9 +278,60 @@ impl PathFilter {
     }
 }
 
-/// Whether a blob is a Git LFS pointer: a small text file naming the real content's hash.
+/// Whether a blob is a Git LFS pointer, by the pointer grammar of the Git LFS specification
+/// (`docs/spec.md` in git-lfs), exactly: under 1024 bytes; `version
+/// https://git-lfs.github.com/spec/v1` first; then, in ascending key order, optional
+/// extension lines `ext-<digit>-<name> sha256:<64 hex>` (ascending priorities), `oid
+/// sha256:<64 lowercase hex>` and `size <decimal>`; each line ending in LF; nothing else. A
+/// blob that only starts like a pointer is scanned: a pointer is skipped because the content
+/// lives elsewhere, and anything more than a pointer is content.
 pub(crate) fn is_lfs_pointer(content: &[u8]) -> bool {
-    content.len() < 1024 && content.starts_with(b"version https://git-lfs.github.com/spec/v1")
+    const VERSION: &[u8] = b"version https://git-lfs.github.com/spec/v1";
+    if content.len() >= 1024 || !content.ends_with(b"\n") {
+        return false;
+    }
+    let mut lines = content[..content.len() - 1].split(|&b| b == b'\n');
+    if lines.next() != Some(VERSION) {
+        return false;
+    }
+    let sha256 = |v: &[u8]| {
+        v.strip_prefix(b"sha256:").is_some_and(|h| {
+            h.len() == 64 && h.iter().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b))
+        })
+    };
+    let mut last_priority = None;
+    let mut line = lines.next();
+    while let Some(ext) = line.and_then(|l| l.strip_prefix(b"ext-")) {
+        // ext-<priority>-<name> <hash>
+        let Some((key, value)) = split_pair(ext) else { return false };
+        let [priority, b'-', name @ ..] = key else { return false };
+        let name_ok = !name.is_empty()
+            && name.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-');
+        if !priority.is_ascii_digit() || !name_ok || !sha256(value) {
+            return false;
+        }
+        if last_priority.is_some_and(|p| p >= *priority) {
+            return false;
+        }
+        last_priority = Some(*priority);
+        line = lines.next();
+    }
+    let oid = line.and_then(|l| l.strip_prefix(b"oid "));
+    let size = lines.next().and_then(|l| l.strip_prefix(b"size "));
+    let size_ok = size.is_some_and(|s| {
+        !s.is_empty()
+            && s.len() <= 19
+            && s.iter().all(u8::is_ascii_digit)
+            && (s == b"0" || s[0] != b'0')
+    });
+    oid.is_some_and(sha256) && size_ok && lines.next().is_none()
+}
+
+/// `key SP value`, with one space and no empty side.
+fn split_pair(line: &[u8]) -> Option<(&[u8], &[u8])> {
+    let sp = memchr::memchr(b' ', line)?;
+    let (key, value) = (&line[..sp], &line[sp + 1..]);
+    (!key.is_empty() && !value.is_empty() && !value.contains(&b' ')).then_some((key, value))
 }
 
 /// Reads blob `id` and hands it to `visitor` as a chunk of `origin`, unless it is too large,
@@ -303,7 +354,24 @@ pub(crate) fn visit_blob(
             )));
         }
     };
-    visit_content(blob.content(), id, origin, lines, limit, visitor);
+    visit_content(blob.content(), id, origin, lines, limit, Verify::Skipped, visitor);
+}
+
+/// Which blobs [`visit_content`] checks against their id before it uses them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Verify {
+    /// Only those it would pass over (binary, a Git LFS pointer): a damaged object must be an
+    /// error, never a skip. Content that is scanned is scanned as read. (A history scan: hashing
+    /// every blob would double its cost.)
+    Skipped,
+    /// Every one (staged and range scans: few blobs, and the hook's answer must be right).
+    All,
+}
+
+/// Whether `content` is the blob `id` names. libgit2's own check is off (see [`configure`]),
+/// so a loose object overwritten with another zlib stream reads without complaint.
+fn intact(content: &[u8], id: Oid) -> bool {
+    Oid::hash_object(ObjectType::Blob, content).is_ok_and(|h| h == id)
 }
 
 /// [`visit_blob`] for content already read.
@@ -313,17 +381,28 @@ pub(crate) fn visit_content(
     origin: Origin,
     lines: Option<&LineSet>,
     limit: u64,
+    verify: Verify,
     visitor: &mut dyn Visitor,
 ) {
     let size = content.len() as u64;
     if size > limit {
         return visitor.skipped(origin, SkipReason::TooLarge { size, limit });
     }
-    if super::is_binary(content) {
-        return visitor.skipped(origin, SkipReason::Binary);
+    let skip = if super::is_binary(content) {
+        Some(SkipReason::Binary)
+    } else if is_lfs_pointer(content) {
+        Some(SkipReason::LfsPointer)
+    } else {
+        None
+    };
+    if (verify == Verify::All || skip.is_some()) && !intact(content, id) {
+        return visitor.error(SourceError::Git(format!(
+            "{}: blob {id} is damaged: its content does not match its id",
+            origin.display_name()
+        )));
     }
-    if is_lfs_pointer(content) {
-        return visitor.skipped(origin, SkipReason::LfsPointer);
+    if let Some(reason) = skip {
+        return visitor.skipped(origin, reason);
     }
     visitor.chunk(Chunk {
         content,
@@ -436,7 +515,7 @@ pub(crate) fn visit_change(
     if lines.as_ref().is_some_and(LineSet::is_empty) {
         return; // only deletions
     }
-    visit_content(blob.content(), change.new, origin, lines.as_ref(), limit, visitor);
+    visit_content(blob.content(), change.new, origin, lines.as_ref(), limit, Verify::All, visitor);
 }
 
 fn is_file(mode: FileMode) -> bool {
@@ -565,10 +644,71 @@ mod tests {
         assert_eq!(format_time(1_700_000_000, -330), "2023-11-14T16:43:20-05:30");
     }
 
+    /// Issue 12: only the pointer grammar, exactly, is skipped as a Git LFS pointer.
     #[test]
-    fn lfs_pointers() {
-        let p = b"version https://git-lfs.github.com/spec/v1\noid sha256:4d7a\nsize 12345\n";
-        assert!(is_lfs_pointer(p));
-        assert!(!is_lfs_pointer(b"version 1\n"));
+    fn issue_12_lfs_pointers_match_the_grammar_exactly() {
+        let oid = format!("oid sha256:{}", "4d7a".repeat(16));
+        let ext = format!("ext-0-foo sha256:{}", "0a".repeat(32));
+        let ext1 = format!("ext-1-bar sha256:{}", "1b".repeat(32));
+        let pointer = |lines: &[&str]| {
+            let mut p = String::from("version https://git-lfs.github.com/spec/v1\n");
+            for l in lines {
+                p.push_str(l);
+                p.push('\n');
+            }
+            p.into_bytes()
+        };
+        assert!(is_lfs_pointer(&pointer(&[&oid, "size 12345"])));
+        assert!(is_lfs_pointer(&pointer(&[&oid, "size 0"])));
+        assert!(is_lfs_pointer(&pointer(&[&ext, &ext1, &oid, "size 1"])));
+        let secret = "AWS_SECRET_ACCESS_KEY=abc";
+        let not = [
+            pointer(&[&oid, "size 12345", secret]),
+            pointer(&[secret, &oid, "size 12345"]),
+            pointer(&[&oid, secret, "size 12345"]),
+            pointer(&["size 12345", &oid]),
+            pointer(&[&oid]),
+            pointer(&[&oid, "size 012"]),
+            pointer(&[&oid, "size 12a"]),
+            pointer(&[&oid, "size "]),
+            pointer(&[&oid.to_uppercase().replace("OID SHA256", "oid sha256"), "size 1"]),
+            pointer(&[&format!("oid sha256:{}", "4d7a".repeat(15)), "size 1"]),
+            pointer(&[&format!("oid sha1:{}", "4d7a".repeat(16)), "size 1"]),
+            pointer(&[&ext1, &ext, &oid, "size 1"]),
+            pointer(&[&ext, &ext, &oid, "size 1"]),
+            pointer(&[&oid, &ext, "size 1"]),
+            pointer(&["ext-x-foo sha256:00", &oid, "size 1"]),
+            pointer(&[&oid, "size 1", ""]),
+            pointer(&[&oid, "size  1"]),
+            pointer(&[&oid, "size 1"]).replace_lf_with_crlf(),
+            pointer(&[&oid, "size 1"]).strip_last_lf(),
+            b"version https://git-lfs.github.com/spec/v1".to_vec(),
+            b"version 1\n".to_vec(),
+            {
+                let mut big = pointer(&[&oid, "size 1"]);
+                big.truncate(big.len() - 1);
+                big.extend(std::iter::repeat_n(b'1', 1024));
+                big.push(b'\n');
+                big
+            },
+        ];
+        for (i, p) in not.iter().enumerate() {
+            assert!(!is_lfs_pointer(p), "case {i}: {}", String::from_utf8_lossy(p));
+        }
+    }
+
+    trait Edit {
+        fn replace_lf_with_crlf(self) -> Vec<u8>;
+        fn strip_last_lf(self) -> Vec<u8>;
+    }
+
+    impl Edit for Vec<u8> {
+        fn replace_lf_with_crlf(self) -> Vec<u8> {
+            String::from_utf8(self).unwrap().replace('\n', "\r\n").into_bytes()
+        }
+        fn strip_last_lf(mut self) -> Vec<u8> {
+            self.pop();
+            self
+        }
     }
 }

@@ -158,10 +158,19 @@ impl Range {
                 visitor,
             );
             let tree = commit.tree()?;
-            let parents: Vec<Tree<'_>> = commit
-                .parent_ids()
-                .filter_map(|p| repo.find_commit(p).ok().and_then(|p| p.tree().ok()))
-                .collect();
+            // A parent that cannot be read counts as none (every line is then added), and is
+            // an error unless the clone is shallow and the parent is simply not there.
+            let mut parents: Vec<Tree<'_>> = Vec::new();
+            for p in commit.parent_ids() {
+                match repo.find_commit(p).and_then(|p| p.tree()) {
+                    Ok(tree) => parents.push(tree),
+                    Err(_) if repo.is_shallow() && !repo.odb().is_ok_and(|o| o.exists(p)) => {}
+                    Err(e) => visitor.error(SourceError::Git(format!(
+                        "commit {id}: cannot read parent {p}: {}",
+                        e.message()
+                    ))),
+                }
+            }
             let mut diff = repo.diff_tree_to_tree(parents.first(), Some(&tree), None)?;
             diff.find_similar(Some(DiffFindOptions::new().renames(true)))?;
             let others = parents.get(1..).unwrap_or_default();

@@ -187,6 +187,9 @@ fn summarize(outcome: &ScanOutcome, unit: (&'static str, &'static str), log: Log
             SkipReason::Binary => {
                 log.debug(format_args!("skipped binary {}", origin.display_name()))
             }
+            SkipReason::ShallowHistory => {
+                log.warn(format_args!("history cut at {}: {reason}", origin.display_name()))
+            }
             SkipReason::LfsPointer => {
                 log.debug(format_args!("skipped Git LFS pointer {}", origin.display_name()))
             }
@@ -229,7 +232,8 @@ pub(crate) fn status(outcome: &ScanOutcome) -> ExitStatus {
     // Informational findings (AWS identifiers) do not fail a scan.
     if outcome.findings.iter().any(|f| !keysentry::aws::is_informational(f)) {
         ExitStatus::Findings
-    } else if !outcome.errors.is_empty() {
+    } else if outcome.is_incomplete() {
+        // An unreadable item, or content passed over that may hold text (a shallow history).
         ExitStatus::Error
     } else {
         ExitStatus::Clean
