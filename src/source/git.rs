@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use git2::{Blob, Delta, Diff, DiffOptions, FileMode, ObjectType, Oid, Patch, Repository, Tree};
+use git2::{Blob, Delta, Diff, DiffOptions, ObjectType, Oid, Patch, Repository, Tree};
 
 use super::{Chunk, LineSet, ReadMethod, SkipReason, SourceError, Visitor, VisitorFactory};
 use crate::finding::{BlobId, CommitInfo, Origin};
@@ -436,9 +436,39 @@ pub(crate) struct FileChange {
     pub(crate) new: Oid,
 }
 
-/// The files that `diff` adds or changes. A file whose content did not change (a pure
-/// rename or a mode change), a deletion, a symbolic link or a submodule is not one.
-pub(crate) fn diff_changes(diff: &Diff<'_>) -> Vec<FileChange> {
+/// One side of a diff, where [`diff_changes`] looks up each path's file mode.
+#[derive(Clone, Copy)]
+pub(crate) enum Side<'a> {
+    /// Nothing (a root commit's parent, an unborn `HEAD`).
+    Empty,
+    /// A tree.
+    Tree(&'a Tree<'a>),
+    /// An index.
+    Index(&'a git2::Index),
+}
+
+impl Side<'_> {
+    /// Whether `path` is a file whose content can be scanned, on this side.
+    fn is_file(&self, path: &[u8]) -> bool {
+        match self {
+            Side::Empty => false,
+            Side::Tree(t) => t.get_path(&path_of(path)).is_ok_and(|e| is_file_mode(e.filemode())),
+            Side::Index(i) => {
+                i.get_path(&path_of(path), 0).is_some_and(|e| is_file_mode(e.mode as i32))
+            }
+        }
+    }
+}
+
+/// The files that `diff` (from `old` to `new`) adds or changes. A file whose content did not
+/// change (a pure rename or a mode change), a deletion, a symbolic link or a submodule is not
+/// one. Modes come from the trees and the index, never from the diff: git2 panics on a diff
+/// file mode it does not know, and a tree from the repository may hold any mode (`100600`).
+pub(crate) fn diff_changes(
+    diff: &Diff<'_>,
+    old_side: Side<'_>,
+    new_side: Side<'_>,
+) -> Vec<FileChange> {
     let mut out = Vec::new();
     for delta in diff.deltas() {
         if !matches!(
@@ -448,11 +478,12 @@ pub(crate) fn diff_changes(diff: &Diff<'_>) -> Vec<FileChange> {
             continue;
         }
         let (old, new) = (delta.old_file(), delta.new_file());
-        if !is_file(new.mode()) || old.id() == new.id() {
+        let Some(path) = new.path_bytes() else { continue };
+        if old.id() == new.id() || !new_side.is_file(path) {
             continue;
         }
-        let Some(path) = new.path_bytes() else { continue };
-        let old = (old.exists() && is_file(old.mode())).then(|| old.id());
+        let old_is_file = old.path_bytes().is_some_and(|p| old_side.is_file(p));
+        let old = (old.exists() && old_is_file).then(|| old.id());
         out.push(FileChange { path: path.to_vec(), old, new: new.id() });
     }
     out
@@ -516,10 +547,6 @@ pub(crate) fn visit_change(
         return; // only deletions
     }
     visit_content(blob.content(), change.new, origin, lines.as_ref(), limit, Verify::All, visitor);
-}
-
-fn is_file(mode: FileMode) -> bool {
-    matches!(mode, FileMode::Blob | FileMode::BlobExecutable | FileMode::BlobGroupWritable)
 }
 
 /// What a worker thread of [`run_workers`] has: its repository handle, through a cache of
@@ -601,10 +628,17 @@ pub(crate) fn blob_id(id: Oid) -> BlobId {
     BlobId::from_bytes(bytes)
 }
 
-/// Whether a tree entry is a file whose content can be scanned: a regular or executable
-/// file. Symbolic links (their target path), submodules (gitlinks) and trees are not.
+/// Whether a tree or index entry is a file whose content can be scanned. Symbolic links
+/// (their target path), submodules (gitlinks) and trees are not; every other mode is, as
+/// libgit2 normalizes modes (any execute bit: an executable file; otherwise anything not a
+/// tree, a gitlink or a link: a file), so that an odd mode that git checks out as a file
+/// (`100600`, `100666`) cannot hide one.
 pub(crate) fn is_file_mode(mode: i32) -> bool {
-    mode == 0o100644 || mode == 0o100755 || mode == 0o100664
+    let kind = mode & 0o170000;
+    if kind == 0o040000 {
+        return false;
+    }
+    mode & 0o111 != 0 || (kind != 0o160000 && kind != 0o120000)
 }
 
 /// Whether a tree entry is a subtree.

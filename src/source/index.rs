@@ -643,7 +643,11 @@ mod tests {
             );
             let index = repo.index().unwrap();
             let diff = repo.diff_tree_to_index(Some(&head), Some(&index), None).unwrap();
-            assert_eq!(fast, sorted(git::diff_changes(&diff)), "index version {version}");
+            assert_eq!(
+                fast,
+                sorted(git::diff_changes(&diff, git::Side::Tree(&head), git::Side::Index(&index))),
+                "index version {version}"
+            );
             let paths: Vec<_> = fast.iter().map(|c| String::from_utf8_lossy(&c.path)).collect();
             assert_eq!(paths, ["top.txt", "x/new.txt", "x/y/c.txt"], "index version {version}");
 
@@ -751,17 +755,22 @@ mod tests {
             assert_eq!(paths, git_staged_paths(d), "index version {version}");
             let index = libgit2_index(&repo, &index_file).expect("merged for libgit2");
             let diff = repo.diff_tree_to_index(Some(&head), Some(&index), None).unwrap();
-            assert_eq!(fast, sorted(git::diff_changes(&diff)), "index version {version}");
+            assert_eq!(
+                fast,
+                sorted(git::diff_changes(&diff, git::Side::Tree(&head), git::Side::Index(&index))),
+                "index version {version}"
+            );
 
             // A deletion: the fast path declines, libgit2 gets the merged index.
             git(d, &["rm", "-q", "--cached", "z/d.txt"]);
             assert!(staged_changes(&repo, Some(&head), &index_file).is_none());
             let index = libgit2_index(&repo, &index_file).expect("merged for libgit2");
             let diff = repo.diff_tree_to_index(Some(&head), Some(&index), None).unwrap();
-            let paths: Vec<_> = sorted(git::diff_changes(&diff))
-                .iter()
-                .map(|c| String::from_utf8_lossy(&c.path).into_owned())
-                .collect();
+            let paths: Vec<_> =
+                sorted(git::diff_changes(&diff, git::Side::Tree(&head), git::Side::Index(&index)))
+                    .iter()
+                    .map(|c| String::from_utf8_lossy(&c.path).into_owned())
+                    .collect();
             assert_eq!(paths, git_staged_paths(d), "index version {version}");
         }
     }

@@ -178,7 +178,8 @@ impl Range {
                 path: String::from_utf8_lossy(path).into_owned(),
                 commit: info.clone(),
             };
-            for change in git::diff_changes(&diff) {
+            let old_side = parents.first().map_or(git::Side::Empty, git::Side::Tree);
+            for change in git::diff_changes(&diff, old_side, git::Side::Tree(&tree)) {
                 git::visit_change(
                     repo,
                     &change,

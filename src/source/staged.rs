@@ -88,7 +88,8 @@ fn full_diff(
     opts.include_typechange(true);
     let mut diff = repo.diff_tree_to_index(head, Some(&index), Some(&mut opts))?;
     diff.find_similar(Some(DiffFindOptions::new().renames(true)))?;
-    Ok(git::diff_changes(&diff))
+    let old = head.map_or(git::Side::Empty, git::Side::Tree);
+    Ok(git::diff_changes(&diff, old, git::Side::Index(&index)))
 }
 
 impl Source for Staged {
