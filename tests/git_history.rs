@@ -324,7 +324,7 @@ fn a_corrupt_object_is_reported_and_the_scan_goes_on() {
 /// Writes `content` as a blob with git and returns its id.
 fn hash_object(env: &TestEnv, content: &str) -> String {
     let file = env.write_outside("blob-content", content);
-    env.git(&["hash-object", "-w", file.to_str().unwrap()])
+    env.git(&["hash-object", "-w", file.to_str().expect("a UTF-8 temporary path")])
 }
 
 /// Issue 12: `--history` missed blobs and trees reached only through a tag. Every shape: a
@@ -462,11 +462,11 @@ fn issue_12_a_shallow_history_is_a_gap() {
 /// Overwrites loose object `id` with `bytes`.
 fn overwrite_object(env: &TestEnv, id: &str, bytes: &[u8]) {
     let loose = env.path(&format!(".git/objects/{}/{}", &id[..2], &id[2..]));
-    let mut perms = std::fs::metadata(&loose).unwrap().permissions();
+    let mut perms = std::fs::metadata(&loose).expect("the loose object").permissions();
     #[allow(clippy::permissions_set_readonly_false)]
     perms.set_readonly(false);
-    std::fs::set_permissions(&loose, perms).unwrap();
-    std::fs::write(&loose, bytes).unwrap();
+    std::fs::set_permissions(&loose, perms).expect("make the object writable");
+    std::fs::write(&loose, bytes).expect("overwrite the object");
 }
 
 /// A zlib stream (stored, uncompressed blocks) of `data`.

@@ -240,7 +240,7 @@ pub(crate) struct ScanArgs {
     #[arg(long, value_name = "REV", help_heading = "Git", requires = "history")]
     pub(crate) since: Option<String>,
 
-    /// With --history: only the newest N commits (N at least 1)
+    /// With --history: only the newest N commits
     #[arg(
         long,
         value_name = "N",
@@ -331,6 +331,16 @@ pub(crate) fn parse_size(s: &str) -> Result<u64, String> {
     n.checked_mul(mult).ok_or_else(|| format!("size {s:?} is too large"))
 }
 
+/// A count of at least 1 (`--max-commits 0` would scan nothing, or, as it once did,
+/// everything).
+fn at_least_one(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("must be at least 1 (leave the option out to scan every commit)".to_owned()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -351,15 +361,5 @@ mod tests {
         assert!(parse_size("12X").is_err());
         assert!(parse_size("").is_err());
         assert!(parse_size("99999999999999G").is_err());
-    }
-}
-
-/// A count of at least 1 (`--max-commits 0` would scan nothing, or, as it once did,
-/// everything).
-fn at_least_one(s: &str) -> Result<usize, String> {
-    match s.parse::<usize>() {
-        Ok(0) => Err("must be at least 1 (leave the option out to scan every commit)".to_owned()),
-        Ok(n) => Ok(n),
-        Err(e) => Err(e.to_string()),
     }
 }

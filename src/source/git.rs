@@ -561,12 +561,12 @@ impl<'r> TreeCache<'r> {
 }
 
 /// Runs `work(repo, i, visitor)` for every `i` in `0..items` on `threads` worker threads
-/// (0: one per core), each with its own handle on the repository at `git_dir` and its own
+/// (0: one per core), each with its own handle on the repository at `git_dir` (opened with
+/// `env`) and its own
 /// visitor. Items are handed out in runs of `run` consecutive indices, so that a worker sees
 /// neighbouring commits (whose trees overlap). `errors` are reported first, by one worker.
 pub(crate) fn run_workers(
-    git_dir: &Path,
-    env: &GitEnv,
+    (git_dir, env): (&Path, &GitEnv),
     threads: usize,
     items: usize,
     run: usize,

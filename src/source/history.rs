@@ -396,8 +396,7 @@ impl Source for History {
         let tags = self.tags.len();
         let newest = self.commits.len().saturating_sub(1);
         git::run_workers(
-            &self.git_dir,
-            &self.options.git_env,
+            (&self.git_dir, &self.options.git_env),
             self.options.threads,
             tags + self.commits.len(),
             64,
@@ -411,8 +410,7 @@ impl Source for History {
         // After every commit: a tagged blob that some commit has is that commit's.
         if !self.roots.is_empty() {
             git::run_workers(
-                &self.git_dir,
-                &self.options.git_env,
+                (&self.git_dir, &self.options.git_env),
                 self.options.threads,
                 self.roots.len(),
                 1,

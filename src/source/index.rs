@@ -285,7 +285,7 @@ struct Entry<'a> {
 
 impl Entry<'_> {
     /// The entry as libgit2 takes it.
-    fn to_libgit2(&self) -> Result<git2::IndexEntry, git2::Error> {
+    fn to_libgit2(self) -> Result<git2::IndexEntry, git2::Error> {
         let f = |at| be32(self.stat, at).unwrap_or(0);
         let time = |at| git2::IndexTime::new(f(at) as i32, f(at + 4));
         Ok(git2::IndexEntry {
@@ -790,7 +790,7 @@ mod tests {
             d.extend((p.len().min(0xfff) as u16).to_be_bytes());
             d.extend_from_slice(p);
             d.push(0);
-            while (d.len() - start) % 8 != 0 {
+            while !(d.len() - start).is_multiple_of(8) {
                 d.push(0);
             }
         }

@@ -201,8 +201,7 @@ impl Range {
 impl Source for Range {
     fn scan(&self, factory: &dyn VisitorFactory) {
         git::run_workers(
-            &self.git_dir,
-            &self.env,
+            (&self.git_dir, &self.env),
             self.threads,
             self.commits.len(),
             1,
