@@ -351,7 +351,10 @@ fn issue_12_history_scans_everything_a_ref_reaches() {
     let inner_tag = {
         let file = env.write_outside(
             "tag-object",
-            format!("object {chained}\ntype blob\ntag inner\ntagger T <t@example.test> 0 +0000\n\ninner\n"),
+            format!(
+                "object {chained}\ntype blob\ntag inner\ntagger T <t@example.test> 0 +0000\n\n\
+                 inner\n"
+            ),
         );
         env.git(&["hash-object", "-t", "tag", "-w", file.to_str().unwrap()])
     };

@@ -3,14 +3,15 @@
 //!
 //! [`History::open`] lists the commits to visit (all refs, `HEAD`, every stash entry), oldest
 //! first, and the blobs and trees that refs reach without a commit (lightweight or annotated
-//! tags of a blob or a tree, through any chain of tags). [`Source::scan`] then hands commits to worker threads, each with its own repository
-//! handle. A worker compares a commit's tree with its parents' trees, descending only into
-//! subtrees that differ, and records each file the commit introduces (content absent from
-//! every parent at that path). The first worker to meet a blob reads it from the object
-//! database and scans it; every later sighting is only recorded. After the scan,
-//! [`History::attribute`] names, for each finding, the oldest commit that introduced its blob
-//! (or every commit and path with `all_occurrences`). Blobs reached only through a tagged blob
-//! or tree are scanned last, in a second pass, unless a commit had them.
+//! tags of a blob or a tree, through any chain of tags). [`Source::scan`] then hands commits
+//! to worker threads, each with its own repository handle. A worker compares a commit's tree
+//! with its parents' trees, descending only into subtrees that differ, and records each file
+//! the commit introduces (content absent from every parent at that path). The first worker to
+//! meet a blob reads it from the object database and scans it; every later sighting is only
+//! recorded. After the scan, [`History::attribute`] names, for each finding, the oldest commit
+//! that introduced its blob (or every commit and path with `all_occurrences`). Blobs reached
+//! only through a tagged blob or tree are scanned last, in a second pass, unless a commit had
+//! them.
 //!
 //! In a shallow clone, each commit whose parents are missing is reported as a gap
 //! ([`SkipReason::ShallowHistory`]): the history behind it was not scanned. Any other missing

@@ -232,8 +232,10 @@ pub(crate) fn status(outcome: &ScanOutcome) -> ExitStatus {
     // Informational findings (AWS identifiers) do not fail a scan.
     if outcome.findings.iter().any(|f| !keysentry::aws::is_informational(f)) {
         ExitStatus::Findings
-    } else if outcome.is_incomplete() {
-        // An unreadable item, or content passed over that may hold text (a shallow history).
+    } else if !outcome.errors.is_empty()
+        || outcome.skipped.iter().any(|(_, r)| *r == SkipReason::ShallowHistory)
+    {
+        // An unreadable item, or a history cut short (a shallow clone).
         ExitStatus::Error
     } else {
         ExitStatus::Clean
