@@ -179,3 +179,21 @@ fn the_pre_push_hook_scans_the_commits_being_pushed() {
     let (ok, out) = git_with_keysentry(&env, env.root(), &["push", "-q", "origin", ":main"]);
     assert!(ok, "{out}");
 }
+
+/// Issue 12: `hook install` finds the hooks directory as git does, GIT_DIR included.
+#[test]
+fn issue_12_hook_install_honours_git_dir() {
+    let env = TestEnv::git_repo();
+    let elsewhere = env.outside().join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let run = env
+        .command()
+        .current_dir(&elsewhere)
+        .env("GIT_DIR", env.path(".git"))
+        .args(["hook", "install"])
+        .output()
+        .unwrap();
+    common::Run::from(run).assert_code(0);
+    assert!(env.path(".git/hooks/pre-commit").exists());
+    assert!(!elsewhere.join(".git").exists());
+}
