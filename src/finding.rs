@@ -191,6 +191,14 @@ pub enum Origin {
         /// The tag object's id.
         id: String,
     },
+    /// A blob that a ref reaches without a commit: a tag (lightweight or annotated, possibly
+    /// through other tags) of a blob, or a file in a tagged tree.
+    Ref {
+        /// The ref's name (`keyblob`, `origin/notes`, …).
+        name: String,
+        /// Path of the file in the tagged tree; empty for a tagged blob.
+        path: String,
+    },
     /// A file staged in the git index (about to be committed).
     Staged {
         /// Path of the file in the index (lossily decoded).
@@ -233,7 +241,12 @@ impl Origin {
         match self {
             Origin::File { path } => path.display().to_string(),
             Origin::Stdin => "<stdin>".to_owned(),
+            Origin::Commit { path, commit } if path.is_empty() => {
+                format!("commit {}", commit.short_id())
+            }
             Origin::Commit { path, commit } => format!("{path} @ {}", commit.short_id()),
+            Origin::Ref { name, path } if path.is_empty() => format!("blob of ref {name}"),
+            Origin::Ref { name, path } => format!("{path} @ ref {name}"),
             Origin::CommitMessage { commit } => format!("commit {} message", commit.short_id()),
             Origin::TagMessage { tag, .. } => format!("tag {tag} message"),
             Origin::Staged { path } => format!("{path} (staged)"),

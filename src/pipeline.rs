@@ -247,6 +247,7 @@ impl Visitor for Worker<'_> {
             SkipReason::Binary => self.part.stats.skipped_binary += 1,
             SkipReason::TooLarge { .. } => self.part.stats.skipped_too_large += 1,
             SkipReason::LfsPointer => self.part.stats.skipped_lfs += 1,
+            SkipReason::ShallowHistory => {}
         }
         self.part.skipped.push((origin, reason));
     }

@@ -320,3 +320,259 @@ fn a_corrupt_object_is_reported_and_the_scan_goes_on() {
     let errors = doc["errors"].as_array().unwrap();
     assert!(errors.iter().any(|e| e.as_str().unwrap().contains(&bad)), "{errors:?}");
 }
+
+/// Writes `content` as a blob with git and returns its id.
+fn hash_object(env: &TestEnv, content: &str) -> String {
+    let file = env.write_outside("blob-content", content);
+    env.git(&["hash-object", "-w", file.to_str().expect("a UTF-8 temporary path")])
+}
+
+/// Issue 12: `--history` missed blobs and trees reached only through a tag. Every shape: a
+/// lightweight tag of a blob and of a tree, annotated tags of a blob, a tree and a commit, a
+/// tag of a tag (of a blob), and a ref outside refs/tags; each secret is found once.
+#[test]
+fn issue_12_history_scans_everything_a_ref_reaches() {
+    let env = TestEnv::git_repo();
+    env.write("README.md", "hello\n");
+    env.commit_all("first");
+    let key = |seed: u64| {
+        format!("AWS_ACCESS_KEY_ID={}\n", common::aws::key_id("AKIA", 123456789012, seed))
+    };
+    let blob = hash_object(&env, &key(1));
+    env.git(&["tag", "keyblob", &blob]);
+    let annotated = hash_object(&env, &key(2));
+    env.git(&["tag", "-a", "-m", "a blob", "keyblob-annotated", &annotated]);
+    let chained = hash_object(&env, &key(3));
+    env.git(&["tag", "-a", "-m", "inner", "inner", &chained]);
+    env.git(&["tag", "-d", "inner"]);
+    // The inner tag object is reachable only through the outer tag.
+    let inner = env.git(&["rev-parse", "--verify", &format!("{chained}^{{blob}}")]);
+    assert_eq!(inner, chained);
+    let inner_tag = {
+        let file = env.write_outside(
+            "tag-object",
+            format!(
+                "object {chained}\ntype blob\ntag inner\ntagger T <t@example.test> 0 +0000\n\n\
+                 inner\n"
+            ),
+        );
+        env.git(&["hash-object", "-t", "tag", "-w", file.to_str().unwrap()])
+    };
+    env.git(&["tag", "-a", "-m", "outer", "outer", &inner_tag]);
+    // Trees: a lightweight and an annotated tag, each of a tree holding a key.
+    let tree_blob = hash_object(&env, &key(4));
+    let tree = |kind: &str, name: &str, id: &str| {
+        let mode = if kind == "tree" { "040000" } else { "100644" };
+        let file = env.write_outside("mktree-input", format!("{mode} {kind} {id}\t{name}\n"));
+        let out = env
+            .git_command_in(env.root())
+            .arg("mktree")
+            .stdin(std::fs::File::open(file).unwrap())
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    };
+    let conf = tree("blob", "a.env", &tree_blob);
+    env.git(&["tag", "keytree", &tree("tree", "conf", &conf)]);
+    let tree_blob2 = hash_object(&env, &key(5));
+    env.git(&[
+        "tag",
+        "-a",
+        "-m",
+        "a tree",
+        "keytree-annotated",
+        &tree("blob", "b.env", &tree_blob2),
+    ]);
+    // A ref outside refs/tags naming a blob.
+    let other = hash_object(&env, &key(6));
+    env.git(&["update-ref", "refs/keysentry-test/blob", &other]);
+    // An annotated tag of a commit that no branch has.
+    env.git(&["checkout", "-q", "--orphan", "side"]);
+    env.write("side.env", key(7));
+    env.commit_all("side");
+    env.git(&["tag", "-a", "-m", "side", "side-tag"]);
+    env.git(&["checkout", "-q", "main"]);
+    env.git(&["branch", "-D", "side"]);
+    // A blob that is also in a commit is that commit's, not the tag's.
+    env.write("committed.env", key(8));
+    env.commit_all("committed");
+    let committed = env.git(&["rev-parse", "HEAD:committed.env"]);
+    env.git(&["tag", "committed-blob", &committed]);
+
+    let run = env.scan_json(&["--history", "."]);
+    run.assert_code(1);
+    let findings = run.findings();
+    let mut places: Vec<String> = findings
+        .iter()
+        .filter(|f| rule_id(f) == "aws.access_key_id")
+        .map(|f| {
+            let o = &f["origin"];
+            match o["kind"].as_str().unwrap() {
+                "ref" => {
+                    format!("ref {} {}", o["name"].as_str().unwrap(), o["path"].as_str().unwrap())
+                }
+                "commit" => format!("commit {}", finding_path(f)),
+                k => k.to_owned(),
+            }
+        })
+        .collect();
+    places.sort();
+    assert_eq!(
+        places,
+        [
+            "commit committed.env",
+            "commit side.env",
+            "ref keyblob ",
+            "ref keyblob-annotated ",
+            "ref keysentry-test/blob ",
+            "ref keytree conf/a.env",
+            "ref keytree-annotated b.env",
+            "ref outer ",
+        ],
+        "{findings:#?}"
+    );
+    assert_eq!(run.json()["errors"].as_array().unwrap().len(), 0);
+}
+
+/// Issue 12: a shallow clone's history is incomplete: the scan says so in the report
+/// (`skipped`, reason `shallow_history`) and exits 2 unless findings were made, with `-q` too.
+#[test]
+fn issue_12_a_shallow_history_is_a_gap() {
+    let env = TestEnv::git_repo();
+    env.write("old.env", format!("TOKEN={}\n", secrets::github_pat()));
+    env.commit_all("old");
+    env.remove("old.env");
+    env.commit_all("drop it");
+    env.write("README.md", "clean\n");
+    env.commit_all("clean");
+    let url = format!("file://{}", env.root().display());
+    let clone = env.outside().join("shallow");
+    env.git(&["clone", "-q", "--depth", "1", &url, clone.to_str().unwrap()]);
+    let clone = clone.to_str().unwrap();
+
+    let run = env.scan_json(&["--history", clone]);
+    run.assert_code(2);
+    let skipped = run.json()["skipped"].as_array().unwrap().clone();
+    assert_eq!(skipped.len(), 1, "{skipped:?}");
+    assert_eq!(skipped[0]["reason"], "shallow_history");
+    assert_eq!(skipped[0]["origin"]["kind"], "commit");
+    let quiet = env.run(&["-q", "scan", "--history", clone]);
+    quiet.assert_code(2);
+    // The full clone is complete.
+    env.run(&["-q", "scan", "--history", "."]).assert_code(1);
+}
+
+/// Overwrites loose object `id` with `bytes`.
+fn overwrite_object(env: &TestEnv, id: &str, bytes: &[u8]) {
+    let loose = env.path(&format!(".git/objects/{}/{}", &id[..2], &id[2..]));
+    let mut perms = std::fs::metadata(&loose).expect("the loose object").permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    std::fs::set_permissions(&loose, perms).expect("make the object writable");
+    std::fs::write(&loose, bytes).expect("overwrite the object");
+}
+
+/// A zlib stream (stored, uncompressed blocks) of `data`.
+fn zlib(data: &[u8]) -> Vec<u8> {
+    let mut out = vec![0x78, 0x01];
+    let chunks: Vec<&[u8]> =
+        if data.is_empty() { vec![&[][..]] } else { data.chunks(65535).collect() };
+    for (i, c) in chunks.iter().enumerate() {
+        out.push(u8::from(i + 1 == chunks.len()));
+        let len = c.len() as u16;
+        out.extend(len.to_le_bytes());
+        out.extend((!len).to_le_bytes());
+        out.extend_from_slice(c);
+    }
+    let (mut a, mut b) = (1u32, 0u32);
+    for &x in data {
+        a = (a + u32::from(x)) % 65521;
+        b = (b + a) % 65521;
+    }
+    out.extend(((b << 16) | a).to_be_bytes());
+    out
+}
+
+/// Issue 12: a damaged loose object that still inflates (another zlib stream, here a binary
+/// one) was counted as "binary" and the scan exited 0. It is an error now (exit 2), in
+/// history, range and staged scans, and the hook blocks; a missing object too.
+#[test]
+fn issue_12_a_damaged_or_missing_object_is_an_error_never_binary() {
+    let env = TestEnv::git_repo();
+    env.write("README.md", "hello\n");
+    env.commit_all("base");
+    env.write("app.env", format!("AWS_ACCESS_KEY_ID={}\n", secrets::aws_key_id()));
+    env.commit_all("key");
+    let id = env.git(&["rev-parse", "HEAD:app.env"]);
+    overwrite_object(&env, &id, &zlib(b"blob 12\0\0\0\0binary\0\0\0"));
+    for args in [
+        &["scan", "--history", "--format", "json", "."][..],
+        &["scan", "--range", "HEAD~1..HEAD", "--format", "json", "."],
+    ] {
+        let run = env.run(args);
+        run.assert_code(2);
+        let doc = run.json();
+        assert_eq!(doc["stats"]["skipped_binary"], 0, "{args:?}: {doc}");
+        let errors = doc["errors"].as_array().unwrap();
+        assert!(errors.iter().any(|e| e.as_str().unwrap().contains(&id)), "{args:?}: {errors:?}");
+    }
+    // Staged: the hook blocks with exit 2.
+    env.write("new.env", "A=1\n");
+    env.git(&["add", "new.env"]);
+    let staged = env.git(&["rev-parse", ":new.env"]);
+    overwrite_object(&env, &staged, &zlib(b"blob 3\0\0\0\0"));
+    let run = env.run(&["hook"]);
+    run.assert_code(2);
+    assert!(run.stderr.contains(&staged), "{}", run.stderr);
+    // Missing: the object file is gone.
+    std::fs::remove_file(env.path(&format!(".git/objects/{}/{}", &staged[..2], &staged[2..])))
+        .unwrap();
+    env.run(&["hook"]).assert_code(2);
+    let loose = env.path(&format!(".git/objects/{}/{}", &id[..2], &id[2..]));
+    std::fs::remove_file(loose).unwrap();
+    let run = env.scan_json(&["--history", "."]);
+    run.assert_code(2);
+    assert_eq!(run.json()["stats"]["skipped_binary"], 0);
+}
+
+/// Issue 12: `--max-commits 0` scanned everything; it is refused now (at least 1).
+#[test]
+fn issue_12_max_commits_zero_is_refused() {
+    let env = TestEnv::git_repo();
+    env.write("one.env", format!("TOKEN={}\n", secrets::github_pat()));
+    env.commit_all("one");
+    let run = env.run(&["scan", "--history", "--max-commits", "0", "."]);
+    run.assert_code(2);
+    assert!(run.stderr.contains("--max-commits") && run.stderr.contains('1'), "{}", run.stderr);
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+}
+
+/// Issue 12: a blob that merely starts like a Git LFS pointer was skipped by every git scan.
+/// Only the pointer grammar, exactly, is skipped now: history, range and the hook find the
+/// key in a fake pointer; a real pointer is still skipped.
+#[test]
+fn issue_12_a_fake_lfs_pointer_is_scanned() {
+    let env = TestEnv::git_repo();
+    env.write("README.md", "hello\n");
+    env.commit_all("base");
+    let oid = format!("oid sha256:{}", "4665a5ea".repeat(8));
+    let real = format!("version https://git-lfs.github.com/spec/v1\n{oid}\nsize 1024\n");
+    let fake = format!(
+        "version https://git-lfs.github.com/spec/v1\n{oid}\nsize 1024\nAWS_ACCESS_KEY_ID={}\n",
+        secrets::aws_key_id()
+    );
+    env.write("model.bin.lfs", &real);
+    env.write("weights.lfs", &fake);
+    env.git(&["add", "-A"]);
+    let hook = env.run(&["hook"]);
+    hook.assert_code(1);
+    assert!(hook.stdout.contains("weights.lfs:4:19  aws.access_key_id"), "{}", hook.stdout);
+    env.git(&["commit", "-q", "-m", "pointers"]);
+
+    let (findings, stats) = history(&env, &[]);
+    assert_eq!(findings.iter().map(finding_path).collect::<Vec<_>>(), ["weights.lfs"]);
+    assert_eq!(stats["skipped_lfs"], 1, "{stats}");
+    let range = env.scan_json(&["--range", "HEAD~1..HEAD", "."]);
+    range.assert_code(1);
+    assert_eq!(range.findings().len(), 1);
+}

@@ -154,3 +154,43 @@ fn a_range_without_dots_is_a_usage_error() {
     run.assert_code(2);
     assert!(run.stderr.contains("BASE..HEAD"), "{}", run.stderr);
 }
+
+/// Issue 12 (a sibling of the skipped blob kinds): a tree from the repository may give a file
+/// any mode. `100600` and `100666` are checked out as files by git; the range scan panicked
+/// on them (git2's diff file mode), and only the three usual modes were scanned. Both are
+/// scanned now, in range and history scans.
+#[test]
+fn issue_12_files_with_unusual_modes_are_scanned_without_a_panic() {
+    let env = TestEnv::git_repo();
+    env.write("README.md", "hello\n");
+    env.commit_all("base");
+    for (i, mode) in ["100600", "100666"].into_iter().enumerate() {
+        let content = format!(
+            "AWS_ACCESS_KEY_ID={}\n",
+            common::aws::key_id("AKIA", 123456789012, i as u64 + 1)
+        );
+        let file = env.write_outside("blob-content", content);
+        let blob = env.git(&["hash-object", "-w", file.to_str().unwrap()]);
+        let mut tree = format!("{mode} mode{i}.env\0").into_bytes();
+        tree.extend((0..20).map(|k| u8::from_str_radix(&blob[2 * k..2 * k + 2], 16).unwrap()));
+        let tree_file = env.write_outside("tree-object", tree);
+        let tree = env.git(&[
+            "hash-object",
+            "-t",
+            "tree",
+            "-w",
+            "--literally",
+            tree_file.to_str().unwrap(),
+        ]);
+        let commit = env.git(&["commit-tree", &tree, "-p", "HEAD", "-m", mode]);
+        env.git(&["update-ref", "refs/heads/main", &commit]);
+    }
+    let run = env.scan_json(&["--range", "HEAD~2..HEAD", "."]);
+    run.assert_code(1);
+    let mut paths: Vec<_> = run.findings().iter().map(|f| finding_path(f).to_owned()).collect();
+    paths.sort();
+    assert_eq!(paths, ["mode0.env", "mode1.env"]);
+    let run = env.scan_json(&["--history", "."]);
+    run.assert_code(1);
+    assert_eq!(run.findings().len(), 2);
+}

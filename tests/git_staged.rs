@@ -156,3 +156,92 @@ fn outside_a_repository_the_hook_fails_clearly() {
     run.assert_code(2);
     assert!(run.stderr.contains("not a git repository"), "{}", run.stderr);
 }
+
+/// Issue 12: a split index (`git update-index --split-index`, `core.splitIndex`) made the hook
+/// exit 2 (libgit2 refuses its `link` extension). It is read whole now: a staged key blocks
+/// (1), a clean change passes (0), also when a deletion sends it down the libgit2 path.
+#[test]
+fn issue_12_the_hook_reads_a_split_index() {
+    for split in [&["update-index", "--split-index"][..], &["config", "core.splitIndex", "true"]] {
+        let env = TestEnv::git_repo();
+        for i in 0..5 {
+            env.write(&format!("d{i}/f.txt"), format!("{i}\n"));
+        }
+        env.write("app.env", "A=1\n");
+        env.commit_all("base");
+        env.git(split);
+        env.write("d1/g.txt", "clean\n");
+        env.git(&["add", "-A"]);
+        env.run(&["hook"]).assert_code(0);
+        env.write("app.env", format!("A=1\nAWS_ACCESS_KEY_ID={}\n", secrets::aws_key_id()));
+        env.git(&["add", "-A"]);
+        let run = env.run(&["hook"]);
+        run.assert_code(1);
+        assert!(run.stdout.contains("app.env:2:19  aws.access_key_id"), "{}", run.stdout);
+        // A deletion next to an addition (a possible rename): the full diff, same answer.
+        env.git(&["rm", "-q", "d2/f.txt"]);
+        env.run(&["hook"]).assert_code(1);
+        env.git(&["reset", "-q", "app.env"]);
+        env.run(&["hook"]).assert_code(0);
+    }
+}
+
+/// Issue 12: GIT_DIR, GIT_WORK_TREE, GIT_INDEX_FILE, GIT_OBJECT_DIRECTORY and
+/// GIT_ALTERNATE_OBJECT_DIRECTORIES say where git keeps a repository's parts; every git
+/// source reads them (through the binary's environment, once).
+#[test]
+fn issue_12_git_environment_variables_are_honoured() {
+    let env = TestEnv::git_repo();
+    env.write("app.env", "A=1\n");
+    env.commit_all("base");
+    let key = format!("A=1\nAWS_ACCESS_KEY_ID={}\n", secrets::aws_key_id());
+    let elsewhere = env.outside().join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let git_dir = env.path(".git");
+
+    // GIT_DIR and GIT_WORK_TREE, from a directory outside the repository.
+    env.write("app.env", &key);
+    env.git(&["add", "app.env"]);
+    let run = |cwd: &std::path::Path, vars: &[(&str, &std::ffi::OsStr)], args: &[&str]| {
+        let mut cmd = env.command();
+        cmd.current_dir(cwd).args(args);
+        for (k, v) in vars {
+            cmd.env(k, v);
+        }
+        common::Run::from(cmd.output().unwrap())
+    };
+    let dirs = [("GIT_DIR", git_dir.as_os_str()), ("GIT_WORK_TREE", env.root().as_os_str())];
+    run(&elsewhere, &dirs, &["hook"]).assert_code(1);
+    run(&elsewhere, &dirs, &["scan", "--staged", "."]).assert_code(1);
+
+    // GIT_INDEX_FILE: another index, as `git commit -a` makes one; relative to the
+    // working directory (the hook's is the working tree's top).
+    env.git(&["reset", "-q"]);
+    env.run(&["hook"]).assert_code(0);
+    let other = env.outside().join("other-index");
+    env.git_command_in(env.root())
+        .env("GIT_INDEX_FILE", &other)
+        .args(["add", "app.env"])
+        .status()
+        .unwrap();
+    let index = [("GIT_INDEX_FILE", other.as_os_str())];
+    run(env.root(), &index, &["hook"]).assert_code(1);
+    let relative = std::ffi::OsString::from("../other-index");
+    run(env.root(), &[("GIT_INDEX_FILE", relative.as_os_str())], &["hook"]).assert_code(1);
+
+    // GIT_OBJECT_DIRECTORY and GIT_ALTERNATE_OBJECT_DIRECTORIES: objects kept elsewhere.
+    env.git(&["add", "app.env"]);
+    env.git(&["commit", "-q", "-m", "leak"]);
+    let moved = env.outside().join("objects");
+    std::fs::rename(env.path(".git/objects"), &moved).unwrap();
+    std::fs::create_dir_all(env.path(".git/objects")).unwrap();
+    let history = ["scan", "--history", "--format", "json", "."];
+    let lost = run(env.root(), &[], &history);
+    assert_ne!(lost.code, 0, "the objects are gone: {}", lost.stderr);
+    let r = run(env.root(), &[("GIT_OBJECT_DIRECTORY", moved.as_os_str())], &history);
+    r.assert_code(1);
+    assert!(r.stdout.contains("aws.access_key_id"), "{}", r.stdout);
+    let alt = [("GIT_ALTERNATE_OBJECT_DIRECTORIES", moved.as_os_str())];
+    run(env.root(), &alt, &history).assert_code(1);
+    run(env.root(), &alt, &["scan", "--range", "HEAD~1..HEAD", "."]).assert_code(1);
+}

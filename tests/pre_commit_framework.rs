@@ -75,3 +75,34 @@ fn the_framework_blocks_a_commit_with_a_secret_and_passes_a_clean_one() {
     assert!(out.status.success(), "a clean commit was blocked:\n{}", text(&out));
     assert!(text(&out).contains("Passed"), "{}", text(&out));
 }
+
+/// Issue 12: `git commit -a` through the framework hands the hook git's temporary index
+/// (`GIT_INDEX_FILE`); the key in a tracked file was committed. It is blocked now.
+#[test]
+fn issue_12_the_framework_blocks_git_commit_a() {
+    let this_repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let env = TestEnv::git_repo();
+    let rev = env.git_in(this_repo, &["rev-parse", "HEAD"]);
+    env.write(
+        ".pre-commit-config.yaml",
+        format!(
+            "repos:\n  - repo: {}\n    rev: {rev}\n    hooks:\n      - id: keysentry-system\n",
+            this_repo.display()
+        ),
+    );
+    env.write("deploy.env", "REGION=eu-west-1\n");
+    env.commit_all("base");
+    let out = run_in(&env, &pre_commit(), &["install"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let git = PathBuf::from("git");
+
+    env.write("deploy.env", format!("AWS_ACCESS_KEY_ID={}\n", secrets::aws_key_id()));
+    let before = env.git(&["rev-parse", "HEAD"]);
+    let out = run_in(&env, &git, &["commit", "-a", "-m", "deploy settings"]);
+    let said = text(&out);
+    assert!(!out.status.success(), "the commit went through:\n{said}");
+    assert!(said.contains("aws.access_key_id") && said.contains("Failed"), "{said}");
+    assert_eq!(env.git(&["rev-parse", "HEAD"]), before);
+    let out = run_in(&env, &git, &["commit", "-m", "deploy settings", "deploy.env"]);
+    assert!(!out.status.success(), "git commit PATH went through:\n{}", text(&out));
+}

@@ -259,7 +259,13 @@ pub(crate) struct ScanArgs {
     pub(crate) since: Option<String>,
 
     /// With --history: only the newest N commits
-    #[arg(long, value_name = "N", help_heading = "Git", requires = "history")]
+    #[arg(
+        long,
+        value_name = "N",
+        help_heading = "Git",
+        requires = "history",
+        value_parser = at_least_one
+    )]
     pub(crate) max_commits: Option<usize>,
 
     /// Worker threads (default: one per core)
@@ -341,6 +347,16 @@ pub(crate) fn parse_size(s: &str) -> Result<u64, String> {
     };
     let n: u64 = num.trim().parse().map_err(|_| format!("invalid size {s:?}"))?;
     n.checked_mul(mult).ok_or_else(|| format!("size {s:?} is too large"))
+}
+
+/// A count of at least 1 (`--max-commits 0` would scan nothing, or, as it once did,
+/// everything).
+fn at_least_one(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("must be at least 1 (leave the option out to scan every commit)".to_owned()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 #[cfg(test)]

@@ -82,6 +82,7 @@ impl ScanConfig {
                     all_occurrences: args.all_occurrences,
                     max_file_size: args.max_file_size,
                     threads,
+                    git_env: env.git.clone(),
                 })
             } else if let Some(range) = args.range {
                 let spec = match range.as_str() {

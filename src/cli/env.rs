@@ -29,6 +29,18 @@ pub(crate) const CI_MERGE_REQUEST_DIFF_BASE_SHA: &str = "CI_MERGE_REQUEST_DIFF_B
 /// GitLab: the commit the pipeline runs on.
 pub(crate) const CI_COMMIT_SHA: &str = "CI_COMMIT_SHA";
 
+/// Git: the repository's `.git` directory, instead of discovering it from the path given.
+pub(crate) const GIT_DIR: &str = "GIT_DIR";
+/// Git: the working tree's top (where `.keysentryignore` is read).
+pub(crate) const GIT_WORK_TREE: &str = "GIT_WORK_TREE";
+/// Git: the index that staged changes are read from. `git commit -a`, `git commit PATH`,
+/// `git commit --amend` and `git commit -p` hand their pre-commit hook a temporary index here.
+pub(crate) const GIT_INDEX_FILE: &str = "GIT_INDEX_FILE";
+/// Git: the object store, instead of `$GIT_DIR/objects` (a pre-receive hook's quarantine).
+pub(crate) const GIT_OBJECT_DIRECTORY: &str = "GIT_OBJECT_DIRECTORY";
+/// Git: further object stores, separated by `:` (`;` on Windows).
+pub(crate) const GIT_ALTERNATE_OBJECT_DIRECTORIES: &str = "GIT_ALTERNATE_OBJECT_DIRECTORIES";
+
 /// The environment variables keysentry reads, captured once.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Env {
@@ -44,6 +56,9 @@ pub(crate) struct Env {
     /// The operator's configuration file (it may not exist): from `XDG_CONFIG_HOME`, else
     /// `HOME`.
     pub(crate) operator_config: Option<std::path::PathBuf>,
+    /// Git's variables that say where a repository's parts are, relative paths made absolute
+    /// against the working directory (as git reads them).
+    pub(crate) git: keysentry::source::git::GitEnv,
 }
 
 impl Env {
@@ -62,6 +77,7 @@ impl Env {
                 std::env::var_os(XDG_CONFIG_HOME).map(Into::into),
                 std::env::var_os(HOME).map(Into::into),
             ),
+            git: git_env(),
         }
     }
 
@@ -94,6 +110,31 @@ fn operator_config(
         .filter(|p| p.is_absolute())
         .or_else(|| home.filter(|p| !p.as_os_str().is_empty()).map(|h| h.join(".config")))?;
     Some(base.join("keysentry").join("config.toml"))
+}
+
+/// `GIT_DIR`, `GIT_WORK_TREE`, `GIT_INDEX_FILE`, `GIT_OBJECT_DIRECTORY` and
+/// `GIT_ALTERNATE_OBJECT_DIRECTORIES`, each when set and non-empty.
+fn git_env() -> keysentry::source::git::GitEnv {
+    let cwd = std::env::current_dir().ok();
+    let absolute = |p: std::path::PathBuf| match &cwd {
+        Some(cwd) if p.is_relative() => cwd.join(p),
+        _ => p,
+    };
+    let path = |name| std::env::var_os(name).filter(|v| !v.is_empty()).map(|v| absolute(v.into()));
+    keysentry::source::git::GitEnv {
+        git_dir: path(GIT_DIR),
+        work_tree: path(GIT_WORK_TREE),
+        index_file: path(GIT_INDEX_FILE),
+        object_directory: path(GIT_OBJECT_DIRECTORY),
+        alternate_object_directories: std::env::var_os(GIT_ALTERNATE_OBJECT_DIRECTORIES)
+            .map(|v| {
+                std::env::split_paths(&v).filter(|p| !p.as_os_str().is_empty()).collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
+            .into_iter()
+            .map(absolute)
+            .collect(),
+    }
 }
 
 #[cfg(test)]

@@ -102,6 +102,7 @@ pub fn finding_path(f: &Finding) -> Option<&str> {
     match &f.origin {
         Origin::File { path } => path.to_str(),
         Origin::Commit { path, .. } | Origin::Staged { path } => Some(path),
+        Origin::Ref { path, .. } if !path.is_empty() => Some(path),
         _ => None,
     }
 }

@@ -81,6 +81,7 @@ fn origin_kind(origin: &crate::finding::Origin) -> &'static str {
         Origin::CommitMessage { .. } => "commit_message",
         Origin::TagMessage { .. } => "tag_message",
         Origin::Staged { .. } => "staged",
+        Origin::Ref { .. } => "ref",
     }
 }
 

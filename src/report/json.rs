@@ -161,6 +161,9 @@ impl Reporter for Json {
                     SkipReason::LfsPointer => {
                         SkippedJson { origin, reason: "lfs_pointer", size: None }
                     }
+                    SkipReason::ShallowHistory => {
+                        SkippedJson { origin, reason: "shallow_history", size: None }
+                    }
                     SkipReason::TooLarge { size, .. } => {
                         SkippedJson { origin, reason: "too_large", size: Some(*size) }
                     }

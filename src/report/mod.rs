@@ -157,6 +157,8 @@ pub fn origin_path(origin: &Origin) -> Option<String> {
     match origin {
         Origin::File { path } => Some(path.to_string_lossy().into_owned()),
         Origin::Commit { path, .. } | Origin::Staged { path } => Some(path.clone()),
+        Origin::Ref { path, .. } if !path.is_empty() => Some(path.clone()),
+        Origin::Ref { .. } => None,
         Origin::Stdin | Origin::CommitMessage { .. } | Origin::TagMessage { .. } => None,
     }
 }

@@ -1,12 +1,12 @@
 //! What the git sources (history, staged, range) share: opening a repository, describing a
 //! commit, the lines a change added, and handing a blob to a visitor.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use git2::{Blob, Delta, Diff, DiffOptions, FileMode, ObjectType, Oid, Patch, Repository, Tree};
+use git2::{Blob, Delta, Diff, DiffOptions, ObjectType, Oid, Patch, Repository, Tree};
 
 use super::{Chunk, LineSet, ReadMethod, SkipReason, SourceError, Visitor, VisitorFactory};
 use crate::finding::{BlobId, CommitInfo, Origin};
@@ -31,12 +31,82 @@ pub enum GitError {
     Git(#[from] git2::Error),
 }
 
+/// Where git's environment puts the parts of a repository: the variables git itself sets for
+/// a hook (`git commit -a` hands the pre-commit hook a temporary index in `GIT_INDEX_FILE`;
+/// a pre-receive hook sees quarantined objects through `GIT_OBJECT_DIRECTORY` and
+/// `GIT_ALTERNATE_OBJECT_DIRECTORIES`) and that people set to point git elsewhere. The library
+/// never reads the process environment: the binary captures these once and passes them in.
+/// Relative paths are taken relative to the process's working directory, as git does.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GitEnv {
+    /// `GIT_DIR`: the repository (its `.git` directory); no discovery from the path given.
+    pub git_dir: Option<PathBuf>,
+    /// `GIT_WORK_TREE`: the working tree's top.
+    pub work_tree: Option<PathBuf>,
+    /// `GIT_INDEX_FILE`: the index to read staged changes from, instead of `$GIT_DIR/index`.
+    pub index_file: Option<PathBuf>,
+    /// `GIT_OBJECT_DIRECTORY`: the object store, instead of `$GIT_DIR/objects`.
+    pub object_directory: Option<PathBuf>,
+    /// `GIT_ALTERNATE_OBJECT_DIRECTORIES`: further object stores, searched after the first.
+    pub alternate_object_directories: Vec<PathBuf>,
+}
+
 /// Opens the repository at or above `path` (a working tree, a `.git` directory, a bare
-/// repository or a mirror).
-pub fn open(path: &Path) -> Result<Repository, GitError> {
+/// repository or a mirror), or the one `env` names, with the index, working tree and object
+/// stores `env` names.
+pub fn open(path: &Path, env: &GitEnv) -> Result<Repository, GitError> {
     configure();
-    Repository::discover(path)
-        .map_err(|source| GitError::NotARepository { path: path.to_path_buf(), source })
+    let repo = match &env.git_dir {
+        Some(dir) => Repository::open(dir)
+            .map_err(|source| GitError::NotARepository { path: dir.clone(), source })?,
+        None => Repository::discover(path)
+            .map_err(|source| GitError::NotARepository { path: path.to_path_buf(), source })?,
+    };
+    apply_env(&repo, env)?;
+    Ok(repo)
+}
+
+/// Opens the repository at `git_dir` again (a worker thread's own handle), as [`open`] did.
+pub(crate) fn reopen(git_dir: &Path, env: &GitEnv) -> Result<Repository, git2::Error> {
+    let repo = Repository::open(git_dir)?;
+    apply_env(&repo, env)?;
+    Ok(repo)
+}
+
+/// The index file of `repo`: `GIT_INDEX_FILE`, else `index` in its git directory.
+pub(crate) fn index_path(repo: &Repository, env: &GitEnv) -> PathBuf {
+    env.index_file.clone().unwrap_or_else(|| repo.path().join("index"))
+}
+
+fn apply_env(repo: &Repository, env: &GitEnv) -> Result<(), git2::Error> {
+    if let Some(dir) = &env.work_tree {
+        repo.set_workdir(dir, false)?;
+    }
+    if env.object_directory.is_none() && env.alternate_object_directories.is_empty() {
+        return Ok(());
+    }
+    let odb = match &env.object_directory {
+        Some(dir) => {
+            let odb = git2::Odb::new()?;
+            odb.add_disk_alternate(utf8_path(dir)?)?;
+            odb
+        }
+        None => repo.odb()?,
+    };
+    for dir in &env.alternate_object_directories {
+        odb.add_disk_alternate(utf8_path(dir)?)?;
+    }
+    repo.set_odb(&odb)
+}
+
+/// libgit2 takes object directories as text.
+fn utf8_path(path: &Path) -> Result<&str, git2::Error> {
+    path.to_str().ok_or_else(|| {
+        git2::Error::from_str(&format!(
+            "object directory {} is not UTF-8, which libgit2 cannot open",
+            path.display()
+        ))
+    })
 }
 
 /// Sets libgit2's process-wide options once.
@@ -208,9 +278,60 @@ impl PathFilter {
     }
 }
 
-/// Whether a blob is a Git LFS pointer: a small text file naming the real content's hash.
+/// Whether a blob is a Git LFS pointer, by the pointer grammar of the Git LFS specification
+/// (`docs/spec.md` in git-lfs), exactly: under 1024 bytes; `version
+/// https://git-lfs.github.com/spec/v1` first; then, in ascending key order, optional
+/// extension lines `ext-<digit>-<name> sha256:<64 hex>` (ascending priorities), `oid
+/// sha256:<64 lowercase hex>` and `size <decimal>`; each line ending in LF; nothing else. A
+/// blob that only starts like a pointer is scanned: a pointer is skipped because the content
+/// lives elsewhere, and anything more than a pointer is content.
 pub(crate) fn is_lfs_pointer(content: &[u8]) -> bool {
-    content.len() < 1024 && content.starts_with(b"version https://git-lfs.github.com/spec/v1")
+    const VERSION: &[u8] = b"version https://git-lfs.github.com/spec/v1";
+    if content.len() >= 1024 || !content.ends_with(b"\n") {
+        return false;
+    }
+    let mut lines = content[..content.len() - 1].split(|&b| b == b'\n');
+    if lines.next() != Some(VERSION) {
+        return false;
+    }
+    let sha256 = |v: &[u8]| {
+        v.strip_prefix(b"sha256:").is_some_and(|h| {
+            h.len() == 64 && h.iter().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b))
+        })
+    };
+    let mut last_priority = None;
+    let mut line = lines.next();
+    while let Some(ext) = line.and_then(|l| l.strip_prefix(b"ext-")) {
+        // ext-<priority>-<name> <hash>
+        let Some((key, value)) = split_pair(ext) else { return false };
+        let [priority, b'-', name @ ..] = key else { return false };
+        let name_ok = !name.is_empty()
+            && name.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-');
+        if !priority.is_ascii_digit() || !name_ok || !sha256(value) {
+            return false;
+        }
+        if last_priority.is_some_and(|p| p >= *priority) {
+            return false;
+        }
+        last_priority = Some(*priority);
+        line = lines.next();
+    }
+    let oid = line.and_then(|l| l.strip_prefix(b"oid "));
+    let size = lines.next().and_then(|l| l.strip_prefix(b"size "));
+    let size_ok = size.is_some_and(|s| {
+        !s.is_empty()
+            && s.len() <= 19
+            && s.iter().all(u8::is_ascii_digit)
+            && (s == b"0" || s[0] != b'0')
+    });
+    oid.is_some_and(sha256) && size_ok && lines.next().is_none()
+}
+
+/// `key SP value`, with one space and no empty side.
+fn split_pair(line: &[u8]) -> Option<(&[u8], &[u8])> {
+    let sp = memchr::memchr(b' ', line)?;
+    let (key, value) = (&line[..sp], &line[sp + 1..]);
+    (!key.is_empty() && !value.is_empty() && !value.contains(&b' ')).then_some((key, value))
 }
 
 /// Reads blob `id` and hands it to `visitor` as a chunk of `origin`, unless it is too large,
@@ -233,7 +354,24 @@ pub(crate) fn visit_blob(
             )));
         }
     };
-    visit_content(blob.content(), id, origin, lines, limit, visitor);
+    visit_content(blob.content(), id, origin, lines, limit, Verify::Skipped, visitor);
+}
+
+/// Which blobs [`visit_content`] checks against their id before it uses them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Verify {
+    /// Only those it would pass over (binary, a Git LFS pointer): a damaged object must be an
+    /// error, never a skip. Content that is scanned is scanned as read. (A history scan: hashing
+    /// every blob would double its cost.)
+    Skipped,
+    /// Every one (staged and range scans: few blobs, and the hook's answer must be right).
+    All,
+}
+
+/// Whether `content` is the blob `id` names. libgit2's own check is off (see [`configure`]),
+/// so a loose object overwritten with another zlib stream reads without complaint.
+fn intact(content: &[u8], id: Oid) -> bool {
+    Oid::hash_object(ObjectType::Blob, content).is_ok_and(|h| h == id)
 }
 
 /// [`visit_blob`] for content already read.
@@ -243,17 +381,28 @@ pub(crate) fn visit_content(
     origin: Origin,
     lines: Option<&LineSet>,
     limit: u64,
+    verify: Verify,
     visitor: &mut dyn Visitor,
 ) {
     let size = content.len() as u64;
     if size > limit {
         return visitor.skipped(origin, SkipReason::TooLarge { size, limit });
     }
-    if super::is_binary(content) {
-        return visitor.skipped(origin, SkipReason::Binary);
+    let skip = if super::is_binary(content) {
+        Some(SkipReason::Binary)
+    } else if is_lfs_pointer(content) {
+        Some(SkipReason::LfsPointer)
+    } else {
+        None
+    };
+    if (verify == Verify::All || skip.is_some()) && !intact(content, id) {
+        return visitor.error(SourceError::Git(format!(
+            "{}: blob {id} is damaged: its content does not match its id",
+            origin.display_name()
+        )));
     }
-    if is_lfs_pointer(content) {
-        return visitor.skipped(origin, SkipReason::LfsPointer);
+    if let Some(reason) = skip {
+        return visitor.skipped(origin, reason);
     }
     visitor.chunk(Chunk {
         content,
@@ -287,9 +436,39 @@ pub(crate) struct FileChange {
     pub(crate) new: Oid,
 }
 
-/// The files that `diff` adds or changes. A file whose content did not change (a pure
-/// rename or a mode change), a deletion, a symbolic link or a submodule is not one.
-pub(crate) fn diff_changes(diff: &Diff<'_>) -> Vec<FileChange> {
+/// One side of a diff, where [`diff_changes`] looks up each path's file mode.
+#[derive(Clone, Copy)]
+pub(crate) enum Side<'a> {
+    /// Nothing (a root commit's parent, an unborn `HEAD`).
+    Empty,
+    /// A tree.
+    Tree(&'a Tree<'a>),
+    /// An index.
+    Index(&'a git2::Index),
+}
+
+impl Side<'_> {
+    /// Whether `path` is a file whose content can be scanned, on this side.
+    fn is_file(&self, path: &[u8]) -> bool {
+        match self {
+            Side::Empty => false,
+            Side::Tree(t) => t.get_path(&path_of(path)).is_ok_and(|e| is_file_mode(e.filemode())),
+            Side::Index(i) => {
+                i.get_path(&path_of(path), 0).is_some_and(|e| is_file_mode(e.mode as i32))
+            }
+        }
+    }
+}
+
+/// The files that `diff` (from `old` to `new`) adds or changes. A file whose content did not
+/// change (a pure rename or a mode change), a deletion, a symbolic link or a submodule is not
+/// one. Modes come from the trees and the index, never from the diff: git2 panics on a diff
+/// file mode it does not know, and a tree from the repository may hold any mode (`100600`).
+pub(crate) fn diff_changes(
+    diff: &Diff<'_>,
+    old_side: Side<'_>,
+    new_side: Side<'_>,
+) -> Vec<FileChange> {
     let mut out = Vec::new();
     for delta in diff.deltas() {
         if !matches!(
@@ -299,11 +478,12 @@ pub(crate) fn diff_changes(diff: &Diff<'_>) -> Vec<FileChange> {
             continue;
         }
         let (old, new) = (delta.old_file(), delta.new_file());
-        if !is_file(new.mode()) || old.id() == new.id() {
+        let Some(path) = new.path_bytes() else { continue };
+        if old.id() == new.id() || !new_side.is_file(path) {
             continue;
         }
-        let Some(path) = new.path_bytes() else { continue };
-        let old = (old.exists() && is_file(old.mode())).then(|| old.id());
+        let old_is_file = old.path_bytes().is_some_and(|p| old_side.is_file(p));
+        let old = (old.exists() && old_is_file).then(|| old.id());
         out.push(FileChange { path: path.to_vec(), old, new: new.id() });
     }
     out
@@ -366,11 +546,7 @@ pub(crate) fn visit_change(
     if lines.as_ref().is_some_and(LineSet::is_empty) {
         return; // only deletions
     }
-    visit_content(blob.content(), change.new, origin, lines.as_ref(), limit, visitor);
-}
-
-fn is_file(mode: FileMode) -> bool {
-    matches!(mode, FileMode::Blob | FileMode::BlobExecutable | FileMode::BlobGroupWritable)
+    visit_content(blob.content(), change.new, origin, lines.as_ref(), limit, Verify::All, visitor);
 }
 
 /// What a worker thread of [`run_workers`] has: its repository handle, through a cache of
@@ -385,11 +561,12 @@ impl<'r> TreeCache<'r> {
 }
 
 /// Runs `work(repo, i, visitor)` for every `i` in `0..items` on `threads` worker threads
-/// (0: one per core), each with its own handle on the repository at `git_dir` and its own
+/// (0: one per core), each with its own handle on the repository at `git_dir` (opened with
+/// `env`) and its own
 /// visitor. Items are handed out in runs of `run` consecutive indices, so that a worker sees
 /// neighbouring commits (whose trees overlap). `errors` are reported first, by one worker.
 pub(crate) fn run_workers(
-    git_dir: &Path,
+    (git_dir, env): (&Path, &GitEnv),
     threads: usize,
     items: usize,
     run: usize,
@@ -412,7 +589,7 @@ pub(crate) fn run_workers(
                         visitor.error(SourceError::Git(e.clone()));
                     }
                 }
-                let repo = match Repository::open(git_dir) {
+                let repo = match reopen(git_dir, env) {
                     Ok(repo) => repo,
                     Err(e) => {
                         if worker == 0 {
@@ -451,10 +628,17 @@ pub(crate) fn blob_id(id: Oid) -> BlobId {
     BlobId::from_bytes(bytes)
 }
 
-/// Whether a tree entry is a file whose content can be scanned: a regular or executable
-/// file. Symbolic links (their target path), submodules (gitlinks) and trees are not.
+/// Whether a tree or index entry is a file whose content can be scanned. Symbolic links
+/// (their target path), submodules (gitlinks) and trees are not; every other mode is, as
+/// libgit2 normalizes modes (any execute bit: an executable file; otherwise anything not a
+/// tree, a gitlink or a link: a file), so that an odd mode that git checks out as a file
+/// (`100600`, `100666`) cannot hide one.
 pub(crate) fn is_file_mode(mode: i32) -> bool {
-    mode == 0o100644 || mode == 0o100755 || mode == 0o100664
+    let kind = mode & 0o170000;
+    if kind == 0o040000 {
+        return false;
+    }
+    mode & 0o111 != 0 || (kind != 0o160000 && kind != 0o120000)
 }
 
 /// Whether a tree entry is a subtree.
@@ -494,10 +678,71 @@ mod tests {
         assert_eq!(format_time(1_700_000_000, -330), "2023-11-14T16:43:20-05:30");
     }
 
+    /// Issue 12: only the pointer grammar, exactly, is skipped as a Git LFS pointer.
     #[test]
-    fn lfs_pointers() {
-        let p = b"version https://git-lfs.github.com/spec/v1\noid sha256:4d7a\nsize 12345\n";
-        assert!(is_lfs_pointer(p));
-        assert!(!is_lfs_pointer(b"version 1\n"));
+    fn issue_12_lfs_pointers_match_the_grammar_exactly() {
+        let oid = format!("oid sha256:{}", "4d7a".repeat(16));
+        let ext = format!("ext-0-foo sha256:{}", "0a".repeat(32));
+        let ext1 = format!("ext-1-bar sha256:{}", "1b".repeat(32));
+        let pointer = |lines: &[&str]| {
+            let mut p = String::from("version https://git-lfs.github.com/spec/v1\n");
+            for l in lines {
+                p.push_str(l);
+                p.push('\n');
+            }
+            p.into_bytes()
+        };
+        assert!(is_lfs_pointer(&pointer(&[&oid, "size 12345"])));
+        assert!(is_lfs_pointer(&pointer(&[&oid, "size 0"])));
+        assert!(is_lfs_pointer(&pointer(&[&ext, &ext1, &oid, "size 1"])));
+        let secret = "AWS_SECRET_ACCESS_KEY=abc";
+        let not = [
+            pointer(&[&oid, "size 12345", secret]),
+            pointer(&[secret, &oid, "size 12345"]),
+            pointer(&[&oid, secret, "size 12345"]),
+            pointer(&["size 12345", &oid]),
+            pointer(&[&oid]),
+            pointer(&[&oid, "size 012"]),
+            pointer(&[&oid, "size 12a"]),
+            pointer(&[&oid, "size "]),
+            pointer(&[&oid.to_uppercase().replace("OID SHA256", "oid sha256"), "size 1"]),
+            pointer(&[&format!("oid sha256:{}", "4d7a".repeat(15)), "size 1"]),
+            pointer(&[&format!("oid sha1:{}", "4d7a".repeat(16)), "size 1"]),
+            pointer(&[&ext1, &ext, &oid, "size 1"]),
+            pointer(&[&ext, &ext, &oid, "size 1"]),
+            pointer(&[&oid, &ext, "size 1"]),
+            pointer(&["ext-x-foo sha256:00", &oid, "size 1"]),
+            pointer(&[&oid, "size 1", ""]),
+            pointer(&[&oid, "size  1"]),
+            pointer(&[&oid, "size 1"]).replace_lf_with_crlf(),
+            pointer(&[&oid, "size 1"]).strip_last_lf(),
+            b"version https://git-lfs.github.com/spec/v1".to_vec(),
+            b"version 1\n".to_vec(),
+            {
+                let mut big = pointer(&[&oid, "size 1"]);
+                big.truncate(big.len() - 1);
+                big.extend(std::iter::repeat_n(b'1', 1024));
+                big.push(b'\n');
+                big
+            },
+        ];
+        for (i, p) in not.iter().enumerate() {
+            assert!(!is_lfs_pointer(p), "case {i}: {}", String::from_utf8_lossy(p));
+        }
+    }
+
+    trait Edit {
+        fn replace_lf_with_crlf(self) -> Vec<u8>;
+        fn strip_last_lf(self) -> Vec<u8>;
+    }
+
+    impl Edit for Vec<u8> {
+        fn replace_lf_with_crlf(self) -> Vec<u8> {
+            String::from_utf8(self).unwrap().replace('\n', "\r\n").into_bytes()
+        }
+        fn strip_last_lf(mut self) -> Vec<u8> {
+            self.pop();
+            self
+        }
     }
 }

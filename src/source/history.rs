@@ -2,15 +2,22 @@
 //! commit and tag messages.
 //!
 //! [`History::open`] lists the commits to visit (all refs, `HEAD`, every stash entry), oldest
-//! first. [`Source::scan`] then hands commits to worker threads, each with its own repository
-//! handle. A worker compares a commit's tree with its parents' trees, descending only into
-//! subtrees that differ, and records each file the commit introduces (content absent from
-//! every parent at that path). The first worker to meet a blob reads it from the object
-//! database and scans it; every later sighting is only recorded. After the scan,
-//! [`History::attribute`] names, for each finding, the oldest commit that introduced its blob
-//! (or every commit and path with `all_occurrences`).
+//! first, and the blobs and trees that refs reach without a commit (lightweight or annotated
+//! tags of a blob or a tree, through any chain of tags). [`Source::scan`] then hands commits
+//! to worker threads, each with its own repository handle. A worker compares a commit's tree
+//! with its parents' trees, descending only into subtrees that differ, and records each file
+//! the commit introduces (content absent from every parent at that path). The first worker to
+//! meet a blob reads it from the object database and scans it; every later sighting is only
+//! recorded. After the scan, [`History::attribute`] names, for each finding, the oldest commit
+//! that introduced its blob (or every commit and path with `all_occurrences`). Blobs reached
+//! only through a tagged blob or tree are scanned last, in a second pass, unless a commit had
+//! them.
+//!
+//! In a shallow clone, each commit whose parents are missing is reported as a gap
+//! ([`SkipReason::ShallowHistory`]): the history behind it was not scanned. Any other missing
+//! or unreadable object is an error for that item; the scan goes on.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -36,6 +43,8 @@ pub struct HistoryOptions {
     pub max_file_size: u64,
     /// Worker threads (0: one per core).
     pub threads: usize,
+    /// Where git's environment puts the repository's parts.
+    pub git_env: git::GitEnv,
 }
 
 /// A repository's history, ready to scan.
@@ -46,6 +55,10 @@ pub struct History {
     commits: Vec<Oid>,
     /// Annotated tags: name and tag object id.
     tags: Vec<(String, Oid)>,
+    /// Blobs and trees that refs reach without a commit: the ref's name and the object.
+    roots: Vec<(String, Oid)>,
+    /// The blobs of `roots` already handed out (the second pass).
+    root_blobs: Mutex<HashSet<Oid>>,
     shallow: bool,
     walk_errors: Vec<String>,
     filter: git::PathFilter,
@@ -99,13 +112,14 @@ impl History {
 
     /// Opens the repository and lists the commits to visit.
     pub fn open(options: HistoryOptions) -> Result<History, GitError> {
-        let repo = git::open(&options.repo)?;
+        let repo = git::open(&options.repo, &options.git_env)?;
         let mut walk = repo.revwalk()?;
         walk.set_sorting(Sort::TOPOLOGICAL | Sort::TIME)?;
         let mut tags = Vec::new();
+        let mut roots = Vec::new();
         let mut pushed = 0usize;
         let mut walk_errors = Vec::new();
-        for tip in tips(&repo, &mut tags, &mut walk_errors)? {
+        for tip in tips(&repo, &mut tags, &mut roots, &mut walk_errors)? {
             match walk.push(tip) {
                 Ok(()) => pushed += 1,
                 Err(e) => walk_errors.push(format!("cannot walk from {tip}: {}", e.message())),
@@ -139,6 +153,8 @@ impl History {
             options,
             commits,
             tags,
+            roots,
+            root_blobs: Mutex::new(HashSet::new()),
             walk_errors,
             seen: Mutex::new(Seen::default()),
         })
@@ -159,7 +175,7 @@ impl History {
     /// get their commit's author, date and summary. Call once, after the scan.
     pub fn attribute(&self, findings: Vec<Finding>) -> Vec<Finding> {
         let seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
-        let repo = Repository::open(&self.git_dir).ok();
+        let repo = git::reopen(&self.git_dir, &self.options.git_env).ok();
         let mut infos: HashMap<Oid, Arc<CommitInfo>> = HashMap::new();
         let mut info = |id: Oid| -> Arc<CommitInfo> {
             infos
@@ -265,19 +281,33 @@ impl History {
                 )));
             }
         };
-        // A parent missing from the object database (a shallow clone's boundary) counts as
-        // no parent: everything in the commit is then new as far as this clone can tell.
-        let parents: Vec<Tree<'_>> = commit
-            .parent_ids()
-            .filter_map(|p| repo.find_commit(p).ok().and_then(|p| trees.get(p.tree_id()).ok()))
-            .collect();
+        // The parents the commit names (libgit2 hides a shallow clone's cut ones). One
+        // missing from the object database counts as no parent: everything in the commit is
+        // then new as far as this clone can tell. At a shallow clone's boundary that is a gap
+        // (the history behind it was not scanned); elsewhere the object is lost: an error.
+        let mut parents: Vec<Tree<'_>> = Vec::new();
+        let mut cut = false;
+        for p in header_parents(commit.raw_header_bytes()) {
+            match repo.find_commit(p).and_then(|p| trees.get(p.tree_id())) {
+                Ok(tree) => parents.push(tree),
+                Err(_) if self.shallow && !repo.odb().is_ok_and(|o| o.exists(p)) => cut = true,
+                Err(e) => visitor.error(SourceError::Git(format!(
+                    "commit {id}: cannot read parent {p}: {}",
+                    e.message()
+                ))),
+            }
+        }
+        if cut {
+            let origin =
+                Origin::Commit { path: String::new(), commit: Arc::new(git::commit_info(&commit)) };
+            visitor.skipped(origin, SkipReason::ShallowHistory);
+        }
         let mut entries = Vec::new();
         let mut prefix = Vec::new();
-        if let Err(e) = introduced(trees, &tree, parents.first(), &mut prefix, &mut entries) {
-            visitor.error(SourceError::Git(format!(
-                "cannot compare commit {id} with its parent: {}",
-                e.message()
-            )));
+        let mut errors = Vec::new();
+        introduced(trees, &tree, parents.first(), &mut prefix, &mut entries, &mut errors);
+        for e in errors {
+            visitor.error(SourceError::Git(format!("commit {id}: {e}")));
         }
         entries.retain(|(path, _)| !self.filter.excludes(path));
         // In a merge, content is new only if no parent has it at that path.
@@ -292,6 +322,55 @@ impl History {
             let origin = Origin::Commit {
                 path: String::from_utf8_lossy(&path).into_owned(),
                 commit: stub.clone(),
+            };
+            if super::has_binary_extension(&path) {
+                visitor.skipped(origin, SkipReason::Binary);
+            } else {
+                git::visit_blob(repo, blob, origin, None, self.options.max_file_size, visitor);
+            }
+        }
+    }
+
+    /// Scans the blobs of a tagged blob or tree that no commit had.
+    fn visit_root(&self, trees: &mut TreeCache<'_>, i: usize, visitor: &mut dyn Visitor) {
+        let (name, id) = &self.roots[i];
+        let repo = trees.repo();
+        let mut entries = Vec::new();
+        match repo.find_object(*id, None) {
+            Ok(o) if o.kind() == Some(ObjectType::Tree) => match trees.get(*id) {
+                Ok(tree) => {
+                    let mut errors = Vec::new();
+                    introduced(trees, &tree, None, &mut Vec::new(), &mut entries, &mut errors);
+                    for e in errors {
+                        visitor.error(SourceError::Git(format!("ref {name}: {e}")));
+                    }
+                }
+                Err(e) => visitor.error(SourceError::Git(format!(
+                    "ref {name}: cannot read tree {id}: {}",
+                    e.message()
+                ))),
+            },
+            Ok(_) => entries.push((Vec::new(), *id)),
+            Err(e) => {
+                return visitor.error(SourceError::Git(format!(
+                    "ref {name}: cannot read {id}: {}",
+                    e.message()
+                )));
+            }
+        }
+        entries.retain(|(path, _)| path.is_empty() || !self.filter.excludes(path));
+        let new: Vec<_> = {
+            let seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut mine = self.root_blobs.lock().unwrap_or_else(PoisonError::into_inner);
+            entries
+                .into_iter()
+                .filter(|(_, blob)| !seen.blobs.contains_key(blob) && mine.insert(*blob))
+                .collect()
+        };
+        for (path, blob) in new {
+            let origin = Origin::Ref {
+                name: name.clone(),
+                path: String::from_utf8_lossy(&path).into_owned(),
             };
             if super::has_binary_extension(&path) {
                 visitor.skipped(origin, SkipReason::Binary);
@@ -324,7 +403,7 @@ impl Source for History {
         let tags = self.tags.len();
         let newest = self.commits.len().saturating_sub(1);
         git::run_workers(
-            &self.git_dir,
+            (&self.git_dir, &self.options.git_env),
             self.options.threads,
             tags + self.commits.len(),
             64,
@@ -335,20 +414,36 @@ impl Source for History {
                 None => self.visit_commit(repo, (newest - (i - tags)) as u32, visitor),
             },
         );
+        // After every commit: a tagged blob that some commit has is that commit's.
+        if !self.roots.is_empty() {
+            git::run_workers(
+                (&self.git_dir, &self.options.git_env),
+                self.options.threads,
+                self.roots.len(),
+                1,
+                &[],
+                factory,
+                &|repo, i, visitor| self.visit_root(repo, i, visitor),
+            );
+        }
     }
 
-    /// Its commits, and its annotated tags (each is one unit too: their messages are scanned).
+    /// Its commits, its annotated tags (each is one unit too: their messages are scanned) and
+    /// the blobs and trees that refs reach without a commit.
     fn planned(&self) -> Option<Planned> {
-        Some(Planned { units: (self.tags.len() + self.commits.len()) as u64, name: "commits" })
+        let units = self.tags.len() + self.commits.len() + self.roots.len();
+        Some(Planned { units: units as u64, name: "commits" })
     }
 }
 
 /// The commits to start from: every ref (branches, tags, remote-tracking refs, notes, the
 /// stash), `HEAD`, and every older stash entry (kept in the stash's reflog). Annotated tags
-/// met on the way are collected into `tags`.
+/// met on the way are collected into `tags`, blobs and trees that refs name (directly or
+/// through tags) into `roots`, refs to missing objects into `errors`.
 fn tips(
     repo: &Repository,
     tags: &mut Vec<(String, Oid)>,
+    roots: &mut Vec<(String, Oid)>,
     errors: &mut Vec<String>,
 ) -> Result<Vec<Oid>, GitError> {
     let mut tips = Vec::new();
@@ -369,18 +464,37 @@ fn tips(
                 continue;
             }
         };
-        // Follow tags (possibly of tags) down to what they name.
-        while object.kind() == Some(ObjectType::Tag) {
+        // Follow tags (possibly of tags) down to what they name, a bounded number of steps
+        // (a chain can be long, but not endless: ids are hashes of content).
+        let mut depth = 0;
+        while object.kind() == Some(ObjectType::Tag) && depth < MAX_TAG_CHAIN {
+            depth += 1;
             tags.push((name.clone(), object.id()));
-            match object.as_tag().map(|t| t.target()) {
-                Some(Ok(next)) => object = next,
-                _ => break,
+            let Some(tag) = object.as_tag() else { break };
+            let target = tag.target_id();
+            match tag.target() {
+                Ok(next) => object = next,
+                Err(e) => {
+                    errors.push(format!(
+                        "tag {name} ({}) names a missing object {target}: {}",
+                        object.id(),
+                        e.message()
+                    ));
+                    break;
+                }
             }
         }
-        if object.kind() == Some(ObjectType::Commit) {
-            tips.push(object.id());
+        match object.kind() {
+            Some(ObjectType::Commit) => tips.push(object.id()),
+            Some(ObjectType::Blob | ObjectType::Tree) => roots.push((name, object.id())),
+            Some(ObjectType::Tag) => errors.push(format!(
+                "ref {name}: a chain of more than {MAX_TAG_CHAIN} tags was not followed to its end"
+            )),
+            _ => {}
         }
     }
+    roots.sort();
+    roots.dedup_by(|a, b| a.1 == b.1);
     if let Ok(head) = repo.head()
         && let Some(id) = head.target()
     {
@@ -396,15 +510,29 @@ fn tips(
     Ok(tips)
 }
 
+/// The longest chain of tags (a tag of a tag of …) followed.
+const MAX_TAG_CHAIN: usize = 64;
+
+/// The parents a commit's header names, in order.
+fn header_parents(header: &[u8]) -> Vec<Oid> {
+    header
+        .split(|&b| b == b'\n')
+        .filter_map(|l| l.strip_prefix(b"parent "))
+        .filter_map(|hex| std::str::from_utf8(hex).ok().and_then(|h| Oid::from_str(h.trim()).ok()))
+        .collect()
+}
+
 /// Collects into `out` the files of `new` whose content differs from `old` at the same path
-/// (all of them when `old` is `None`), descending only into subtrees that differ.
+/// (all of them when `old` is `None`), descending only into subtrees that differ. A subtree
+/// that cannot be read is described in `errors` and passed over; the rest is still collected.
 fn introduced(
     trees: &mut TreeCache<'_>,
     new: &Tree<'_>,
     old: Option<&Tree<'_>>,
     prefix: &mut Vec<u8>,
     out: &mut Vec<(Vec<u8>, Oid)>,
-) -> Result<(), git2::Error> {
+    errors: &mut Vec<String>,
+) {
     for entry in new.iter() {
         let name = entry.name_bytes();
         let before = old.and_then(|o| o.get_name_bytes(name));
@@ -412,7 +540,19 @@ fn introduced(
             continue;
         }
         if git::is_tree(entry.kind()) {
-            let sub = trees.get(entry.id())?;
+            let sub = match trees.get(entry.id()) {
+                Ok(sub) => sub,
+                Err(e) => {
+                    errors.push(format!(
+                        "cannot read tree {} ({}{}): {}",
+                        entry.id(),
+                        String::from_utf8_lossy(prefix),
+                        String::from_utf8_lossy(name),
+                        e.message()
+                    ));
+                    continue;
+                }
+            };
             let old_sub = match before {
                 Some(b) if git::is_tree(b.kind()) => trees.get(b.id()).ok(),
                 _ => None,
@@ -420,7 +560,7 @@ fn introduced(
             let len = prefix.len();
             prefix.extend_from_slice(name);
             prefix.push(b'/');
-            introduced(trees, &sub, old_sub.as_ref(), prefix, out)?;
+            introduced(trees, &sub, old_sub.as_ref(), prefix, out, errors);
             prefix.truncate(len);
         } else if git::is_file_mode(entry.filemode()) {
             let mut path = Vec::with_capacity(prefix.len() + name.len());
@@ -429,5 +569,4 @@ fn introduced(
             out.push((path, entry.id()));
         }
     }
-    Ok(())
 }

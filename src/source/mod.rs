@@ -96,6 +96,9 @@ pub enum SkipReason {
     },
     /// A Git LFS pointer file: the content itself lives outside the repository.
     LfsPointer,
+    /// A shallow clone's boundary: the commit's parents are not in the repository, so the
+    /// history behind it was not scanned.
+    ShallowHistory,
 }
 
 impl std::fmt::Display for SkipReason {
@@ -107,6 +110,10 @@ impl std::fmt::Display for SkipReason {
                 write!(f, "{size} bytes, larger than the limit of {limit} bytes")
             }
             SkipReason::LfsPointer => f.write_str("a Git LFS pointer"),
+            SkipReason::ShallowHistory => f.write_str(
+                "a shallow clone's boundary: the history before this commit is not in the \
+                 repository and was not scanned (`git fetch --unshallow` brings it)",
+            ),
         }
     }
 }
@@ -118,7 +125,7 @@ impl SkipReason {
     pub fn is_gap(&self) -> bool {
         match self {
             SkipReason::Binary | SkipReason::LfsPointer => false,
-            SkipReason::TooLarge { .. } => true,
+            SkipReason::TooLarge { .. } | SkipReason::ShallowHistory => true,
         }
     }
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use git2::{DiffFindOptions, Oid, Repository, Sort, Tree};
 
-use super::git::{self, GitError};
+use super::git::{self, GitEnv, GitError};
 use super::{Planned, Source, SourceError, Visitor, VisitorFactory};
 use crate::finding::Origin;
 
@@ -36,6 +36,7 @@ impl PushUpdate {
 #[derive(Debug)]
 pub struct Range {
     git_dir: PathBuf,
+    env: GitEnv,
     /// Oldest first.
     commits: Vec<Oid>,
     max_file_size: u64,
@@ -52,8 +53,9 @@ impl Range {
         spec: &str,
         max_file_size: u64,
         threads: usize,
+        env: &GitEnv,
     ) -> Result<Range, GitError> {
-        let repo = git::open(path)?;
+        let repo = git::open(path, env)?;
         let (base, head, symmetric) = if let Some((a, b)) = spec.split_once("...") {
             (a, b, true)
         } else if let Some((a, b)) = spec.split_once("..") {
@@ -66,7 +68,7 @@ impl Range {
         let head = git::resolve_commit(&repo, if head.is_empty() { "HEAD" } else { head })?;
         let base = git::resolve_commit(&repo, if base.is_empty() { "HEAD" } else { base })?;
         let base = if symmetric { repo.merge_base(base, head)? } else { base };
-        Range::between(&repo, &[head], &[base], max_file_size, threads)
+        Range::between(&repo, env, &[head], &[base], max_file_size, threads)
     }
 
     /// The commits a push sends, from the lines git passes to a pre-push hook: for each
@@ -79,8 +81,9 @@ impl Range {
         remote: Option<&str>,
         max_file_size: u64,
         threads: usize,
+        env: &GitEnv,
     ) -> Result<Range, GitError> {
-        let repo = git::open(path)?;
+        let repo = git::open(path, env)?;
         let mut include = Vec::new();
         let mut exclude = Vec::new();
         let mut unknown_base = false;
@@ -103,11 +106,12 @@ impl Range {
                 }
             }
         }
-        Range::between(&repo, &include, &exclude, max_file_size, threads)
+        Range::between(&repo, env, &include, &exclude, max_file_size, threads)
     }
 
     fn between(
         repo: &Repository,
+        env: &GitEnv,
         include: &[Oid],
         exclude: &[Oid],
         max_file_size: u64,
@@ -125,6 +129,7 @@ impl Range {
         let (filter, errors) = git::PathFilter::load(repo);
         Ok(Range {
             git_dir: repo.path().to_path_buf(),
+            env: env.clone(),
             commits,
             max_file_size,
             threads,
@@ -153,7 +158,7 @@ impl Range {
     /// `commit:path` (abbreviated commit): a change to the configuration or ignore lists in the
     /// very range being checked.
     pub fn touching(&self, names: &[String]) -> Vec<String> {
-        let Ok(repo) = Repository::open(&self.git_dir) else { return Vec::new() };
+        let Ok(repo) = git::reopen(&self.git_dir, &self.env) else { return Vec::new() };
         let mut out = Vec::new();
         for id in &self.commits {
             let Ok(commit) = repo.find_commit(*id) else { continue };
@@ -162,7 +167,8 @@ impl Range {
             let Ok(diff) = repo.diff_tree_to_tree(parent.as_ref(), Some(&tree), None) else {
                 continue;
             };
-            for c in git::diff_changes(&diff) {
+            let old_side = parent.as_ref().map_or(git::Side::Empty, git::Side::Tree);
+            for c in git::diff_changes(&diff, old_side, git::Side::Tree(&tree)) {
                 let path = String::from_utf8_lossy(&c.path).into_owned();
                 if names.iter().any(|n| path.rsplit('/').next() == Some(n.as_str())) {
                     let short = id.to_string();
@@ -183,10 +189,19 @@ impl Range {
                 visitor,
             );
             let tree = commit.tree()?;
-            let parents: Vec<Tree<'_>> = commit
-                .parent_ids()
-                .filter_map(|p| repo.find_commit(p).ok().and_then(|p| p.tree().ok()))
-                .collect();
+            // A parent that cannot be read counts as none (every line is then added), and is
+            // an error unless the clone is shallow and the parent is simply not there.
+            let mut parents: Vec<Tree<'_>> = Vec::new();
+            for p in commit.parent_ids() {
+                match repo.find_commit(p).and_then(|p| p.tree()) {
+                    Ok(tree) => parents.push(tree),
+                    Err(_) if repo.is_shallow() && !repo.odb().is_ok_and(|o| o.exists(p)) => {}
+                    Err(e) => visitor.error(SourceError::Git(format!(
+                        "commit {id}: cannot read parent {p}: {}",
+                        e.message()
+                    ))),
+                }
+            }
             let mut diff = repo.diff_tree_to_tree(parents.first(), Some(&tree), None)?;
             diff.find_similar(Some(DiffFindOptions::new().renames(true)))?;
             let others = parents.get(1..).unwrap_or_default();
@@ -194,7 +209,8 @@ impl Range {
                 path: String::from_utf8_lossy(path).into_owned(),
                 commit: info.clone(),
             };
-            for change in git::diff_changes(&diff) {
+            let old_side = parents.first().map_or(git::Side::Empty, git::Side::Tree);
+            for change in git::diff_changes(&diff, old_side, git::Side::Tree(&tree)) {
                 git::visit_change(
                     repo,
                     &change,
@@ -216,7 +232,7 @@ impl Range {
 impl Source for Range {
     fn scan(&self, factory: &dyn VisitorFactory) {
         git::run_workers(
-            &self.git_dir,
+            (&self.git_dir, &self.env),
             self.threads,
             self.commits.len(),
             1,

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use git2::{DiffFindOptions, DiffOptions, Repository};
 
-use super::git::{self, FileChange, GitError, PathFilter};
+use super::git::{self, FileChange, GitEnv, GitError, PathFilter};
 use super::{Source, SourceError, VisitorFactory};
 use crate::finding::Origin;
 
@@ -16,6 +16,7 @@ use crate::finding::Origin;
 #[derive(Debug)]
 pub struct Staged {
     git_dir: PathBuf,
+    env: GitEnv,
     max_file_size: u64,
     changes: Vec<FileChange>,
     filter: PathFilter,
@@ -23,10 +24,12 @@ pub struct Staged {
 }
 
 impl Staged {
-    /// Opens the repository at or above `path` and lists its staged changes. A bare
-    /// repository has no index: that is an error.
-    pub fn open(path: &Path, max_file_size: u64) -> Result<Staged, GitError> {
-        let repo = git::open(path)?;
+    /// Opens the repository at or above `path` (or the one `env` names) and lists its staged
+    /// changes: those of the index `env` names (`GIT_INDEX_FILE`, which `git commit -a`,
+    /// `git commit PATH` and `git commit --amend` hand their hook), else of the repository's
+    /// own. A bare repository has no index: that is an error.
+    pub fn open(path: &Path, max_file_size: u64, env: &GitEnv) -> Result<Staged, GitError> {
+        let repo = git::open(path, env)?;
         if repo.is_bare() {
             return Err(GitError::Revision(format!(
                 "{} is a bare repository: it has no staged changes",
@@ -46,12 +49,20 @@ impl Staged {
             }
             Err(e) => return Err(e.into()),
         };
-        let changes = match super::index::staged_changes(&repo, head.as_ref()) {
+        let index = git::index_path(&repo, env);
+        let changes = match super::index::staged_changes(&repo, head.as_ref(), &index) {
             Some(changes) => changes,
-            None => full_diff(&repo, head.as_ref())?,
+            None => full_diff(&repo, head.as_ref(), &index)?,
         };
         let (filter, errors) = PathFilter::load(&repo);
-        Ok(Staged { git_dir: repo.path().to_path_buf(), max_file_size, changes, filter, errors })
+        Ok(Staged {
+            git_dir: repo.path().to_path_buf(),
+            env: env.clone(),
+            max_file_size,
+            changes,
+            filter,
+            errors,
+        })
     }
 
     /// The number of files the staged changes add or modify.
@@ -81,17 +92,20 @@ impl Staged {
     }
 }
 
-/// The staged changes by libgit2's diff of `HEAD` and the index, with rename detection.
+/// The staged changes by libgit2's diff of `HEAD` and the index at `path`, with rename
+/// detection.
 fn full_diff(
     repo: &Repository,
     head: Option<&git2::Tree<'_>>,
+    path: &Path,
 ) -> Result<Vec<FileChange>, GitError> {
-    let index = repo.index()?;
+    let index = super::index::libgit2_index(repo, path)?;
     let mut opts = DiffOptions::new();
     opts.include_typechange(true);
     let mut diff = repo.diff_tree_to_index(head, Some(&index), Some(&mut opts))?;
     diff.find_similar(Some(DiffFindOptions::new().renames(true)))?;
-    Ok(git::diff_changes(&diff))
+    let old = head.map_or(git::Side::Empty, git::Side::Tree);
+    Ok(git::diff_changes(&diff, old, git::Side::Index(&index)))
 }
 
 impl Source for Staged {
@@ -103,7 +117,7 @@ impl Source for Staged {
         if self.changes.is_empty() {
             return;
         }
-        let repo = match Repository::open(&self.git_dir) {
+        let repo = match git::reopen(&self.git_dir, &self.env) {
             Ok(repo) => repo,
             Err(e) => {
                 return visitor.error(SourceError::Git(format!(

@@ -40,7 +40,7 @@ pub(crate) fn run(
             // Compiling the rules takes a few milliseconds: do it while git is read.
             let rules = config_filter::rules_for(&suppression.settings, &aws);
             let compiling = std::thread::spawn(move || detector(rules));
-            let mut source = Staged::open(here, DEFAULT_MAX_FILE_SIZE)?;
+            let mut source = Staged::open(here, DEFAULT_MAX_FILE_SIZE, &env.git)?;
             if source.is_empty() {
                 return Ok(ExitStatus::Clean);
             }
@@ -69,8 +69,8 @@ pub(crate) fn run(
                     None => bail!("unexpected pre-push input line: {line:?}"),
                 }
             }
-            let mut range =
-                Range::for_push(here, &updates, remote.as_deref(), DEFAULT_MAX_FILE_SIZE, 0)?;
+            let (max, git) = (DEFAULT_MAX_FILE_SIZE, &env.git);
+            let mut range = Range::for_push(here, &updates, remote.as_deref(), max, 0, git)?;
             log.debug(format_args!("push: {}", count(range.len() as u64, "commit", "commits")));
             let (suppression, aws) = configuration(&args, env)?;
             if suppression.no_ignore_files {
@@ -86,14 +86,14 @@ pub(crate) fn run(
         }
         Some(HookAction::Install { pre_push, force }) => {
             let kind = HookKind::of(pre_push);
-            let dir = hooks_dir(here)?;
+            let dir = hooks_dir(here, &env.git)?;
             let exe = std::env::current_exe().ok();
             let done = install(&dir, kind, force, exe.as_deref())?;
             log.info(done);
             Ok(ExitStatus::Clean)
         }
         Some(HookAction::Uninstall { pre_push }) => {
-            let dir = hooks_dir(here)?;
+            let dir = hooks_dir(here, &env.git)?;
             log.info(uninstall(&dir, HookKind::of(pre_push))?);
             Ok(ExitStatus::Clean)
         }
@@ -210,8 +210,8 @@ const REPLACED: &str = "keysentry-replaced";
 
 /// The directory git runs hooks from: `core.hooksPath` (relative to the working tree's top),
 /// or `hooks` in the common git directory.
-fn hooks_dir(path: &Path) -> anyhow::Result<PathBuf> {
-    let repo = keysentry::source::git::open(path)?;
+fn hooks_dir(path: &Path, env: &keysentry::source::git::GitEnv) -> anyhow::Result<PathBuf> {
+    let repo = keysentry::source::git::open(path, env)?;
     let configured = repo.config().ok().and_then(|c| c.get_path("core.hooksPath").ok());
     Ok(match configured {
         Some(p) if p.is_absolute() => p,

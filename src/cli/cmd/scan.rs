@@ -102,7 +102,7 @@ pub(crate) fn scan(
         Input::Worktree(ref options) => run(&Worktree::new(options.clone())),
         Input::History(ref options) => history(options, suppression, &run, log)?,
         Input::Staged { ref repo, max_size } => {
-            let mut staged = Staged::open(repo, max_size)?;
+            let mut staged = Staged::open(repo, max_size, &env.git)?;
             if suppression.no_ignore_files {
                 staged = staged.without_ignore_file();
             }
@@ -113,7 +113,7 @@ pub(crate) fn scan(
             run(&staged)
         }
         Input::Range { ref repo, ref spec, max_size, threads } => {
-            let mut range = Range::open(repo, spec, max_size, threads)?;
+            let mut range = Range::open(repo, spec, max_size, threads, &env.git)?;
             if suppression.no_ignore_files {
                 range = range.without_ignore_file();
             }
@@ -224,6 +224,9 @@ fn summarize(outcome: &ScanOutcome, unit: (&'static str, &'static str), log: Log
             SkipReason::Binary => {
                 log.debug(format_args!("skipped binary {}", origin.display_name()))
             }
+            SkipReason::ShallowHistory => {
+                log.warn(format_args!("history cut at {}: {reason}", origin.display_name()))
+            }
             SkipReason::LfsPointer => {
                 log.debug(format_args!("skipped Git LFS pointer {}", origin.display_name()))
             }
@@ -266,7 +269,10 @@ pub(crate) fn status(outcome: &ScanOutcome) -> ExitStatus {
     // Informational findings (AWS identifiers) do not fail a scan.
     if outcome.findings.iter().any(|f| !keysentry::aws::is_informational(f)) {
         ExitStatus::Findings
-    } else if !outcome.errors.is_empty() {
+    } else if !outcome.errors.is_empty()
+        || outcome.skipped.iter().any(|(_, r)| *r == SkipReason::ShallowHistory)
+    {
+        // An unreadable item, or a history cut short (a shallow clone).
         ExitStatus::Error
     } else {
         ExitStatus::Clean
