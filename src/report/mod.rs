@@ -9,6 +9,7 @@ mod json;
 mod junit;
 mod sarif;
 mod short;
+mod text;
 
 use std::io::{self, Write};
 
@@ -21,6 +22,7 @@ pub use json::{Json, JsonLines, SCHEMA_VERSION};
 pub use junit::Junit;
 pub use sarif::{PARTIAL_FINGERPRINT_KEY, Sarif};
 pub use short::Short;
+pub use text::{Gap, Redactor, escape, escape_keep_lines, gaps, is_unsafe_char};
 
 use crate::aws::AwsTag;
 use crate::finding::{Finding, Origin};
