@@ -2,7 +2,9 @@
 
 use std::io::{self, Write};
 
-use super::{Redactor, Reporter, SecretDisplay, Severity, escape, gaps, origin_commit, origin_file_name};
+use super::{
+    Redactor, Reporter, SecretDisplay, Severity, escape, gaps, origin_commit, origin_file_name,
+};
 use crate::aws::AccountDecode;
 use crate::pipeline::ScanOutcome;
 

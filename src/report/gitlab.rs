@@ -93,8 +93,9 @@ impl Reporter for Gitlab {
             .iter()
             .map(|g| json!({ "level": "fatal", "value": g.text(&r) }))
             .collect();
-        messages
-            .extend(outcome.warnings.iter().map(|w| json!({ "level": "warn", "value": r.string(w) })));
+        messages.extend(
+            outcome.warnings.iter().map(|w| json!({ "level": "warn", "value": r.string(w) })),
+        );
         let report = Report {
             version: GITLAB_SCHEMA_VERSION,
             vulnerabilities: outcome

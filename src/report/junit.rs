@@ -83,11 +83,9 @@ impl Reporter for Junit {
                     xml(file),
                     xml(file)
                 )?,
-                None => writeln!(
-                    out,
-                    r#"    <testcase name="{}" classname="keysentry">"#,
-                    xml(&name)
-                )?,
+                None => {
+                    writeln!(out, r#"    <testcase name="{}" classname="keysentry">"#, xml(&name))?
+                }
             }
             writeln!(
                 out,

@@ -62,8 +62,7 @@ pub(crate) fn run(
                     None => bail!("unexpected pre-push input line: {line:?}"),
                 }
             }
-            let range =
-                Range::for_push(here, &updates, remote.as_deref(), max_size, 0)?;
+            let range = Range::for_push(here, &updates, remote.as_deref(), max_size, 0)?;
             log.debug(format_args!("push: {}", count(range.len() as u64, "commit", "commits")));
             let (suppression, aws) = configuration(log)?;
             let detector = detector(config_filter::rules_for(&suppression.settings, &aws))?;
