@@ -151,12 +151,14 @@ fn oversized_stdin_is_skipped() {
         .output()
         .unwrap();
     let run = common::Run::from(output);
-    run.assert_code(0);
+    // Not scanned in full: exit 2 (issue 12), and the report says so.
+    run.assert_code(2);
     let doc = run.json();
     assert_eq!(doc["stats"]["skipped_too_large"], 1);
     assert_eq!(doc["skipped"][0]["origin"]["kind"], "stdin");
     assert_eq!(doc["skipped"][0]["reason"], "too_large");
-    assert!(run.stderr.contains("warning: skipped <stdin>"), "{}", run.stderr);
+    assert_eq!(doc["incomplete"], true);
+    assert!(run.stderr.contains("warning: not scanned: <stdin>"), "{}", run.stderr);
 }
 
 /// A tree with one file whose reading fails (how depends on the platform, see the callers)
@@ -282,9 +284,11 @@ fn an_unreadable_root_exits_2() {
     assert!(run.stderr.contains("keysentry: error: cannot scan file.txt/sub"), "{}", run.stderr);
 }
 
-/// `keysentry scan | head -c1`: the reader goes away; keysentry stops quietly with status 0.
+/// `keysentry scan | head -c1`: the reader goes away; keysentry stops quietly, and with
+/// findings made it exits 1 (issue 12: a broken pipe used to exit 0, which `set -o pipefail`
+/// took for a clean scan).
 #[test]
-fn a_broken_pipe_exits_0_quietly() {
+fn issue_12_a_broken_pipe_with_findings_exits_1_quietly() {
     let env = TestEnv::new();
     for i in 0..200 {
         env.write(&format!("dir{}/creds{i}.txt", i % 7), key_line(&secrets::aws_key_id()));
@@ -302,9 +306,72 @@ fn a_broken_pipe_exits_0_quietly() {
             .output()
             .unwrap();
         let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(output.status.code(), Some(0), "{format}: {stderr}");
+        assert_eq!(output.status.code(), Some(1), "{format}: {stderr}");
         assert!(stderr.is_empty(), "{format}: {stderr}");
     }
+}
+
+/// A clean scan whose report meets a closed pipe still exits 0.
+#[test]
+fn issue_12_a_broken_pipe_without_findings_exits_0() {
+    let env = TestEnv::new();
+    env.write("README.md", "nothing\n");
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let output = env
+        .std_command(TestEnv::bin())
+        .args(["scan", "--format", "json", "."])
+        .stdin(Stdio::null())
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+}
+
+/// `2>/dev/full`: diagnostics cannot be written; keysentry neither panics (101) nor changes
+/// its verdict.
+#[cfg(target_os = "linux")]
+#[test]
+fn issue_12_a_failing_stderr_does_not_panic() {
+    let env = TestEnv::new();
+    env.write("creds.txt", key_line(&secrets::aws_key_id()));
+    for (args, code) in [
+        (&["scan", "-v", "."][..], 1),
+        (&["scan", "--format", "json", "no-such-dir"], 2),
+        (&["scan", "--no-such-flag"], 2),
+    ] {
+        let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+        let output = env
+            .std_command(TestEnv::bin())
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(full)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(code), "{args:?}");
+    }
+}
+
+/// A file larger than --max-file-size holding a key: the scan is incomplete and exits 2, says
+/// so on stderr even with --quiet, and every report format lists the file.
+#[test]
+fn issue_12_a_file_too_large_to_scan_exits_2() {
+    let env = TestEnv::new();
+    env.write("README.md", "nothing\n");
+    let mut big = key_line(&secrets::aws_key_id());
+    big.push_str(&"x".repeat(4096));
+    env.write("big.env", big);
+    let run = env.run(&["scan", "--quiet", "--max-file-size", "1K", "."]);
+    run.assert_code(2);
+    assert!(run.stderr.contains("not scanned: big.env"), "{}", run.stderr);
+    assert!(run.stderr.contains("the scan is incomplete"), "{}", run.stderr);
+    // With a finding elsewhere, findings win: exit 1, and the gap is still reported.
+    env.write("creds.txt", key_line(&secrets::aws_key_id_2()));
+    let run = env.run(&["scan", "--quiet", "--max-file-size", "1K", "."]);
+    run.assert_code(1);
+    assert!(run.stderr.contains("not scanned: big.env"), "{}", run.stderr);
 }
 
 /// The same report with the reader present: status 1, as a control for the test above.

@@ -46,15 +46,14 @@ pub(crate) fn run(
         let (findings, secrets) = (&mut outcome.findings, config.secrets);
         super::aws_online::after_scan(run, findings, root.as_deref(), secrets, log)
     });
-    let written = write_report(&config, &outcome);
-    summarize(&outcome, unit, log);
     let status = status(&outcome);
     // A reader that stops early (`| head`) does not turn findings into success: a broken pipe
-    // keeps the scan's own status, so that `set -o pipefail` still fails on findings.
-    match written {
+    // ends quietly with the scan's own status, so that `set -o pipefail` fails on findings.
+    match write_report(&config, &outcome) {
         Err(e) if super::super::is_broken_pipe(&e) => return Ok(status),
         other => other?,
     }
+    summarize(&outcome, unit, log);
     #[cfg(feature = "aws")]
     if online.transpose()? == Some(true) && status == ExitStatus::Clean {
         // A check or an action failed.
