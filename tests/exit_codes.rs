@@ -387,3 +387,86 @@ fn the_same_tree_without_a_broken_pipe_exits_1() {
     assert_eq!(findings.len(), 20);
     assert!(findings.iter().all(|f| finding_path(f).starts_with("creds")));
 }
+
+// ---- issue 12: the hook blocks on what it could not scan ----
+
+/// Runs git with keysentry's binary directory first on PATH; returns (success, output).
+#[cfg(unix)]
+fn git_with_keysentry(env: &TestEnv, args: &[&str]) -> (bool, String) {
+    let bin_dir = TestEnv::bin().parent().expect("bin dir").to_path_buf();
+    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
+    let out = env.git_command_in(env.root()).env("PATH", path).args(args).output().expect("git");
+    let text =
+        String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
+    (out.status.success(), text)
+}
+
+/// A 60 MB text file at `rel`: a key, then filler lines (generated in one go; no NUL, so that
+/// only its size keeps it from being scanned).
+fn sixty_megabytes_with_a_key(env: &TestEnv, rel: &str) {
+    let mut text = key_line(&secrets::aws_key_id()).into_bytes();
+    let filler = [&[b'x'; 1023][..], b"\n"].concat();
+    while text.len() < 60 << 20 {
+        text.extend_from_slice(&filler);
+    }
+    env.write(rel, text);
+}
+
+#[cfg(unix)]
+#[test]
+fn issue_12_a_staged_file_too_large_to_scan_blocks_the_commit() {
+    let env = TestEnv::git_repo();
+    env.write("README.md", "base\n");
+    env.commit_all("base");
+    sixty_megabytes_with_a_key(&env, "big.env");
+    env.git(&["add", "big.env"]);
+
+    // `keysentry hook` directly: exit 2, says which file, why, and how to go on; -q hides none
+    // of it.
+    let run = env.run(&["hook", "--quiet"]);
+    run.assert_code(2);
+    for needle in ["big.env", "larger than the limit", "--max-file-size", "--no-verify", "blocked"]
+    {
+        assert!(run.stderr.contains(needle), "{needle:?} missing:\n{}", run.stderr);
+    }
+    // Raising the limit scans it, and finds the key.
+    let run = env.run(&["hook", "--max-file-size", "100M"]);
+    run.assert_code(1);
+    assert!(run.stdout.contains("big.env:1:"), "{}", run.stdout);
+
+    // Through git, with the installed hook.
+    env.run(&["hook", "install"]).assert_code(0);
+    let (ok, out) = git_with_keysentry(&env, &["commit", "-q", "-m", "big"]);
+    assert!(!ok, "the commit went through:\n{out}");
+    assert!(out.contains("big.env") && out.contains("could not be scanned"), "{out}");
+    // The installed hook passes --max-file-size on.
+    env.run(&["hook", "install", "--max-file-size", "100M"]).assert_code(0);
+    let hook = std::fs::read_to_string(env.path(".git/hooks/pre-commit")).unwrap();
+    assert!(hook.contains("hook --max-file-size 104857600"), "{hook}");
+    let (ok, out) = git_with_keysentry(&env, &["commit", "-q", "-m", "big"]);
+    assert!(!ok && out.contains("aws.access_key_id"), "{out}");
+}
+
+#[cfg(unix)]
+#[test]
+fn issue_12_a_pushed_file_too_large_to_scan_blocks_the_push() {
+    let env = TestEnv::git_repo();
+    let remote = env.outside().join("remote.git");
+    env.git(&["init", "-q", "--bare", remote.to_str().unwrap()]);
+    env.git(&["remote", "add", "origin", remote.to_str().unwrap()]);
+    env.run(&["hook", "install", "--pre-push"]).assert_code(0);
+    sixty_megabytes_with_a_key(&env, "big.env");
+    env.commit_all("big");
+    let (ok, out) = git_with_keysentry(&env, &["push", "-q", "origin", "main"]);
+    assert!(!ok, "the push went through:\n{out}");
+    assert!(out.contains("big.env") && out.contains("push is blocked"), "{out}");
+}
+
+#[test]
+fn issue_12_scan_of_a_tree_with_a_file_too_large_exits_2() {
+    let env = TestEnv::new();
+    sixty_megabytes_with_a_key(&env, "big.env");
+    let run = env.run(&["scan", "--quiet", "."]);
+    run.assert_code(2);
+    assert!(run.stderr.contains("not scanned: big.env"), "{}", run.stderr);
+}
