@@ -135,10 +135,13 @@ fn history(
         count(s.blobs as u64, "distinct blob", "distinct blobs")
     ));
     if s.shallow {
-        log.alert(
+        // The history is cut: a gap like any other, so that the scan is incomplete (exit 2
+        // unless findings were made) and every report format says so.
+        outcome.errors.push(keysentry::source::SourceError::Git(
             "the repository is a shallow clone: only the commits it holds were scanned (older \
-             history is missing; `git fetch --unshallow` brings it)",
-        );
+             history is missing; `git fetch --unshallow` brings it)"
+                .into(),
+        ));
     }
     Ok(outcome)
 }
