@@ -60,12 +60,14 @@ impl Reporter for Human {
                     escape(&f.description)
                 )?;
                 let (line, (s, e)) = self.secrets.line(f);
-                let before = escape(&line[..s].trim_start().replace('\t', " ")).into_owned();
+                // Other known secrets (from elsewhere in the scan) are redacted on either side.
+                let before = redactor.string(&line[..s].trim_start().replace('\t', " "));
+                let before = escape(&before).into_owned();
                 let found = escape(&line[s..e]).into_owned();
                 writeln!(
                     out,
                     "          {dim}|{dim:#} {before}{secret}{found}{secret:#}{}",
-                    escape(&line[e..].replace('\t', " "))
+                    escape(&redactor.string(&line[e..].replace('\t', " ")))
                 )?;
                 if !self.color {
                     // Without colour, carets mark the secret.

@@ -169,7 +169,7 @@ fn finding<'a>(f: &'a Finding, secrets: SecretDisplay, r: &Redactor) -> FindingJ
         location: &f.location,
         secret: secrets.secret(f),
         secret_redacted: secrets == SecretDisplay::Redact,
-        line: secrets.line(f).0,
+        line: r.string(&secrets.line(f).0),
         fingerprint: f.fingerprint.as_str(),
         blob_id: f.blob_id.to_hex(),
         // Two decimals are plenty and keep snapshots stable.

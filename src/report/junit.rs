@@ -54,7 +54,7 @@ impl Reporter for Junit {
                 loc.line,
                 loc.column,
                 self.secrets.secret(f),
-                super::escape(&self.secrets.line(f).0),
+                super::escape(&r.string(&self.secrets.line(f).0)),
                 f.fingerprint
             );
             if let Some(c) = origin.commit() {

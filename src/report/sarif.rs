@@ -117,7 +117,7 @@ fn result(f: &Finding, rule_index: usize, secrets: SecretDisplay, r: &Redactor) 
                     "startColumn": loc.column,
                     "endLine": loc.end_line,
                     "endColumn": loc.end_column,
-                    "snippet": { "text": secrets.line(f).0 },
+                    "snippet": { "text": r.string(&secrets.line(f).0) },
                 },
             },
         }]);
