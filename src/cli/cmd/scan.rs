@@ -17,8 +17,8 @@ use keysentry::aws::AwsEnricher;
 use keysentry::detect::Detector;
 use keysentry::pipeline::{self, RunOptions, ScanOutcome};
 use keysentry::report::{
-    Csv, GithubActions, Gitlab, GitleaksJson, Human, Json, JsonLines, Junit, Reporter, Sarif,
-    escape,
+    Csv, GithubActions, Gitlab, GitleaksJson, Human, Json, JsonLines, Junit, Redactor, Reporter,
+    Sarif, SecretDisplay, escape,
 };
 use keysentry::source::history::{History, HistoryOptions};
 use keysentry::source::range::Range;
@@ -182,10 +182,13 @@ fn write_report(config: &ScanConfig, outcome: &ScanOutcome) -> anyhow::Result<()
 /// Writes skipped items, errors and the closing summary to stderr. `unit` names what was
 /// scanned, singular and plural.
 fn summarize(outcome: &ScanOutcome, unit: (&'static str, &'static str), log: Log) {
-    // Paths and messages come from the scanned content: escaped in full (line feeds too).
-    let name = |o: &keysentry::finding::Origin| escape(&o.display_name()).into_owned();
+    // Paths and messages come from the scanned content: every known secret redacted, and
+    // escaped in full (line feeds too).
+    let redactor = Redactor::new(outcome, SecretDisplay::Redact);
+    let name =
+        |o: &keysentry::finding::Origin| escape(&redactor.origin(o).display_name()).into_owned();
     for e in &outcome.errors {
-        log.error(escape(&e.to_string()));
+        log.error(escape(&redactor.string(&e.to_string())));
     }
     for (origin, reason) in &outcome.skipped {
         match reason {
@@ -208,7 +211,7 @@ fn summarize(outcome: &ScanOutcome, unit: (&'static str, &'static str), log: Log
         }
     }
     for w in &outcome.warnings {
-        log.alert(escape(w));
+        log.alert(escape(&redactor.string(w)));
     }
     if outcome.is_incomplete() {
         log.alert(format_args!(
