@@ -207,7 +207,10 @@ pub enum Origin {
 }
 
 /// Who made a git commit, when, and why.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+///
+/// `Debug` shows the id and date only: the author and the message are scanned text and may
+/// hold a secret (a key pasted into a commit message).
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct CommitInfo {
     /// The commit id in hex.
     pub id: String,
@@ -219,6 +222,20 @@ pub struct CommitInfo {
     pub date: String,
     /// First line of the message.
     pub summary: String,
+}
+
+impl fmt::Debug for CommitInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CommitInfo")
+            .field("id", &self.id)
+            .field("date", &self.date)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The redacted form of a value that may be a secret (a key id held as text), for `Debug`.
+pub(crate) fn redacted(value: &str) -> String {
+    Secret::new(value).redacted()
 }
 
 impl CommitInfo {
@@ -281,7 +298,10 @@ pub struct Location {
 }
 
 /// One secret found at one location.
-#[derive(Clone, Debug)]
+///
+/// `Debug` never shows the secret in clear: the secret is redacted, and the line it was found
+/// on is left out.
+#[derive(Clone)]
 pub struct Finding {
     /// Stable id of the rule that matched (`provider.name`).
     pub rule_id: String,
@@ -312,6 +332,21 @@ pub struct Finding {
     pub aws: Option<crate::aws::AwsInfo>,
 }
 
+impl fmt::Debug for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Finding")
+            .field("rule_id", &self.rule_id)
+            .field("origin", &self.origin)
+            .field("location", &self.location)
+            .field("secret", &self.secret)
+            .field("fingerprint", &self.fingerprint)
+            .field("blob_id", &self.blob_id)
+            .field("entropy", &self.entropy)
+            .field("aws", &self.aws)
+            .finish_non_exhaustive()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -322,6 +357,62 @@ mod tests {
         let s = Secret::new(["ghp_", "abcdefghijklmnopqrstuvwxyz", "0123456789"].concat());
         assert_eq!(format!("{s}"), "ghp_****************");
         assert!(!format!("{s:?}").contains("abcdef"));
+    }
+
+    /// Synthetic, assembled at run time: no token-shaped literal in source.
+    fn synthetic_secret() -> String {
+        ["Zq9", "Xw7Vv5", "Tt3Rr1Pp"].concat()
+    }
+
+    fn finding_with(secret: &str) -> Finding {
+        let line_text = format!("TOKEN={secret}");
+        let commit = Arc::new(CommitInfo {
+            id: "0123456789abcdef".into(),
+            author: format!("dev {secret}"),
+            email: format!("{secret}@example.com"),
+            date: "2026-01-01T00:00:00Z".into(),
+            summary: format!("oops {secret}"),
+        });
+        Finding {
+            rule_id: "generic.secret".into(),
+            description: "A secret".into(),
+            origin: Origin::Commit { path: "a.env".into(), commit },
+            location: Location {
+                line: 1,
+                column: 7,
+                end_line: 1,
+                end_column: 7 + secret.len(),
+                byte_start: 6,
+                byte_end: 6 + secret.len(),
+            },
+            secret: Secret::new(secret),
+            fingerprint: Fingerprint::new("generic.secret", &Secret::new(secret)),
+            blob_id: BlobId::of(line_text.as_bytes()),
+            entropy: 4.0,
+            line_secret_range: (6, 6 + secret.len()),
+            line_text,
+            line_other_secrets: Vec::new(),
+            aws: None,
+        }
+    }
+
+    #[test]
+    fn issue_12_finding_debug_shows_no_secret() {
+        let secret = synthetic_secret();
+        let f = finding_with(&secret);
+        let debug = format!("{f:?} {f:#?}");
+        assert!(!debug.contains(&secret), "{debug}");
+        assert!(debug.contains("generic.secret"), "{debug}");
+    }
+
+    #[test]
+    fn issue_12_commit_info_debug_shows_no_message_or_author() {
+        let secret = synthetic_secret();
+        let f = finding_with(&secret);
+        let c = f.origin.commit().unwrap();
+        let debug = format!("{c:?} {:?}", f.origin);
+        assert!(!debug.contains(&secret), "{debug}");
+        assert!(debug.contains("0123456789abcdef"), "{debug}");
     }
 
     #[test]

@@ -151,12 +151,14 @@ fn oversized_stdin_is_skipped() {
         .output()
         .unwrap();
     let run = common::Run::from(output);
-    run.assert_code(0);
+    // Not scanned in full: exit 2 (issue 12), and the report says so.
+    run.assert_code(2);
     let doc = run.json();
     assert_eq!(doc["stats"]["skipped_too_large"], 1);
     assert_eq!(doc["skipped"][0]["origin"]["kind"], "stdin");
     assert_eq!(doc["skipped"][0]["reason"], "too_large");
-    assert!(run.stderr.contains("warning: skipped <stdin>"), "{}", run.stderr);
+    assert_eq!(doc["incomplete"], true);
+    assert!(run.stderr.contains("warning: not scanned: <stdin>"), "{}", run.stderr);
 }
 
 /// A tree with one file whose reading fails (how depends on the platform, see the callers)
@@ -282,9 +284,11 @@ fn an_unreadable_root_exits_2() {
     assert!(run.stderr.contains("keysentry: error: cannot scan file.txt/sub"), "{}", run.stderr);
 }
 
-/// `keysentry scan | head -c1`: the reader goes away; keysentry stops quietly with status 0.
+/// `keysentry scan | head -c1`: the reader goes away; keysentry stops quietly, and with
+/// findings made it exits 1 (issue 12: a broken pipe used to exit 0, which `set -o pipefail`
+/// took for a clean scan).
 #[test]
-fn a_broken_pipe_exits_0_quietly() {
+fn issue_12_a_broken_pipe_with_findings_exits_1_quietly() {
     let env = TestEnv::new();
     for i in 0..200 {
         env.write(&format!("dir{}/creds{i}.txt", i % 7), key_line(&secrets::aws_key_id()));
@@ -302,9 +306,72 @@ fn a_broken_pipe_exits_0_quietly() {
             .output()
             .unwrap();
         let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(output.status.code(), Some(0), "{format}: {stderr}");
+        assert_eq!(output.status.code(), Some(1), "{format}: {stderr}");
         assert!(stderr.is_empty(), "{format}: {stderr}");
     }
+}
+
+/// A clean scan whose report meets a closed pipe still exits 0.
+#[test]
+fn issue_12_a_broken_pipe_without_findings_exits_0() {
+    let env = TestEnv::new();
+    env.write("README.md", "nothing\n");
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let output = env
+        .std_command(TestEnv::bin())
+        .args(["scan", "--format", "json", "."])
+        .stdin(Stdio::null())
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+}
+
+/// `2>/dev/full`: diagnostics cannot be written; keysentry neither panics (101) nor changes
+/// its verdict.
+#[cfg(target_os = "linux")]
+#[test]
+fn issue_12_a_failing_stderr_does_not_panic() {
+    let env = TestEnv::new();
+    env.write("creds.txt", key_line(&secrets::aws_key_id()));
+    for (args, code) in [
+        (&["scan", "-v", "."][..], 1),
+        (&["scan", "--format", "json", "no-such-dir"], 2),
+        (&["scan", "--no-such-flag"], 2),
+    ] {
+        let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+        let output = env
+            .std_command(TestEnv::bin())
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(full)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(code), "{args:?}");
+    }
+}
+
+/// A file larger than --max-file-size holding a key: the scan is incomplete and exits 2, says
+/// so on stderr even with --quiet, and every report format lists the file.
+#[test]
+fn issue_12_a_file_too_large_to_scan_exits_2() {
+    let env = TestEnv::new();
+    env.write("README.md", "nothing\n");
+    let mut big = key_line(&secrets::aws_key_id());
+    big.push_str(&"x".repeat(4096));
+    env.write("big.env", big);
+    let run = env.run(&["scan", "--quiet", "--max-file-size", "1K", "."]);
+    run.assert_code(2);
+    assert!(run.stderr.contains("not scanned: big.env"), "{}", run.stderr);
+    assert!(run.stderr.contains("the scan is incomplete"), "{}", run.stderr);
+    // With a finding elsewhere, findings win: exit 1, and the gap is still reported.
+    env.write("creds.txt", key_line(&secrets::aws_key_id_2()));
+    let run = env.run(&["scan", "--quiet", "--max-file-size", "1K", "."]);
+    run.assert_code(1);
+    assert!(run.stderr.contains("not scanned: big.env"), "{}", run.stderr);
 }
 
 /// The same report with the reader present: status 1, as a control for the test above.
@@ -319,4 +386,109 @@ fn the_same_tree_without_a_broken_pipe_exits_1() {
     let findings = run.findings();
     assert_eq!(findings.len(), 20);
     assert!(findings.iter().all(|f| finding_path(f).starts_with("creds")));
+}
+
+// ---- issue 12: the hook blocks on what it could not scan ----
+
+/// Runs git with keysentry's binary directory first on PATH; returns (success, output).
+#[cfg(unix)]
+fn git_with_keysentry(env: &TestEnv, args: &[&str]) -> (bool, String) {
+    let bin_dir = TestEnv::bin().parent().expect("bin dir").to_path_buf();
+    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
+    let out = env.git_command_in(env.root()).env("PATH", path).args(args).output().expect("git");
+    let text =
+        String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
+    (out.status.success(), text)
+}
+
+/// A 60 MB text file at `rel`: a key, then filler lines (generated in one go; no NUL, so that
+/// only its size keeps it from being scanned).
+fn sixty_megabytes_with_a_key(env: &TestEnv, rel: &str) {
+    let mut text = key_line(&secrets::aws_key_id()).into_bytes();
+    let filler = [&[b'x'; 1023][..], b"\n"].concat();
+    while text.len() < 60 << 20 {
+        text.extend_from_slice(&filler);
+    }
+    env.write(rel, text);
+}
+
+#[cfg(unix)]
+#[test]
+fn issue_12_a_staged_file_too_large_to_scan_blocks_the_commit() {
+    let env = TestEnv::git_repo();
+    env.write("README.md", "base\n");
+    env.commit_all("base");
+    sixty_megabytes_with_a_key(&env, "big.env");
+    env.git(&["add", "big.env"]);
+
+    // `keysentry hook` directly: exit 2, says which file, why, and how to go on; -q hides none
+    // of it.
+    let run = env.run(&["hook", "--quiet"]);
+    run.assert_code(2);
+    for needle in ["big.env", "larger than the limit", "--max-file-size", "--no-verify", "blocked"]
+    {
+        assert!(run.stderr.contains(needle), "{needle:?} missing:\n{}", run.stderr);
+    }
+    // Raising the limit scans it, and finds the key.
+    let run = env.run(&["hook", "--max-file-size", "100M"]);
+    run.assert_code(1);
+    assert!(run.stdout.contains("big.env:1:"), "{}", run.stdout);
+
+    // Through git, with the installed hook.
+    env.run(&["hook", "install"]).assert_code(0);
+    let (ok, out) = git_with_keysentry(&env, &["commit", "-q", "-m", "big"]);
+    assert!(!ok, "the commit went through:\n{out}");
+    assert!(out.contains("big.env") && out.contains("could not be scanned"), "{out}");
+    // The installed hook passes --max-file-size on.
+    env.run(&["hook", "install", "--max-file-size", "100M"]).assert_code(0);
+    let hook = std::fs::read_to_string(env.path(".git/hooks/pre-commit")).unwrap();
+    assert!(hook.contains("hook --max-file-size 104857600"), "{hook}");
+    let (ok, out) = git_with_keysentry(&env, &["commit", "-q", "-m", "big"]);
+    assert!(!ok && out.contains("aws.access_key_id"), "{out}");
+}
+
+#[cfg(unix)]
+#[test]
+fn issue_12_a_pushed_file_too_large_to_scan_blocks_the_push() {
+    let env = TestEnv::git_repo();
+    let remote = env.outside().join("remote.git");
+    env.git(&["init", "-q", "--bare", remote.to_str().unwrap()]);
+    env.git(&["remote", "add", "origin", remote.to_str().unwrap()]);
+    env.run(&["hook", "install", "--pre-push"]).assert_code(0);
+    sixty_megabytes_with_a_key(&env, "big.env");
+    env.commit_all("big");
+    let (ok, out) = git_with_keysentry(&env, &["push", "-q", "origin", "main"]);
+    assert!(!ok, "the push went through:\n{out}");
+    assert!(out.contains("big.env") && out.contains("push is blocked"), "{out}");
+}
+
+#[test]
+fn issue_12_scan_of_a_tree_with_a_file_too_large_exits_2() {
+    let env = TestEnv::new();
+    sixty_megabytes_with_a_key(&env, "big.env");
+    let run = env.run(&["scan", "--quiet", "."]);
+    run.assert_code(2);
+    assert!(run.stderr.contains("not scanned: big.env"), "{}", run.stderr);
+}
+
+/// `scan --history` of a shallow clone cannot see the cut-off history: exit 2 without findings,
+/// said on stderr even with --quiet, and in the report.
+#[test]
+fn issue_12_a_shallow_history_scan_is_incomplete() {
+    let env = TestEnv::git_repo();
+    env.write("old.env", key_line(&secrets::aws_key_id()));
+    env.commit_all("old");
+    env.remove("old.env");
+    env.commit_all("drop it");
+    env.write("README.md", "clean\n");
+    env.commit_all("clean");
+    let url = format!("file://{}", env.root().display());
+    let clone = env.outside().join("shallow");
+    env.git(&["clone", "-q", "--depth", "1", &url, clone.to_str().unwrap()]);
+    let run = env.run(&["scan", "--history", "--quiet", clone.to_str().unwrap()]);
+    run.assert_code(2);
+    assert!(run.stderr.contains("shallow clone"), "{}", run.stderr);
+    let run = env.scan_json(&["--history", "--quiet", clone.to_str().unwrap()]);
+    run.assert_code(2);
+    assert_eq!(run.json()["incomplete"], true, "{}", run.stdout);
 }

@@ -106,3 +106,41 @@ fn issue_12_the_framework_blocks_git_commit_a() {
     let out = run_in(&env, &git, &["commit", "-m", "deploy settings", "deploy.env"]);
     assert!(!out.status.success(), "git commit PATH went through:\n{}", text(&out));
 }
+
+/// Issue 12: a staged file too large to scan blocks the commit through the framework too, and
+/// the hook's `args: [--max-file-size, …]` raises the limit.
+#[test]
+fn issue_12_the_framework_blocks_a_file_too_large_and_args_raise_the_limit() {
+    let this_repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let env = TestEnv::git_repo();
+    let rev = env.git_in(this_repo, &["rev-parse", "HEAD"]);
+    let config = |args: &str| {
+        format!(
+            "repos:\n  - repo: {}\n    rev: {rev}\n    hooks:\n      - id: keysentry-system\n{args}",
+            this_repo.display()
+        )
+    };
+    env.write(".pre-commit-config.yaml", config(""));
+    env.git(&["add", ".pre-commit-config.yaml"]);
+    let out = run_in(&env, &pre_commit(), &["install"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let git = PathBuf::from("git");
+
+    let mut big = format!("AWS_ACCESS_KEY_ID={}\n", secrets::aws_key_id()).into_bytes();
+    let filler = [&[b'y'; 1023][..], b"\n"].concat();
+    while big.len() < 60 << 20 {
+        big.extend_from_slice(&filler);
+    }
+    env.write("big.env", &big);
+    env.git(&["add", "big.env"]);
+    let out = run_in(&env, &git, &["commit", "-m", "big"]);
+    assert!(!out.status.success(), "the commit went through:\n{}", text(&out));
+    let said = text(&out);
+    assert!(said.contains("big.env") && said.contains("could not be scanned"), "{said}");
+
+    env.write(".pre-commit-config.yaml", config("        args: [--max-file-size, 100M]\n"));
+    env.git(&["add", ".pre-commit-config.yaml"]);
+    let out = run_in(&env, &git, &["commit", "-m", "big"]);
+    assert!(!out.status.success(), "the commit went through:\n{}", text(&out));
+    assert!(text(&out).contains("aws.access_key_id"), "{}", text(&out));
+}

@@ -300,3 +300,199 @@ fn human_report_in_colour_marks_the_secret() {
     assert!(run.stdout.contains("\u{1b}[1m\u{1b}[31mghp_****************"), "{}", run.stdout);
     assert!(!run.stdout.contains('^'));
 }
+
+// ---- issue 12: gaps, redaction of echoed content, escapes, wide positions ----
+
+/// A tree with a finding and a file too large to scan (`--max-file-size 1K`).
+fn tree_with_a_gap() -> TestEnv {
+    let env = TestEnv::new();
+    env.write("deploy.sh", format!("export GITHUB_TOKEN={}\n", secrets::github_pat()));
+    let mut big = format!("AWS_ACCESS_KEY_ID={}\n", secrets::aws_key_id());
+    big.push_str(&"x".repeat(4096));
+    env.write("big.env", big);
+    env
+}
+
+#[test]
+fn issue_12_every_format_lists_the_file_not_scanned() {
+    let env = tree_with_a_gap();
+    for format in FORMATS {
+        let run = env.run(&["scan", "--quiet", "--max-file-size", "1K", "--format", format, "."]);
+        run.assert_code(1);
+        assert!(run.stderr.contains("not scanned: big.env"), "{format}: {}", run.stderr);
+        let out = &run.stdout;
+        match format {
+            "json" => {
+                let doc = run.json();
+                assert_eq!(doc["incomplete"], true, "{out}");
+                assert_eq!(doc["gaps"][0]["origin"]["path"], "big.env", "{out}");
+                assert!(doc["gaps"][0]["message"].as_str().unwrap().contains("larger than"));
+            }
+            "jsonl" => {
+                let last: serde_json::Value =
+                    serde_json::from_str(out.lines().last().unwrap()).unwrap();
+                assert_eq!(last["type"], "scan_status", "{out}");
+                assert_eq!(last["incomplete"], true, "{out}");
+                assert_eq!(last["gaps"][0]["origin"]["path"], "big.env", "{out}");
+            }
+            "sarif" => {
+                let doc: serde_json::Value = serde_json::from_str(out).unwrap();
+                let inv = &doc["runs"][0]["invocations"][0];
+                assert_eq!(inv["executionSuccessful"], false, "{out}");
+                let n = &inv["toolExecutionNotifications"][0];
+                assert_eq!(n["level"], "error");
+                assert!(n["message"]["text"].as_str().unwrap().contains("big.env"), "{out}");
+                if let Err(e) = validate_sarif(out) {
+                    panic!("invalid SARIF:\n{e}\n{out}");
+                }
+            }
+            "gitlab" => {
+                let doc: serde_json::Value = serde_json::from_str(out).unwrap();
+                assert_eq!(doc["scan"]["status"], "failure", "{out}");
+                let m = &doc["scan"]["messages"][0];
+                assert!(m["value"].as_str().unwrap().contains("big.env"), "{out}");
+            }
+            "junit" => {
+                assert!(out.contains(r#"<testcase name="not scanned: big.env""#), "{out}");
+                assert!(out.contains(r#"type="keysentry.incomplete""#), "{out}");
+                assert!(out.contains(r#"failures="2""#), "{out}");
+            }
+            "github" => {
+                assert!(
+                    out.contains("::error file=big.env,title=keysentry%3A not scanned::"),
+                    "{out}"
+                )
+            }
+            "csv" => assert!(out.contains(",not_scanned,big.env,"), "{out}"),
+            // Findings only: the gap shows on stderr and in the exit status.
+            "human" | "gitleaks-json" => {}
+            _ => unreachable!(),
+        }
+    }
+    // Without the gap, SARIF says the run succeeded and GitLab's status is success.
+    let run = env.run(&["scan", "--quiet", "--format", "sarif", "."]);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(doc["runs"][0]["invocations"][0]["executionSuccessful"], true);
+    let run = env.run(&["scan", "--quiet", "--format", "gitlab", "."]);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(doc["scan"]["status"], "success");
+}
+
+/// A commit whose message, author name and email repeat the key committed with it.
+fn history_with_a_key_in_the_message() -> TestEnv {
+    let env = TestEnv::git_repo();
+    let key = secrets::aws_key_id();
+    env.write("app.env", format!("AWS_ACCESS_KEY_ID={key}\n"));
+    env.git(&["add", "-A"]);
+    let out = env
+        .git_command_in(env.root())
+        .args(["commit", "-q", "-m", &format!("add key {key} for prod")])
+        .env("GIT_AUTHOR_NAME", format!("dev {key}"))
+        .env("GIT_AUTHOR_EMAIL", format!("{key}@example.com"))
+        .output()
+        .expect("run git commit");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    env
+}
+
+#[test]
+fn issue_12_secrets_in_commit_messages_are_redacted_in_every_format() {
+    let env = history_with_a_key_in_the_message();
+    let key = secrets::aws_key_id();
+    for format in FORMATS {
+        let run = env.run(&["scan", "--history", "--format", format, "."]);
+        run.assert_code(1);
+        assert!(!run.stdout.contains(&key), "{format} shows the key:\n{}", run.stdout);
+        assert!(!run.stderr.contains(&key), "{format} shows the key on stderr:\n{}", run.stderr);
+    }
+    // Where the format echoes the message, it is there, redacted.
+    let json = env.scan_json(&["--history", "."]).json();
+    let summaries: Vec<&str> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["origin"]["commit"]["summary"].as_str())
+        .collect();
+    assert!(!summaries.is_empty(), "{json}");
+    assert!(summaries.iter().all(|s| s.starts_with("add key AKIA*")), "{summaries:?}");
+    let shown = env.run(&["scan", "--history", "--show-secrets", "--format", "json", "."]);
+    assert!(shown.stdout.contains(&format!("add key {key} for prod")), "{}", shown.stdout);
+}
+
+/// A file whose name and line hold terminal controls: ESC, BEL, CR, OSC 52 (clipboard write),
+/// ESC[8m (concealed text), cursor moves, a bidi override.
+fn hostile_tree() -> TestEnv {
+    let env = TestEnv::new();
+    let name = "evil\u{1b}]52;c;aGk=\u{7}\u{1b}[8m\u{202e}.env";
+    env.write(
+        name,
+        format!(
+            "\u{1b}[2K\rTOKEN\u{1b}[1A\u{8}={} \u{1b}[8mhidden\u{9b}31m\n",
+            secrets::github_pat()
+        ),
+    );
+    env
+}
+
+fn has_raw_controls(s: &str, keep: &[char]) -> bool {
+    s.chars().any(|c| {
+        !keep.contains(&c)
+            && (c < ' '
+                || ('\u{7f}'..='\u{9f}').contains(&c)
+                || ('\u{202a}'..='\u{202e}').contains(&c))
+    })
+}
+
+#[test]
+fn issue_12_terminal_escapes_are_shown_never_run() {
+    let env = hostile_tree();
+    for format in ["human", "github", "csv"] {
+        let run = env.run(&["scan", "--format", format, "."]);
+        run.assert_code(1);
+        // Only the report's own line ends (and the CSV writer's) remain.
+        assert!(!has_raw_controls(&run.stdout, &['\n']), "{format}: {:?}", run.stdout);
+        assert!(!has_raw_controls(&run.stderr, &['\n']), "{format}: {:?}", run.stderr);
+        assert!(run.stdout.contains("\\x1b]52;c;aGk=\\x07"), "{format}: {}", run.stdout);
+    }
+    let human = env.run(&["scan", "--quiet", "."]);
+    assert!(
+        human.stdout.contains("evil\\x1b]52;c;aGk=\\x07\\x1b[8m\\u{202e}.env"),
+        "{}",
+        human.stdout
+    );
+    assert!(human.stdout.contains("\\x1b[2K\\x0dTOKEN\\x1b[1A\\x08="), "{}", human.stdout);
+    // The -v diagnostics that name files, too.
+    env.write("bin\u{1b}[31m.dat", b"\0\0\0binary");
+    let verbose = env.run(&["scan", "-v", "."]);
+    assert!(!has_raw_controls(&verbose.stderr, &['\n']), "{:?}", verbose.stderr);
+    assert!(verbose.stderr.contains("bin\\x1b[31m.dat"), "{}", verbose.stderr);
+    // Structured formats stay valid documents.
+    for format in ["json", "jsonl", "gitlab", "gitleaks-json"] {
+        let run = env.run(&["scan", "--format", format, "."]);
+        for line in
+            if format == "jsonl" { run.stdout.lines().collect() } else { vec![&run.stdout[..]] }
+        {
+            serde_json::from_str::<serde_json::Value>(line).expect(format);
+        }
+    }
+    let sarif = env.run(&["scan", "--format", "sarif", "."]);
+    if let Err(e) = validate_sarif(&sarif.stdout) {
+        panic!("invalid SARIF:\n{e}\n{}", sarif.stdout);
+    }
+    let junit = env.run(&["scan", "--format", "junit", "."]);
+    // XML 1.0 forbids most C0 controls, even escaped: none may remain.
+    assert!(!has_raw_controls(&junit.stdout, &['\n']), "{:?}", junit.stdout);
+    assert!(!junit.stdout.contains("&#27;"), "{}", junit.stdout);
+}
+
+#[test]
+fn issue_12_wide_positions_do_not_run_into_the_rule_id() {
+    let env = TestEnv::new();
+    let mut text = "\n".repeat(123_455);
+    text.push_str(&" ".repeat(12_344));
+    text.push_str(&format!("GITHUB_TOKEN={}\n", secrets::github_pat()));
+    env.write("wide.sh", text);
+    let run = env.run(&["scan", "--quiet", "."]);
+    run.assert_code(1);
+    assert!(run.stdout.contains("  123456:12358 github.pat_classic"), "{}", run.stdout);
+}

@@ -411,12 +411,14 @@ fn summary_goes_to_stderr_and_quiet_silences_it() {
 }
 
 #[test]
-fn quiet_still_reports_errors_but_not_warnings() {
+fn quiet_still_reports_errors_and_items_not_scanned() {
     let env = TestEnv::new();
     env.write("big.txt", "x".repeat(4096));
+    // Issue 12: a file too large to scan is a gap: exit 2, and --quiet does not hide it.
     let run = env.run(&["scan", "--quiet", "--max-file-size", "1K", "."]);
-    run.assert_code(0);
-    assert_eq!(run.stderr, "");
+    run.assert_code(2);
+    assert!(run.stderr.contains("keysentry: warning: not scanned: big.txt:"), "{}", run.stderr);
+    assert!(!run.stderr.contains("scanned 0 files"), "{}", run.stderr);
 
     let run = env.run(&["scan", "--quiet", "missing"]);
     run.assert_code(2);

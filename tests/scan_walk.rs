@@ -264,7 +264,7 @@ fn a_nul_byte_after_the_first_8_kib_does_not_make_a_file_binary() {
 }
 
 #[test]
-fn files_over_max_file_size_are_skipped_with_a_warning() {
+fn files_over_max_file_size_are_skipped_with_a_warning_and_exit_2() {
     let env = TestEnv::new();
     let mut big = "filler line without anything in it\n".repeat(100);
     big.push_str(&key_line(&secrets::aws_key_id()));
@@ -274,9 +274,11 @@ fn files_over_max_file_size_are_skipped_with_a_warning() {
     env.write("small.txt", "tiny\n");
 
     let run = env.scan_json(&["--max-file-size", "1K", "."]);
-    run.assert_code(0);
+    // Issue 12: not scanned in full, so not clean.
+    run.assert_code(2);
     let doc = run.json();
     assert!(run.findings().is_empty());
+    assert_eq!(doc["incomplete"], true);
     assert_eq!(doc["stats"]["skipped_too_large"], 1);
     assert_eq!(doc["stats"]["scanned"], 1);
     let skipped = doc["skipped"].as_array().unwrap();
@@ -285,7 +287,7 @@ fn files_over_max_file_size_are_skipped_with_a_warning() {
     assert_eq!(skipped[0]["reason"], "too_large");
     assert_eq!(skipped[0]["size"], size);
     assert!(
-        run.stderr.contains("keysentry: warning: skipped big.txt:")
+        run.stderr.contains("keysentry: warning: not scanned: big.txt:")
             && run.stderr.contains("--max-file-size"),
         "{}",
         run.stderr

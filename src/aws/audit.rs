@@ -40,8 +40,8 @@ pub struct FoundAt {
 }
 
 /// What one record says, as the caller gives it; [`AuditLog::append`] adds `seq`, `time` and
-/// `prev`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// `prev`. `Debug` redacts the key id (the log itself holds it in full).
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
     /// The operator's identity (ARN) that made the calls.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -66,6 +66,21 @@ pub struct Entry {
     /// Where the key was found.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub found: Vec<FoundAt>,
+}
+
+impl std::fmt::Debug for Entry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Entry")
+            .field("actor", &self.actor)
+            .field("key_id", &crate::finding::redacted(&self.key_id))
+            .field("account", &self.account)
+            .field("user", &self.user)
+            .field("action", &self.action)
+            .field("result", &self.result)
+            .field("request_id", &self.request_id)
+            .field("found", &self.found)
+            .finish()
+    }
 }
 
 /// One line of the log.
@@ -340,5 +355,18 @@ mod tests {
     fn an_empty_log_verifies() {
         let summary = verify(&b""[..]).unwrap();
         assert_eq!(summary, Summary { records: 0, last_hash: GENESIS.to_owned() });
+    }
+}
+
+#[cfg(test)]
+mod issue_12_debug {
+    use super::*;
+
+    #[test]
+    fn issue_12_entry_debug_redacts_the_key_id() {
+        let key_id = format!("AKIA{}", ["Z7VX", "WQ2R", "5TYU", "3MNB"].concat());
+        let e = Entry { key_id: key_id.clone(), action: "check".into(), ..Entry::default() };
+        let debug = format!("{e:?}");
+        assert!(!debug.contains(&key_id) && debug.contains("AKIA*"), "{debug}");
     }
 }

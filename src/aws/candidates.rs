@@ -20,8 +20,8 @@ pub enum Encoding {
     Base64,
 }
 
-/// A value that could be a secret or a session token.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A value that could be a secret or a session token. `Debug` redacts the value.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Candidate {
     /// Offset of its first byte in the content.
     pub start: usize,
@@ -31,6 +31,17 @@ pub struct Candidate {
     pub value: String,
     /// How it was written.
     pub encoding: Encoding,
+}
+
+impl std::fmt::Debug for Candidate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Candidate")
+            .field("start", &self.start)
+            .field("end", &self.end)
+            .field("value", &crate::finding::redacted(&self.value))
+            .field("encoding", &self.encoding)
+            .finish()
+    }
 }
 
 /// Length of a secret access key.
@@ -290,5 +301,23 @@ mod tests {
         assert!(base64_decode(b"aGk").is_none());
         assert!(base64_decode(b"a=Gk").is_none());
         assert!(base64_decode(b"a*Gk").is_none());
+    }
+}
+
+#[cfg(test)]
+mod issue_12_debug {
+    use super::*;
+
+    #[test]
+    fn issue_12_candidate_debug_redacts_the_value() {
+        let value = ["Zq9Xw7Vv5Tt3", "Rr1Pp0Oo9Nn8", "Mm7Ll6Kk5Jj4Hh3Gg2"].concat();
+        let c = Candidate {
+            start: 0,
+            end: value.len(),
+            value: value.clone(),
+            encoding: Encoding::Plain,
+        };
+        let debug = format!("{c:?}");
+        assert!(!debug.contains(&value), "{debug}");
     }
 }

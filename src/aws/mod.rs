@@ -144,8 +144,8 @@ pub fn is_informational(f: &crate::finding::Finding) -> bool {
     f.aws.as_ref().is_some_and(|a| a.tags.contains(&AwsTag::Identifier))
 }
 
-/// Everything `keysentry aws inspect` says about one id, offline.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+/// Everything `keysentry aws inspect` says about one id, offline. `Debug` redacts the id.
+#[derive(Clone, PartialEq, Eq, Serialize)]
 pub struct Inspection {
     /// The id as given.
     pub id: String,
@@ -167,6 +167,19 @@ pub struct Inspection {
     pub tags: BTreeSet<AwsTag>,
     /// Who runs the canary account.
     pub canary_owner: Option<String>,
+}
+
+impl std::fmt::Debug for Inspection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Inspection")
+            .field("id", &crate::finding::redacted(&self.id))
+            .field("malformed", &self.malformed.is_some())
+            .field("prefix_class", &self.prefix_class)
+            .field("credential", &self.credential)
+            .field("account_id", &self.account_id)
+            .field("tags", &self.tags)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Explains one id offline.
@@ -250,5 +263,42 @@ mod tests {
         let bad = inspect("akia", &options);
         assert!(bad.malformed.is_some());
         assert_eq!(bad.generation, None);
+    }
+}
+
+#[cfg(test)]
+mod issue_12_debug {
+    use super::*;
+
+    #[test]
+    fn issue_12_inspection_debug_redacts_the_id() {
+        let key_id = format!("AKIA{}", ["Z7VX", "WQ2R", "5TYU", "3MNB"].concat());
+        let i = inspect(&key_id, &AwsOptions::default());
+        let debug = format!("{i:?}");
+        assert!(!debug.contains(&key_id), "{debug}");
+    }
+
+    #[test]
+    fn issue_12_aws_info_debug_shows_no_secret() {
+        let key_id = format!("AKIA{}", ["Z7VX", "WQ2R", "5TYU", "3MNB"].concat());
+        let secret = ["Zq9Xw7Vv5Tt3", "Rr1Pp0Oo9Nn8", "Mm7Ll6Kk5Jj4Hh3Gg2Ff1"].concat();
+        let paired = Paired {
+            value: Secret::new(secret.clone()),
+            by: PairedBy::SameLine,
+            encoding: Encoding::Plain,
+            line: 1,
+        };
+        let info = AwsInfo {
+            key_id: Some(Secret::new(key_id.clone())),
+            prefix_class: None,
+            account: None,
+            paired_secret: Some(paired.clone()),
+            session_token: Some(paired),
+            tags: BTreeSet::new(),
+            canary_owner: None,
+            online: None,
+        };
+        let debug = format!("{info:?}");
+        assert!(!debug.contains(&key_id) && !debug.contains(&secret), "{debug}");
     }
 }

@@ -78,7 +78,8 @@ pub(crate) enum Command {
 
 const HOOK_HELP: &str = "\
 Exit status: 0 nothing found, 1 a staged change adds a secret (the commit is blocked),
-2 error. To commit anyway once: git commit --no-verify.";
+2 error, or a file that could not be scanned in full (too large: --max-file-size) also
+blocks. To commit anyway once: git commit --no-verify.";
 
 #[derive(Debug, Args)]
 pub(crate) struct HookArgs {
@@ -106,6 +107,19 @@ pub(crate) struct HookArgs {
                      operator's policy only."
     )]
     pub(crate) no_ignore_files: bool,
+
+    /// Do not scan (and block on) files larger than SIZE
+    #[arg(
+        long,
+        global = true,
+        value_name = "SIZE",
+        value_parser = parse_size,
+        long_help = "Files larger than SIZE are not scanned, and a staged or pushed file that \
+                     is not scanned blocks the commit or push (exit 2): raise the limit to scan \
+                     it. Bytes, or with a suffix K, M or G (powers of 1024). Default 50M. With \
+                     `hook install`, the installed hook passes it on."
+    )]
+    pub(crate) max_file_size: Option<u64>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -30,8 +30,8 @@ pub enum Baseline {
     DetectSecrets(HashSet<String>),
 }
 
-/// One finding of a gitleaks report or `.gitleaksignore` line.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// One finding of a gitleaks report or `.gitleaksignore` line. `Debug` redacts the secret.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct GitleaksEntry {
     /// The file.
     pub file: String,
@@ -43,6 +43,18 @@ pub struct GitleaksEntry {
     pub secret: Option<String>,
     /// The commit, for git scans.
     pub commit: Option<String>,
+}
+
+impl std::fmt::Debug for GitleaksEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GitleaksEntry")
+            .field("file", &self.file)
+            .field("line", &self.line)
+            .field("rule", &self.rule)
+            .field("secret", &self.secret.as_deref().map(crate::finding::redacted))
+            .field("commit", &self.commit)
+            .finish()
+    }
 }
 
 /// A baseline that cannot be read.
@@ -247,5 +259,22 @@ mod tests {
             Baseline::parse("x.json", r#"{"version":9,"tool":"keysentry","fingerprints":[]}"#),
             Err(BaselineError::Version(9))
         ));
+    }
+}
+
+#[cfg(test)]
+mod issue_12_debug {
+    use super::*;
+
+    #[test]
+    fn issue_12_gitleaks_entry_debug_redacts_the_secret() {
+        let secret = ["Zq9Xw7Vv5Tt3", "Rr1Pp0Oo9Nn8"].concat();
+        let e = GitleaksEntry {
+            file: "a.env".into(),
+            secret: Some(secret.clone()),
+            ..Default::default()
+        };
+        let debug = format!("{e:?}");
+        assert!(!debug.contains(&secret) && debug.contains("a.env"), "{debug}");
     }
 }

@@ -2,7 +2,9 @@
 
 use std::io::{self, Write};
 
-use super::{Reporter, SecretDisplay, Severity, origin_commit, origin_file_name};
+use super::{
+    Redactor, Reporter, SecretDisplay, Severity, escape, gaps, origin_commit, origin_file_name,
+};
 use crate::aws::AccountDecode;
 use crate::pipeline::ScanOutcome;
 
@@ -39,16 +41,18 @@ impl Reporter for Csv {
     fn report(&self, outcome: &ScanOutcome, out: &mut dyn Write) -> io::Result<()> {
         let mut w = csv::Writer::from_writer(out);
         w.write_record(HEADER)?;
+        let r = Redactor::new(outcome, self.secrets);
         for f in &outcome.findings {
             let loc = &f.location;
-            let commit = f.origin.commit();
+            let origin = r.origin(&f.origin);
+            let commit = origin.commit();
             let aws = f.aws.as_ref();
             let record = [
                 f.rule_id.clone(),
                 f.description.clone(),
                 Severity::of(f).name().to_owned(),
                 origin_kind(&f.origin).to_owned(),
-                origin_file_name(&f.origin),
+                origin_file_name(&origin),
                 loc.line.to_string(),
                 loc.column.to_string(),
                 loc.end_line.to_string(),
@@ -56,7 +60,7 @@ impl Reporter for Csv {
                 self.secrets.secret(f),
                 f.fingerprint.to_string(),
                 f.blob_id.to_hex(),
-                origin_commit(&f.origin).unwrap_or_default().to_owned(),
+                origin_commit(&origin).unwrap_or_default().to_owned(),
                 commit.map(|c| c.author.clone()).unwrap_or_default(),
                 commit.map(|c| c.email.clone()).unwrap_or_default(),
                 commit.map(|c| c.date.clone()).unwrap_or_default(),
@@ -66,7 +70,24 @@ impl Reporter for Csv {
                     .map(|a| a.to_string())
                     .unwrap_or_default(),
             ];
-            w.write_record(record.iter().map(|cell| defuse(cell).into_owned()))?;
+            w.write_record(record.iter().map(|cell| cell_text(cell)))?;
+        }
+        // Items not scanned in full, then warnings about the scan: one row each, with the kind
+        // `not_scanned` or `warning`, the path when there is one, and the reason in
+        // `description`.
+        let extra = gaps(outcome)
+            .into_iter()
+            .map(|g| {
+                let path = g.origin.map(|o| origin_file_name(&r.origin(o))).unwrap_or_default();
+                ("not_scanned", path, r.string(&g.reason))
+            })
+            .chain(outcome.warnings.iter().map(|w| ("warning", String::new(), r.string(w))));
+        for (kind, path, why) in extra {
+            let mut record: Vec<String> = vec![String::new(); HEADER.len()];
+            record[1] = why;
+            record[3] = kind.to_owned();
+            record[4] = path;
+            w.write_record(record.iter().map(|cell| cell_text(cell)))?;
         }
         w.flush()
     }
@@ -83,6 +104,11 @@ fn origin_kind(origin: &crate::finding::Origin) -> &'static str {
         Origin::Staged { .. } => "staged",
         Origin::Ref { .. } => "ref",
     }
+}
+
+/// A cell as written: control characters escaped visibly (`\x1b`), then defused.
+fn cell_text(cell: &str) -> String {
+    defuse(&escape(cell)).into_owned()
 }
 
 /// A cell that a spreadsheet would take for a formula (it starts with `=`, `+`, `-`, `@`, a

@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use super::{Reporter, SecretDisplay, Severity, origin_path};
+use super::{Redactor, Reporter, SecretDisplay, Severity, escape, gaps, origin_path};
 use crate::pipeline::ScanOutcome;
 
 /// Workflow commands for GitHub Actions (`--format github`).
@@ -15,7 +15,9 @@ pub struct GithubActions {
 
 impl Reporter for GithubActions {
     fn report(&self, outcome: &ScanOutcome, out: &mut dyn Write) -> io::Result<()> {
+        let r = Redactor::new(outcome, self.secrets);
         for f in &outcome.findings {
+            let origin = r.origin(&f.origin);
             let command = match Severity::of(f) {
                 Severity::Info => "notice",
                 Severity::Low => "warning",
@@ -23,8 +25,8 @@ impl Reporter for GithubActions {
             };
             let loc = &f.location;
             let mut props = Vec::new();
-            if let Some(path) = origin_path(&f.origin) {
-                props.push(("file", path));
+            if let Some(path) = origin_path(&origin) {
+                props.push(("file", escape(&path).into_owned()));
                 props.push(("line", loc.line.to_string()));
                 props.push(("col", loc.column.to_string()));
                 props.push(("endLine", loc.end_line.to_string()));
@@ -35,20 +37,39 @@ impl Reporter for GithubActions {
             props.push(("title", format!("keysentry: {}", f.rule_id)));
             let props: Vec<String> =
                 props.iter().map(|(k, v)| format!("{k}={}", escape_property(v))).collect();
-            let mut message =
-                format!("{} ({}): {}", f.description, f.rule_id, self.secrets.secret(f));
-            if origin_path(&f.origin).is_none() {
-                message = format!("{}: {message}", f.origin.display_name());
+            let mut message = format!(
+                "{} ({}): {}",
+                escape(&f.description),
+                escape(&f.rule_id),
+                escape(&self.secrets.secret(f))
+            );
+            if origin_path(&origin).is_none() {
+                message = format!("{}: {message}", escape(&origin.display_name()));
             }
-            if let Some(c) = f.origin.commit() {
+            if let Some(c) = origin.commit() {
                 message.push_str(&format!(
                     "\nintroduced in commit {} by {}",
-                    c.short_id(),
-                    c.author
+                    escape(c.short_id()),
+                    escape(&c.author)
                 ));
             }
             message.push_str(&format!("\nfingerprint {}", f.fingerprint));
             writeln!(out, "::{command} {}::{}", props.join(","), escape_data(&message))?;
+        }
+        // An item not scanned in full is an `::error` annotation (on its file when it has
+        // one); a warning about the scan is a `::warning`.
+        for g in gaps(outcome) {
+            let mut props = Vec::new();
+            if let Some(path) = g.origin.map(|o| r.origin(o)).and_then(|o| origin_path(&o)) {
+                props.push(format!("file={}", escape_property(&escape(&path))));
+            }
+            props.push(format!("title={}", escape_property("keysentry: not scanned")));
+            let message = escape(&g.text(&r)).into_owned();
+            writeln!(out, "::error {}::{}", props.join(","), escape_data(&message))?;
+        }
+        for w in &outcome.warnings {
+            let message = escape(&r.string(w)).into_owned();
+            writeln!(out, "::warning title=keysentry::{}", escape_data(&message))?;
         }
         Ok(())
     }

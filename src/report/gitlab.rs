@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 use serde_json::json;
 
-use super::{Reporter, SecretDisplay, Severity, origin_file_name, short_hash};
+use super::{Redactor, Reporter, SecretDisplay, Severity, gaps, origin_file_name, short_hash};
 use crate::finding::Finding;
 use crate::pipeline::ScanOutcome;
 
@@ -31,10 +31,11 @@ struct Report {
 /// analyzer writes the same.
 const NO_COMMIT: &str = "0000000";
 
-fn vulnerability(f: &Finding, secrets: SecretDisplay) -> serde_json::Value {
-    let file = origin_file_name(&f.origin);
+fn vulnerability(f: &Finding, secrets: SecretDisplay, r: &Redactor) -> serde_json::Value {
+    let origin = r.origin(&f.origin);
+    let file = origin_file_name(&origin);
     let loc = &f.location;
-    let commit = match f.origin.commit() {
+    let commit = match origin.commit() {
         Some(c) => json!({
             "sha": c.id, "author": c.author, "date": c.date, "message": c.summary,
         }),
@@ -85,12 +86,22 @@ impl Reporter for Gitlab {
             "version": env!("CARGO_PKG_VERSION"),
             "vendor": { "name": "keysentry" },
         });
+        let r = Redactor::new(outcome, self.secrets);
+        // An item not scanned in full fails the scan ("failure", with a fatal message per
+        // item); warnings about the scan are "warn" messages.
+        let mut messages: Vec<serde_json::Value> = gaps(outcome)
+            .iter()
+            .map(|g| json!({ "level": "fatal", "value": g.text(&r) }))
+            .collect();
+        messages.extend(
+            outcome.warnings.iter().map(|w| json!({ "level": "warn", "value": r.string(w) })),
+        );
         let report = Report {
             version: GITLAB_SCHEMA_VERSION,
             vulnerabilities: outcome
                 .findings
                 .iter()
-                .map(|f| vulnerability(f, self.secrets))
+                .map(|f| vulnerability(f, self.secrets, &r))
                 .collect(),
             scan: json!({
                 "analyzer": tool,
@@ -98,11 +109,8 @@ impl Reporter for Gitlab {
                 "type": "secret_detection",
                 "start_time": time(start),
                 "end_time": time(end),
-                // Items that could not be read are listed in `messages`; the scan itself ran.
-                "status": "success",
-                "messages": outcome.errors.iter().map(|e| json!({
-                    "level": "warn", "value": e.to_string(),
-                })).collect::<Vec<_>>(),
+                "status": if outcome.is_incomplete() { "failure" } else { "success" },
+                "messages": messages,
             }),
         };
         serde_json::to_writer_pretty(&mut *out, &report)?;

@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{Reporter, SecretDisplay, origin_commit, origin_path};
+use super::{Redactor, Reporter, SecretDisplay, origin_commit, origin_path};
 use crate::finding::Finding;
 use crate::pipeline::ScanOutcome;
 
@@ -41,10 +41,11 @@ struct GitleaksFinding {
     fingerprint: String,
 }
 
-fn convert(f: &Finding, secrets: SecretDisplay) -> GitleaksFinding {
-    let file = origin_path(&f.origin).unwrap_or_default();
-    let commit = origin_commit(&f.origin).unwrap_or_default().to_owned();
-    let info = f.origin.commit();
+fn convert(f: &Finding, secrets: SecretDisplay, r: &Redactor) -> GitleaksFinding {
+    let origin = r.origin(&f.origin);
+    let file = origin_path(&origin).unwrap_or_default();
+    let commit = origin_commit(&origin).unwrap_or_default().to_owned();
+    let info = origin.commit();
     let loc = &f.location;
     // gitleaks' fingerprint: commit:file:rule:line in git scans, file:rule:line otherwise.
     let fingerprint = if commit.is_empty() {
@@ -85,8 +86,11 @@ fn convert(f: &Finding, secrets: SecretDisplay) -> GitleaksFinding {
 
 impl Reporter for GitleaksJson {
     fn report(&self, outcome: &ScanOutcome, out: &mut dyn Write) -> io::Result<()> {
+        // gitleaks' report is an array of findings and has no place for items not scanned in
+        // full: they show on stderr and in the exit status only.
+        let r = Redactor::new(outcome, self.secrets);
         let all: Vec<GitleaksFinding> =
-            outcome.findings.iter().map(|f| convert(f, self.secrets)).collect();
+            outcome.findings.iter().map(|f| convert(f, self.secrets, &r)).collect();
         serde_json::to_writer_pretty(&mut *out, &all)?;
         writeln!(out)
     }

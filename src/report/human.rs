@@ -4,7 +4,7 @@ use std::io::{self, Write};
 
 use anstyle::{AnsiColor, Style};
 
-use super::{Reporter, SecretDisplay};
+use super::{Redactor, Reporter, SecretDisplay, escape};
 use crate::aws::{AccountDecode, AwsInfo, PairedBy};
 use crate::finding::Secret;
 use crate::pipeline::ScanOutcome;
@@ -30,38 +30,48 @@ impl Reporter for Human {
         let rule = self.style(AnsiColor::Cyan.on_default());
         let secret = self.style(AnsiColor::Red.on_default().bold());
         let dim = self.style(Style::new().dimmed());
+        let redactor = Redactor::new(outcome, self.secrets);
         // Findings are sorted by origin: each run of one origin is one group.
         for group in outcome.findings.chunk_by(|a, b| a.origin == b.origin) {
-            let origin = &group[0].origin;
-            writeln!(out, "{path}{}{path:#}", origin.display_name())?;
+            let origin = redactor.origin(&group[0].origin);
+            writeln!(out, "{path}{}{path:#}", escape(&origin.display_name()))?;
             if let Some(c) = origin.commit()
                 && !c.author.is_empty()
             {
                 writeln!(
                     out,
                     "  {dim}commit {} by {} <{}> on {}: {}{dim:#}",
-                    c.short_id(),
-                    c.author,
-                    c.email,
-                    c.date,
-                    c.summary
+                    escape(c.short_id()),
+                    escape(&c.author),
+                    escape(&c.email),
+                    escape(&c.date),
+                    escape(&c.summary)
                 )?;
             }
             for f in group {
                 let loc = &f.location;
                 let at = format!("{}:{}", loc.line, loc.column);
-                writeln!(out, "  {at:<8}{rule}{}{rule:#}  {}", f.rule_id, f.description)?;
-                let (line, (s, e)) = self.secrets.line(f);
-                let before = line[..s].trim_start().replace('\t', " ");
+                // At least one space between a wide position and the rule id.
+                let width = 8.max(at.len() + 1);
                 writeln!(
                     out,
-                    "          {dim}|{dim:#} {before}{secret}{}{secret:#}{}",
-                    &line[s..e],
-                    line[e..].replace('\t', " ")
+                    "  {at:<width$}{rule}{}{rule:#}  {}",
+                    escape(&f.rule_id),
+                    escape(&f.description)
+                )?;
+                let (line, (s, e)) = self.secrets.line(f);
+                // Other known secrets (from elsewhere in the scan) are redacted on either side.
+                let before = redactor.string(&line[..s].trim_start().replace('\t', " "));
+                let before = escape(&before).into_owned();
+                let found = escape(&line[s..e]).into_owned();
+                writeln!(
+                    out,
+                    "          {dim}|{dim:#} {before}{secret}{found}{secret:#}{}",
+                    escape(&redactor.string(&line[e..].replace('\t', " ")))
                 )?;
                 if !self.color {
                     // Without colour, carets mark the secret.
-                    let width = line[s..e].chars().count().max(1);
+                    let width = found.chars().count().max(1);
                     writeln!(
                         out,
                         "          | {}{}",
@@ -70,12 +80,12 @@ impl Reporter for Human {
                     )?;
                 }
                 if let Some(aws) = &f.aws {
-                    writeln!(out, "          {}", aws_line(aws, self.secrets))?;
+                    writeln!(out, "          {}", escape(&aws_line(aws, self.secrets)))?;
                 }
                 writeln!(
                     out,
                     "          {dim}secret {}  fingerprint {}{dim:#}",
-                    self.secrets.secret(f),
+                    escape(&self.secrets.secret(f)),
                     f.fingerprint
                 )?;
             }

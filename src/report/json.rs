@@ -1,10 +1,11 @@
 //! JSON (one document) and JSON Lines (one finding per line). Schema: `docs/output.md`.
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{Reporter, SecretDisplay};
+use super::{Gap, Redactor, Reporter, SecretDisplay, gaps};
 use crate::aws::{
     AccountDecode, AccountId, AwsInfo, AwsTag, Encoding, Paired, PairedBy, PrefixClass,
 };
@@ -38,6 +39,38 @@ struct Document<'a> {
     elapsed_seconds: f64,
     skipped: Vec<SkippedJson<'a>>,
     errors: Vec<String>,
+    incomplete: bool,
+    gaps: Vec<GapJson<'a>>,
+    warnings: Vec<String>,
+}
+
+/// An item not scanned in full (a skip that leaves a gap, an error).
+#[derive(Serialize)]
+struct GapJson<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    origin: Option<Cow<'a, Origin>>,
+    message: String,
+}
+
+/// The last line of JSON Lines output when the scan was incomplete or has warnings.
+#[derive(Serialize)]
+struct StatusLine<'a> {
+    version: u32,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    incomplete: bool,
+    gaps: Vec<GapJson<'a>>,
+    warnings: Vec<String>,
+}
+
+fn gaps_json<'a>(outcome: &'a ScanOutcome, r: &Redactor) -> Vec<GapJson<'a>> {
+    gaps(outcome)
+        .into_iter()
+        .map(|g: Gap<'a>| GapJson {
+            origin: g.origin.map(|o| r.origin(o)),
+            message: r.string(&g.reason),
+        })
+        .collect()
 }
 
 #[derive(Serialize)]
@@ -50,7 +83,7 @@ struct Tool {
 struct FindingJson<'a> {
     rule_id: &'a str,
     description: &'a str,
-    origin: &'a Origin,
+    origin: Cow<'a, Origin>,
     location: &'a Location,
     secret: String,
     secret_redacted: bool,
@@ -122,21 +155,21 @@ struct LineJson<'a> {
 
 #[derive(Serialize)]
 struct SkippedJson<'a> {
-    origin: &'a Origin,
+    origin: Cow<'a, Origin>,
     reason: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     size: Option<u64>,
 }
 
-fn finding(f: &Finding, secrets: SecretDisplay) -> FindingJson<'_> {
+fn finding<'a>(f: &'a Finding, secrets: SecretDisplay, r: &Redactor) -> FindingJson<'a> {
     FindingJson {
         rule_id: &f.rule_id,
         description: &f.description,
-        origin: &f.origin,
+        origin: r.origin(&f.origin),
         location: &f.location,
         secret: secrets.secret(f),
         secret_redacted: secrets == SecretDisplay::Redact,
-        line: secrets.line(f).0,
+        line: r.string(&secrets.line(f).0),
         fingerprint: f.fingerprint.as_str(),
         blob_id: f.blob_id.to_hex(),
         // Two decimals are plenty and keep snapshots stable.
@@ -147,15 +180,17 @@ fn finding(f: &Finding, secrets: SecretDisplay) -> FindingJson<'_> {
 
 impl Reporter for Json {
     fn report(&self, outcome: &ScanOutcome, out: &mut dyn Write) -> io::Result<()> {
+        let r = Redactor::new(outcome, self.secrets);
         let doc = Document {
             version: SCHEMA_VERSION,
             tool: Tool { name: env!("CARGO_PKG_NAME"), version: env!("CARGO_PKG_VERSION") },
-            findings: outcome.findings.iter().map(|f| finding(f, self.secrets)).collect(),
+            findings: outcome.findings.iter().map(|f| finding(f, self.secrets, &r)).collect(),
             stats: &outcome.stats,
             elapsed_seconds: outcome.elapsed.as_secs_f64(),
             skipped: outcome
                 .skipped
                 .iter()
+                .map(|(origin, reason)| (r.origin(origin), reason))
                 .map(|(origin, reason)| match reason {
                     SkipReason::Binary => SkippedJson { origin, reason: "binary", size: None },
                     SkipReason::LfsPointer => {
@@ -169,7 +204,10 @@ impl Reporter for Json {
                     }
                 })
                 .collect(),
-            errors: outcome.errors.iter().map(ToString::to_string).collect(),
+            errors: outcome.errors.iter().map(|e| r.string(&e.to_string())).collect(),
+            incomplete: outcome.is_incomplete(),
+            gaps: gaps_json(outcome, &r),
+            warnings: outcome.warnings.iter().map(|w| r.string(w)).collect(),
         };
         serde_json::to_writer_pretty(&mut *out, &doc)?;
         writeln!(out)
@@ -178,9 +216,21 @@ impl Reporter for Json {
 
 impl Reporter for JsonLines {
     fn report(&self, outcome: &ScanOutcome, out: &mut dyn Write) -> io::Result<()> {
+        let r = Redactor::new(outcome, self.secrets);
         for f in &outcome.findings {
-            let line = LineJson { version: SCHEMA_VERSION, finding: finding(f, self.secrets) };
+            let line = LineJson { version: SCHEMA_VERSION, finding: finding(f, self.secrets, &r) };
             serde_json::to_writer(&mut *out, &line)?;
+            writeln!(out)?;
+        }
+        if outcome.is_incomplete() || !outcome.warnings.is_empty() {
+            let status = StatusLine {
+                version: SCHEMA_VERSION,
+                kind: "scan_status",
+                incomplete: outcome.is_incomplete(),
+                gaps: gaps_json(outcome, &r),
+                warnings: outcome.warnings.iter().map(|w| r.string(w)).collect(),
+            };
+            serde_json::to_writer(&mut *out, &status)?;
             writeln!(out)?;
         }
         Ok(())

@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use super::{Reporter, SecretDisplay, origin_file_name};
+use super::{Redactor, Reporter, SecretDisplay, gaps, is_unsafe_char, origin_file_name};
 use crate::pipeline::ScanOutcome;
 
 /// JUnit XML (`--format junit`).
@@ -14,10 +14,13 @@ pub struct Junit {
 
 impl Reporter for Junit {
     fn report(&self, outcome: &ScanOutcome, out: &mut dyn Write) -> io::Result<()> {
-        let n = outcome.findings.len();
+        let r = Redactor::new(outcome, self.secrets);
+        let gaps = gaps(outcome);
+        // One failing case per finding and per item not scanned in full.
+        let n = outcome.findings.len() + gaps.len();
         // With nothing found, one passing case, so that dashboards show the check ran.
         let tests = n.max(1);
-        let errors = outcome.errors.len();
+        let errors = 0;
         let time = format!("{:.3}", outcome.elapsed.as_secs_f64());
         writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
         writeln!(
@@ -32,7 +35,8 @@ impl Reporter for Junit {
             writeln!(out, r#"    <testcase name="no secrets found" classname="keysentry"/>"#)?;
         }
         for f in &outcome.findings {
-            let file = origin_file_name(&f.origin);
+            let origin = r.origin(&f.origin);
+            let file = origin_file_name(&origin);
             let loc = &f.location;
             let name = format!("{} at {file}:{}:{}", f.rule_id, loc.line, loc.column);
             writeln!(
@@ -50,13 +54,13 @@ impl Reporter for Junit {
                 loc.line,
                 loc.column,
                 self.secrets.secret(f),
-                self.secrets.line(f).0,
+                super::escape(&r.string(&self.secrets.line(f).0)),
                 f.fingerprint
             );
-            if let Some(c) = f.origin.commit() {
+            if let Some(c) = origin.commit() {
                 body.push_str(&format!(
-                    "\ncommit: {} by {} <{}> on {}",
-                    c.id, c.author, c.email, c.date
+                    "\ncommit: {} by {} <{}> on {}: {}",
+                    c.id, c.author, c.email, c.date, c.summary
                 ));
             }
             writeln!(
@@ -68,9 +72,32 @@ impl Reporter for Junit {
             )?;
             writeln!(out, "    </testcase>")?;
         }
-        if errors > 0 {
-            let text: Vec<String> = outcome.errors.iter().map(ToString::to_string).collect();
-            writeln!(out, "    <system-err>{}</system-err>", xml(&text.join("\n")))?;
+        for g in &gaps {
+            let file = g.origin.map(|o| origin_file_name(&r.origin(o)));
+            let name = format!("not scanned: {}", file.as_deref().unwrap_or("(source)"));
+            match &file {
+                Some(file) => writeln!(
+                    out,
+                    r#"    <testcase name="{}" classname="{}" file="{}">"#,
+                    xml(&name),
+                    xml(file),
+                    xml(file)
+                )?,
+                None => {
+                    writeln!(out, r#"    <testcase name="{}" classname="keysentry">"#, xml(&name))?
+                }
+            }
+            writeln!(
+                out,
+                r#"      <failure message="{}" type="keysentry.incomplete">{}</failure>"#,
+                xml(&g.text(&r)),
+                xml(&g.text(&r))
+            )?;
+            writeln!(out, "    </testcase>")?;
+        }
+        if !outcome.warnings.is_empty() {
+            let text: Vec<String> = outcome.warnings.iter().map(|w| r.string(w)).collect();
+            writeln!(out, "    <system-out>{}</system-out>", xml(&text.join("\n")))?;
         }
         writeln!(out, "  </testsuite>")?;
         writeln!(out, "</testsuites>")
@@ -78,7 +105,8 @@ impl Reporter for Junit {
 }
 
 /// Escapes text for XML attributes and content. Characters XML 1.0 forbids (most control
-/// characters) cannot be escaped at all: they become U+FFFD.
+/// characters) have no XML escape at all, and C1 controls and bidi overrides are unsafe on a
+/// terminal that shows the file: all of them are written visibly, as `\x1b` or `\u{202e}`.
 fn xml(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -91,7 +119,8 @@ fn xml(s: &str) -> String {
             '\n' => out.push_str("&#10;"),
             '\r' => out.push_str("&#13;"),
             '\t' => out.push_str("&#9;"),
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
+            c if is_unsafe_char(c) => out.push_str(&super::escape(c.encode_utf8(&mut [0; 4]))),
+            '\u{FFFE}' | '\u{FFFF}' => out.push('\u{FFFD}'),
             c => out.push(c),
         }
     }
@@ -105,6 +134,7 @@ mod tests {
     #[test]
     fn xml_escaping() {
         assert_eq!(xml(r#"a<b>&"c"'d'"#), "a&lt;b&gt;&amp;&quot;c&quot;&apos;d&apos;");
-        assert_eq!(xml("x\u{1}y\nz"), "x\u{FFFD}y&#10;z");
+        assert_eq!(xml("x\u{1}y\nz\u{1b}]52;c;e\u{7}"), "x\\x01y&#10;z\\x1b]52;c;e\\x07");
+        assert_eq!(xml("\u{FFFF}\u{202e}"), "\u{FFFD}\\u{202e}");
     }
 }

@@ -9,6 +9,7 @@ mod json;
 mod junit;
 mod sarif;
 mod short;
+mod text;
 
 use std::io::{self, Write};
 
@@ -21,6 +22,7 @@ pub use json::{Json, JsonLines, SCHEMA_VERSION};
 pub use junit::Junit;
 pub use sarif::{PARTIAL_FINGERPRINT_KEY, Sarif};
 pub use short::Short;
+pub use text::{Gap, Redactor, escape, escape_keep_lines, gaps, is_unsafe_char};
 
 use crate::aws::AwsTag;
 use crate::finding::{Finding, Origin};
@@ -206,6 +208,43 @@ mod tests {
         assert_eq!(Severity::of_rule("generic.secret"), Severity::Medium);
         assert_eq!(Severity::of_rule("aws.identifier"), Severity::Info);
         assert!(Severity::Critical > Severity::High && Severity::Low > Severity::Info);
+    }
+
+    /// An outcome with no finding, one warning, one file too large and one error, reported in
+    /// every format: each carries the warning and the gaps (gitleaks-json has no place for them).
+    #[test]
+    fn issue_12_every_reporter_carries_warnings_and_gaps() {
+        let mut outcome = ScanOutcome::default();
+        outcome.warnings.push("an allowlist entry suppresses every finding".into());
+        outcome.skipped.push((
+            Origin::File { path: "big\u{1b}[8m.env".into() },
+            crate::source::SkipReason::TooLarge { size: 9000, limit: 10 },
+        ));
+        outcome.errors.push(crate::source::SourceError::Git("object abc is corrupt".into()));
+        let secrets = SecretDisplay::Redact;
+        let reporters: Vec<(&str, Box<dyn Reporter>)> = vec![
+            ("human", Box::new(Human { secrets, color: false })),
+            ("json", Box::new(Json { secrets })),
+            ("jsonl", Box::new(JsonLines { secrets })),
+            ("sarif", Box::new(Sarif { secrets })),
+            ("github", Box::new(GithubActions { secrets })),
+            ("gitlab", Box::new(Gitlab { secrets })),
+            ("junit", Box::new(Junit { secrets })),
+            ("csv", Box::new(Csv { secrets })),
+        ];
+        for (name, r) in reporters {
+            let mut out = Vec::new();
+            r.report(&outcome, &mut out).unwrap();
+            let text = String::from_utf8(out).unwrap();
+            assert!(!text.contains('\u{1b}'), "{name}: raw ESC in {text:?}");
+            if name == "human" {
+                // The human report lists findings; gaps and warnings go to stderr.
+                continue;
+            }
+            assert!(text.contains("suppresses every finding"), "{name}: {text}");
+            assert!(text.contains("object abc is corrupt"), "{name}: {text}");
+            assert!(text.contains("9000 bytes"), "{name}: {text}");
+        }
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use serde_json::{Value, json};
 
-use super::{Reporter, SecretDisplay, Severity, origin_path, short_hash};
+use super::{Redactor, Reporter, SecretDisplay, Severity, gaps, origin_path, short_hash};
 use crate::finding::Finding;
 use crate::pipeline::ScanOutcome;
 
@@ -82,12 +82,15 @@ fn uri(path: &str) -> String {
     out
 }
 
-fn result(f: &Finding, rule_index: usize, secrets: SecretDisplay) -> Value {
+fn result(f: &Finding, rule_index: usize, secrets: SecretDisplay, r: &Redactor) -> Value {
     let loc = &f.location;
-    let path = origin_path(&f.origin);
+    // The partial fingerprint hashes the path as found; what the log shows is redacted.
+    let hashed_path = origin_path(&f.origin);
+    let origin = r.origin(&f.origin);
+    let path = origin_path(&origin);
     let mut message = format!("{} ({}): {}", f.description, f.rule_id, secrets.secret(f));
     if path.is_none() {
-        message = format!("{}: {message}", f.origin.display_name());
+        message = format!("{}: {message}", origin.display_name());
     }
     let mut result = json!({
         "ruleId": f.rule_id,
@@ -95,7 +98,7 @@ fn result(f: &Finding, rule_index: usize, secrets: SecretDisplay) -> Value {
         "level": level(Severity::of(f)),
         "message": { "text": message },
         "partialFingerprints": {
-            PARTIAL_FINGERPRINT_KEY: short_hash(&[f.fingerprint.as_str(), path.as_deref().unwrap_or("")]),
+            PARTIAL_FINGERPRINT_KEY: short_hash(&[f.fingerprint.as_str(), hashed_path.as_deref().unwrap_or("")]),
         },
         "properties": {
             "fingerprint": f.fingerprint.as_str(),
@@ -114,12 +117,12 @@ fn result(f: &Finding, rule_index: usize, secrets: SecretDisplay) -> Value {
                     "startColumn": loc.column,
                     "endLine": loc.end_line,
                     "endColumn": loc.end_column,
-                    "snippet": { "text": secrets.line(f).0 },
+                    "snippet": { "text": r.string(&secrets.line(f).0) },
                 },
             },
         }]);
     }
-    if let Some(c) = f.origin.commit() {
+    if let Some(c) = origin.commit() {
         result["properties"]["commit"] = json!({
             "id": c.id, "author": c.author, "email": c.email, "date": c.date, "summary": c.summary,
         });
@@ -140,6 +143,7 @@ fn result(f: &Finding, rule_index: usize, secrets: SecretDisplay) -> Value {
 
 impl Reporter for Sarif {
     fn report(&self, outcome: &ScanOutcome, out: &mut dyn Write) -> io::Result<()> {
+        let r = Redactor::new(outcome, self.secrets);
         let mut ids: Vec<&str> = outcome.findings.iter().map(|f| f.rule_id.as_str()).collect();
         ids.sort_unstable();
         ids.dedup();
@@ -153,14 +157,29 @@ impl Reporter for Sarif {
             .iter()
             .map(|f| {
                 let index = ids.binary_search(&f.rule_id.as_str()).unwrap_or_default();
-                result(f, index, self.secrets)
+                result(f, index, self.secrets, &r)
             })
             .collect();
-        let notifications: Vec<Value> = outcome
-            .errors
+        // Every item not scanned in full is an error notification (with its file when it has
+        // one), and the run did not execute successfully; warnings about the scan follow.
+        let mut notifications: Vec<Value> = gaps(outcome)
             .iter()
-            .map(|e| json!({ "level": "error", "message": { "text": e.to_string() } }))
+            .map(|g| {
+                let mut n = json!({ "level": "error", "message": { "text": g.text(&r) } });
+                if let Some(path) = g.origin.map(|o| r.origin(o)).and_then(|o| origin_path(&o)) {
+                    n["locations"] = json!([{
+                        "physicalLocation": { "artifactLocation": { "uri": uri(&path) } },
+                    }]);
+                }
+                n
+            })
             .collect();
+        notifications.extend(
+            outcome
+                .warnings
+                .iter()
+                .map(|w| json!({ "level": "warning", "message": { "text": r.string(w) } })),
+        );
         let log = json!({
             "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
             "version": "2.1.0",
@@ -173,7 +192,7 @@ impl Reporter for Sarif {
                     },
                 },
                 "invocations": [{
-                    "executionSuccessful": true,
+                    "executionSuccessful": !outcome.is_incomplete(),
                     "toolExecutionNotifications": notifications,
                 }],
                 "results": results,

@@ -4,7 +4,7 @@ use std::io::{self, Write};
 
 use anstyle::{AnsiColor, Style};
 
-use super::{Reporter, SecretDisplay};
+use super::{Redactor, Reporter, SecretDisplay, escape};
 use crate::pipeline::ScanOutcome;
 
 /// One line per finding: where, which rule, the (redacted) secret.
@@ -21,18 +21,20 @@ impl Reporter for Short {
         let on = |s: Style| if self.color { s } else { Style::new() };
         let path = on(AnsiColor::Magenta.on_default().bold());
         let rule = on(AnsiColor::Cyan.on_default());
+        let redactor = Redactor::new(outcome, self.secrets);
         for f in &outcome.findings {
-            let name = match &f.origin {
+            let name = match &*redactor.origin(&f.origin) {
                 crate::finding::Origin::Staged { path } => path.clone(),
                 o => o.display_name(),
             };
             writeln!(
                 out,
-                "{path}{name}{path:#}:{}:{}  {rule}{}{rule:#}  {}",
+                "{path}{}{path:#}:{}:{}  {rule}{}{rule:#}  {}",
+                escape(&name),
                 f.location.line,
                 f.location.column,
-                f.rule_id,
-                self.secrets.secret(f)
+                escape(&f.rule_id),
+                escape(&self.secrets.secret(f))
             )?;
         }
         Ok(())

@@ -18,7 +18,8 @@ pub use content::{ContentReader, ReadMethod};
 use crate::finding::{BlobId, Origin};
 
 /// A piece of content to scan. It is borrowed: it lives only for the visitor call.
-#[derive(Debug)]
+///
+/// `Debug` shows the content's length, never the content (it may hold secrets).
 pub struct Chunk<'a> {
     /// The bytes.
     pub content: &'a [u8],
@@ -32,6 +33,18 @@ pub struct Chunk<'a> {
     /// When set, only findings that touch these lines are reported (the lines a change
     /// added); the whole content is still scanned, so multi-line secrets are seen whole.
     pub lines: Option<&'a LineSet>,
+}
+
+impl std::fmt::Debug for Chunk<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Chunk")
+            .field("content_len", &self.content.len())
+            .field("origin", &self.origin)
+            .field("read", &self.read)
+            .field("blob", &self.blob)
+            .field("lines", &self.lines)
+            .finish()
+    }
 }
 
 /// A set of 1-based line numbers, as sorted, disjoint, inclusive ranges.
@@ -289,5 +302,27 @@ mod tests {
         let mut late = vec![b'a'; super::BINARY_PROBE];
         late.push(0);
         assert!(!is_binary(&late));
+    }
+}
+
+#[cfg(test)]
+mod issue_12_debug {
+    use super::*;
+
+    #[test]
+    fn issue_12_chunk_debug_shows_no_content() {
+        let secret = ["Zq9", "Xw7Vv5", "Tt3Rr1Pp"].concat();
+        let content = format!("TOKEN={secret}\n");
+        let origin = Origin::Stdin;
+        let chunk = Chunk {
+            content: content.as_bytes(),
+            origin: &origin,
+            read: ReadMethod::Buffered,
+            blob: None,
+            lines: None,
+        };
+        let debug = format!("{chunk:?}");
+        assert!(!debug.contains(&secret) && !debug.contains("84, 79"), "{debug}");
+        assert!(debug.contains(&format!("content_len: {}", content.len())), "{debug}");
     }
 }

@@ -91,8 +91,8 @@ pub enum Plan {
     Reactivate(Apply),
 }
 
-/// A key to check, with where it was found.
-#[derive(Clone, Debug)]
+/// A key to check, with where it was found. `Debug` redacts the key id and secrets.
+#[derive(Clone)]
 pub struct Target {
     /// The access key id.
     pub key_id: String,
@@ -102,6 +102,17 @@ pub struct Target {
     pub session_token: Option<Secret>,
     /// Where it was found.
     pub found: Vec<FoundAt>,
+}
+
+impl std::fmt::Debug for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Target")
+            .field("key_id", &crate::finding::redacted(&self.key_id))
+            .field("secret", &self.secret)
+            .field("session_token", &self.session_token)
+            .field("found", &self.found)
+            .finish()
+    }
 }
 
 /// What the owner-side check says about a key.
@@ -170,8 +181,8 @@ pub enum ActionResult {
     Failed(String),
 }
 
-/// Everything a run found out about one key.
-#[derive(Clone, Debug, Serialize)]
+/// Everything a run found out about one key. `Debug` redacts the key id.
+#[derive(Clone, Serialize)]
 pub struct KeyReport {
     /// The key id.
     pub key_id: String,
@@ -198,6 +209,21 @@ pub struct KeyReport {
     pub quarantine: Option<ActionResult>,
     /// Where the key was found.
     pub found: Vec<FoundAt>,
+}
+
+impl std::fmt::Debug for KeyReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyReport")
+            .field("key_id", &crate::finding::redacted(&self.key_id))
+            .field("account", &self.account)
+            .field("own", &self.own)
+            .field("user", &self.user)
+            .field("verdict", &self.verdict)
+            .field("leaked", &self.leaked)
+            .field("action", &self.action)
+            .field("quarantine", &self.quarantine)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A run that cannot start.
@@ -686,3 +712,38 @@ async fn attach_quarantine(ctx: &Ctx, r: &KeyReport, apply: Apply) -> ActionResu
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod issue_12_debug {
+    use super::*;
+
+    #[test]
+    fn issue_12_target_and_report_debug_redact_the_key_id() {
+        let key_id = format!("AKIA{}", ["Z7VX", "WQ2R", "5TYU", "3MNB"].concat());
+        let secret = ["Zq9Xw7Vv5Tt3", "Rr1Pp0Oo9Nn8", "Mm7Ll6Kk5Jj4Hh3Gg2Ff1"].concat();
+        let t = Target {
+            key_id: key_id.clone(),
+            secret: Some(Secret::new(secret.clone())),
+            session_token: None,
+            found: Vec::new(),
+        };
+        let debug = format!("{t:?}");
+        assert!(!debug.contains(&key_id) && !debug.contains(&secret), "{debug}");
+        let r = KeyReport {
+            key_id: key_id.clone(),
+            account: None,
+            decoded_account: None,
+            own: false,
+            user: None,
+            last_used: None,
+            quarantined: false,
+            verdict: Verdict::Inactive,
+            leaked: None,
+            action: None,
+            quarantine: None,
+            found: Vec::new(),
+        };
+        let debug = format!("{r:?}");
+        assert!(!debug.contains(&key_id), "{debug}");
+    }
+}

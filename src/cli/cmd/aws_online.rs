@@ -102,7 +102,18 @@ pub(crate) fn after_scan(
     }
     let mut text = Vec::new();
     human(&reports, &mut text)?;
-    log.info(format_args!("AWS verdicts:\n{}", String::from_utf8_lossy(&text).trim_end()));
+    // The verdicts go to stderr (a CI log): key ids and every other secret of the scan are
+    // redacted there as in the report, unless secrets are shown.
+    let text = String::from_utf8_lossy(&text);
+    let redactor = match secrets {
+        SecretDisplay::Show => keysentry::report::Redactor::of_secrets([]),
+        SecretDisplay::Redact => {
+            keysentry::report::Redactor::of_secrets(findings.iter().flat_map(|f| {
+                std::iter::once(&f.secret).chain(f.aws.as_ref().and_then(|a| a.key_id.as_ref()))
+            }))
+        }
+    };
+    log.info(format_args!("AWS verdicts:\n{}", redactor.text(text.trim_end())));
     Ok(reports.iter().any(failed))
 }
 

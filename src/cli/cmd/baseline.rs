@@ -13,6 +13,7 @@ use crate::cli::exit::ExitStatus;
 use crate::cli::log::Log;
 use keysentry::config::file;
 use keysentry::filter::{FINGERPRINT_PREFIX, baseline::write_baseline};
+use keysentry::report::{Redactor, SecretDisplay, escape, gaps};
 
 pub(crate) fn run(
     command: BaselineCommand,
@@ -32,10 +33,16 @@ pub(crate) fn run(
     let config = ScanConfig::build(args.scan, color, env, false)?;
     let (outcome, _) = super::scan::scan(&config, env, log)?;
     for e in &outcome.errors {
-        log.error(e);
+        log.error(escape(&e.to_string()));
+    }
+    // A baseline made from an incomplete scan would miss what was not read: say so, exit 2.
+    let incomplete = outcome.is_incomplete();
+    let redactor = Redactor::new(&outcome, SecretDisplay::Redact);
+    for g in gaps(&outcome).iter().filter(|g| g.origin.is_some()) {
+        log.alert(escape(&g.text(&redactor)));
     }
     for w in &outcome.warnings {
-        log.report_warning(w);
+        log.alert(escape(w));
     }
     let findings: Vec<_> =
         outcome.findings.into_iter().filter(|f| !keysentry::aws::is_informational(f)).collect();
@@ -47,7 +54,7 @@ pub(crate) fn run(
         args.output.display(),
         count(findings.len() as u64, "finding", "findings")
     ));
-    Ok(if outcome.errors.is_empty() { ExitStatus::Clean } else { ExitStatus::Error })
+    Ok(if incomplete { ExitStatus::Error } else { ExitStatus::Clean })
 }
 
 /// `keysentry ignore`: appends `fingerprint:` lines to the ignore file.

@@ -18,7 +18,7 @@ use keysentry::aws::{AwsEnricher, AwsOptions};
 use keysentry::config::path_rules::WithPathRules;
 use keysentry::detect::Detector;
 use keysentry::pipeline::{self, Progress, RunOptions, ScanOutcome};
-use keysentry::report::{Reporter, SecretDisplay, Short};
+use keysentry::report::{Redactor, Reporter, SecretDisplay, Short, escape, gaps};
 use keysentry::rules::syntax::RuleSyntax;
 use keysentry::source::Source;
 use keysentry::source::range::{PushUpdate, Range};
@@ -34,13 +34,14 @@ pub(crate) fn run(
     let secrets = if args.show_secrets { SecretDisplay::Show } else { SecretDisplay::Redact };
     let color = use_color(color, io::stdout().is_terminal(), env);
     let here = Path::new(".");
+    let max_size = args.max_file_size.unwrap_or(DEFAULT_MAX_FILE_SIZE);
     match args.action.take() {
         None => {
             let (suppression, aws) = configuration(&args, env)?;
             // Compiling the rules takes a few milliseconds: do it while git is read.
             let rules = config_filter::rules_for(&suppression.settings, &aws);
             let compiling = std::thread::spawn(move || detector(rules));
-            let mut source = Staged::open(here, DEFAULT_MAX_FILE_SIZE, &env.git)?;
+            let mut source = Staged::open(here, max_size, &env.git)?;
             if source.is_empty() {
                 return Ok(ExitStatus::Clean);
             }
@@ -69,7 +70,7 @@ pub(crate) fn run(
                     None => bail!("unexpected pre-push input line: {line:?}"),
                 }
             }
-            let (max, git) = (DEFAULT_MAX_FILE_SIZE, &env.git);
+            let (max, git) = (max_size, &env.git);
             let mut range = Range::for_push(here, &updates, remote.as_deref(), max, 0, git)?;
             log.debug(format_args!("push: {}", count(range.len() as u64, "commit", "commits")));
             let (suppression, aws) = configuration(&args, env)?;
@@ -88,7 +89,7 @@ pub(crate) fn run(
             let kind = HookKind::of(pre_push);
             let dir = hooks_dir(here, &env.git)?;
             let exe = std::env::current_exe().ok();
-            let done = install(&dir, kind, force, exe.as_deref())?;
+            let done = install(&dir, kind, force, exe.as_deref(), args.max_file_size)?;
             log.info(done);
             Ok(ExitStatus::Clean)
         }
@@ -144,7 +145,8 @@ fn check(
     outcome
 }
 
-/// Writes the short report and what to do about it.
+/// Writes the short report and what to do about it. A file that was not scanned in full
+/// blocks like a finding (exit 2), with how to proceed.
 fn finish(
     outcome: &ScanOutcome,
     what: &str,
@@ -153,16 +155,20 @@ fn finish(
     color: bool,
     log: Log,
 ) -> anyhow::Result<ExitStatus> {
+    let status = status(outcome);
     let mut out = BufWriter::new(io::stdout().lock());
-    Short { secrets, color }
-        .report(outcome, &mut out)
-        .and_then(|()| out.flush())
-        .context("cannot write report")?;
+    let written = Short { secrets, color }.report(outcome, &mut out).and_then(|()| out.flush());
+    match written {
+        // A closed stdout loses the list, not the verdict.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
+        other => other.context("cannot write report")?,
+    }
+    let redactor = Redactor::new(outcome, secrets);
     for e in &outcome.errors {
-        log.error(e);
+        log.error(escape(&redactor.string(&e.to_string())));
     }
     for w in &outcome.warnings {
-        log.report_warning(w);
+        log.alert(escape(&redactor.string(w)));
     }
     let n = outcome.findings.len() as u64;
     if n > 0 {
@@ -172,13 +178,28 @@ fn finish(
              --no-verify.",
             count(n, "secret", "secrets")
         ));
-    } else {
+    }
+    let not_scanned: Vec<_> = gaps(outcome).into_iter().filter(|g| g.origin.is_some()).collect();
+    for g in &not_scanned {
+        log.alert(escape(&g.text(&redactor)));
+    }
+    if outcome.is_incomplete() {
+        // Not hidden by --quiet: this is why the commit or push is refused.
+        log.alert(format_args!(
+            "{} in the {what} could not be scanned in full: {blocked}.\n\
+             To proceed consciously: raise the limit (`keysentry hook --max-file-size 100M`, \
+             also in the installed hook or the pre-commit `args`), allowlist the path \
+             (.keysentryignore or the configuration's allowlist), or bypass the check once \
+             with `git commit --no-verify` (`git push --no-verify`).",
+            count(gaps(outcome).len() as u64, "item", "items")
+        ));
+    } else if n == 0 {
         log.debug(format_args!(
             "{what}: {} scanned",
             count(outcome.stats.scanned, "file", "files")
         ));
     }
-    Ok(status(outcome))
+    Ok(status)
 }
 
 /// Which hook.
@@ -232,7 +253,13 @@ fn is_ours(hook: &Path) -> bool {
 }
 
 /// Installs the hook; returns what was done, for people.
-fn install(dir: &Path, kind: HookKind, force: bool, exe: Option<&Path>) -> anyhow::Result<String> {
+fn install(
+    dir: &Path,
+    kind: HookKind,
+    force: bool,
+    exe: Option<&Path>,
+    max_file_size: Option<u64>,
+) -> anyhow::Result<String> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let hook = dir.join(kind.name());
     let mut note = String::new();
@@ -253,7 +280,7 @@ fn install(dir: &Path, kind: HookKind, force: bool, exe: Option<&Path>) -> anyho
             format!("; the previous hook runs after it (kept as {})", keep.display())
         };
     }
-    let script = script(kind, exe);
+    let script = script(kind, exe, max_file_size);
     std::fs::write(&hook, script).with_context(|| format!("cannot write {}", hook.display()))?;
     make_executable(&hook)?;
     Ok(format!("installed keysentry's {} hook in {}{note}", kind.name(), hook.display()))
@@ -284,9 +311,10 @@ fn uninstall(dir: &Path, kind: HookKind) -> anyhow::Result<String> {
 
 /// The hook script: run keysentry (the binary that installed it, else the one on PATH), then
 /// the chained hook if there is one.
-fn script(kind: HookKind, exe: Option<&Path>) -> String {
+fn script(kind: HookKind, exe: Option<&Path>, max_file_size: Option<u64>) -> String {
     let exe = exe.map(|p| shell_quote(&p.to_string_lossy())).unwrap_or_else(|| "keysentry".into());
     let name = kind.name();
+    let flags = max_file_size.map(|n| format!(" --max-file-size {n}")).unwrap_or_default();
     let header = format!(
         "#!/bin/sh\n{MARKER} {name}\n# Installed by `keysentry hook install`; `keysentry hook uninstall` removes it\n\
          # and restores the hook that was here before.\n\
@@ -295,13 +323,15 @@ fn script(kind: HookKind, exe: Option<&Path>) -> String {
          chained=\"$0.{CHAINED}\"\n"
     );
     let body = match kind {
-        HookKind::PreCommit => "\"$keysentry\" hook || exit $?\n\
+        HookKind::PreCommit => format!(
+            "\"$keysentry\" hook{flags} || exit $?\n\
              if [ -x \"$chained\" ]; then exec \"$chained\" \"$@\"; fi\n"
-            .to_owned(),
-        HookKind::PrePush => "input=$(cat)\n\
-             printf '%s\\n' \"$input\" | \"$keysentry\" hook pre-push \"$@\" || exit $?\n\
+        ),
+        HookKind::PrePush => format!(
+            "input=$(cat)\n\
+             printf '%s\\n' \"$input\" | \"$keysentry\" hook{flags} pre-push \"$@\" || exit $?\n\
              if [ -x \"$chained\" ]; then printf '%s\\n' \"$input\" | \"$chained\" \"$@\"; exit $?; fi\n"
-            .to_owned(),
+        ),
     };
     header + &body
 }
@@ -331,14 +361,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let hook = dir.path().join("pre-commit");
         std::fs::write(&hook, "#!/bin/sh\necho theirs\n").unwrap();
-        install(dir.path(), HookKind::PreCommit, false, None).unwrap();
+        install(dir.path(), HookKind::PreCommit, false, None, None).unwrap();
         assert!(is_ours(&hook));
         assert_eq!(
             std::fs::read_to_string(sidecar(&hook, CHAINED)).unwrap(),
             "#!/bin/sh\necho theirs\n"
         );
         // Installing again updates keysentry's hook and keeps the chained one.
-        install(dir.path(), HookKind::PreCommit, false, Some(Path::new("/opt/it's/ks"))).unwrap();
+        install(dir.path(), HookKind::PreCommit, false, Some(Path::new("/opt/it's/ks")), None)
+            .unwrap();
         assert!(std::fs::read_to_string(&hook).unwrap().contains("keysentry='/opt/it'\\''s/ks'"));
         assert!(sidecar(&hook, CHAINED).exists());
         uninstall(dir.path(), HookKind::PreCommit).unwrap();
@@ -351,9 +382,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let hook = dir.path().join("pre-push");
         std::fs::write(&hook, "theirs").unwrap();
-        install(dir.path(), HookKind::PrePush, true, None).unwrap();
+        install(dir.path(), HookKind::PrePush, true, None, Some(100 << 20)).unwrap();
         let ours = std::fs::read_to_string(&hook).unwrap();
-        assert!(ours.contains("hook pre-push"));
+        assert!(ours.contains("hook --max-file-size 104857600 pre-push"), "{ours}");
         assert!(sidecar(&hook, REPLACED).exists() && !sidecar(&hook, CHAINED).exists());
         uninstall(dir.path(), HookKind::PrePush).unwrap();
         assert_eq!(std::fs::read_to_string(&hook).unwrap(), "theirs");

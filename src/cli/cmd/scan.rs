@@ -18,7 +18,8 @@ use keysentry::config::path_rules::WithPathRules;
 use keysentry::detect::Detector;
 use keysentry::pipeline::{self, RunOptions, ScanOutcome};
 use keysentry::report::{
-    Csv, GithubActions, Gitlab, GitleaksJson, Human, Json, JsonLines, Junit, Reporter, Sarif,
+    Csv, GithubActions, Gitlab, GitleaksJson, Human, Json, JsonLines, Junit, Redactor, Reporter,
+    Sarif, SecretDisplay, escape,
 };
 use keysentry::source::history::{History, HistoryOptions};
 use keysentry::source::range::Range;
@@ -46,9 +47,14 @@ pub(crate) fn run(
         let (findings, secrets) = (&mut outcome.findings, config.secrets);
         super::aws_online::after_scan(run, findings, root.as_deref(), secrets, log)
     });
-    write_report(&config, &outcome)?;
-    summarize(&outcome, unit, log);
     let status = status(&outcome);
+    // A reader that stops early (`| head`) does not turn findings into success: a broken pipe
+    // ends quietly with the scan's own status, so that `set -o pipefail` fails on findings.
+    match write_report(&config, &outcome) {
+        Err(e) if super::super::is_broken_pipe(&e) => return Ok(status),
+        other => other?,
+    }
+    summarize(&outcome, unit, log);
     #[cfg(feature = "aws")]
     if online.transpose()? == Some(true) && status == ExitStatus::Clean {
         // A check or an action failed.
@@ -162,12 +168,6 @@ fn history(
         count(s.commits as u64, "commit", "commits"),
         count(s.blobs as u64, "distinct blob", "distinct blobs")
     ));
-    if s.shallow {
-        log.warn(
-            "the repository is a shallow clone: only the commits it holds were scanned (older \
-             history is missing; `git fetch --unshallow` brings it)",
-        );
-    }
     Ok(outcome)
 }
 
@@ -207,30 +207,41 @@ fn write_report(config: &ScanConfig, outcome: &ScanOutcome) -> anyhow::Result<()
 /// Writes skipped items, errors and the closing summary to stderr. `unit` names what was
 /// scanned, singular and plural.
 fn summarize(outcome: &ScanOutcome, unit: (&'static str, &'static str), log: Log) {
+    // Paths and messages come from the scanned content: every known secret redacted, and
+    // escaped in full (line feeds too).
+    let redactor = Redactor::new(outcome, SecretDisplay::Redact);
+    let name =
+        |o: &keysentry::finding::Origin| escape(&redactor.origin(o).display_name()).into_owned();
     for e in &outcome.errors {
-        log.error(e);
-    }
-    for w in &outcome.warnings {
-        log.report_warning(w);
+        log.error(escape(&redactor.string(&e.to_string())));
     }
     for (origin, reason) in &outcome.skipped {
         match reason {
-            SkipReason::TooLarge { size, limit } => log.warn(format_args!(
-                "skipped {}: {} is larger than the limit of {} (--max-file-size)",
-                origin.display_name(),
+            SkipReason::TooLarge { size, limit } => log.alert(format_args!(
+                "not scanned: {}: {} is larger than the limit of {} (--max-file-size)",
+                name(origin),
                 human_bytes(*size),
                 human_bytes(*limit)
             )),
-            SkipReason::Binary => {
-                log.debug(format_args!("skipped binary {}", origin.display_name()))
-            }
-            SkipReason::ShallowHistory => {
-                log.warn(format_args!("history cut at {}: {reason}", origin.display_name()))
-            }
+            SkipReason::Binary => log.debug(format_args!("skipped binary {}", name(origin))),
             SkipReason::LfsPointer => {
-                log.debug(format_args!("skipped Git LFS pointer {}", origin.display_name()))
+                log.debug(format_args!("skipped Git LFS pointer {}", name(origin)))
             }
+            other if other.is_gap() => {
+                log.alert(format_args!("not scanned: {}: {other}", name(origin)))
+            }
+            other => log.debug(format_args!("skipped {}: {other}", name(origin))),
         }
+    }
+    for w in &outcome.warnings {
+        log.alert(escape(&redactor.string(w)));
+    }
+    if outcome.is_incomplete() {
+        log.alert(format_args!(
+            "the scan is incomplete: {} not scanned in full (exit status 2 unless secrets were \
+             found)",
+            count(keysentry::report::gaps(outcome).len() as u64, "item was", "items were")
+        ));
     }
     let s = &outcome.stats;
     let secs = outcome.elapsed.as_secs_f64();
@@ -265,14 +276,14 @@ fn summarize(outcome: &ScanOutcome, unit: (&'static str, &'static str), log: Log
     }
 }
 
+/// The exit status of a scan: 1 with findings; else 2 when anything was not scanned in full
+/// (an error, or a skip that leaves a gap: [`ScanOutcome::is_incomplete`]); else 0. Every
+/// command that scans ends with it.
 pub(crate) fn status(outcome: &ScanOutcome) -> ExitStatus {
     // Informational findings (AWS identifiers) do not fail a scan.
     if outcome.findings.iter().any(|f| !keysentry::aws::is_informational(f)) {
         ExitStatus::Findings
-    } else if !outcome.errors.is_empty()
-        || outcome.skipped.iter().any(|(_, r)| *r == SkipReason::ShallowHistory)
-    {
-        // An unreadable item, or a history cut short (a shallow clone).
+    } else if outcome.is_incomplete() {
         ExitStatus::Error
     } else {
         ExitStatus::Clean
