@@ -164,6 +164,9 @@ impl Reporter for Json {
                     SkipReason::TooLarge { size, .. } => {
                         SkippedJson { origin, reason: "too_large", size: Some(*size) }
                     }
+                    SkipReason::NotAFile => {
+                        SkippedJson { origin, reason: "not_a_file", size: None }
+                    }
                 })
                 .collect(),
             errors: outcome.errors.iter().map(ToString::to_string).collect(),

@@ -249,19 +249,10 @@ pub(crate) fn visit_content(
     if size > limit {
         return visitor.skipped(origin, SkipReason::TooLarge { size, limit });
     }
-    if super::is_binary(content) {
-        return visitor.skipped(origin, SkipReason::Binary);
-    }
     if is_lfs_pointer(content) {
         return visitor.skipped(origin, SkipReason::LfsPointer);
     }
-    visitor.chunk(Chunk {
-        content,
-        origin: &origin,
-        read: ReadMethod::Buffered,
-        blob: Some(blob_id(id)),
-        lines,
-    });
+    super::deliver_chunk(content, ReadMethod::Buffered, origin, Some(blob_id(id)), lines, visitor);
 }
 
 /// A message (commit or tag) as a chunk.

@@ -1,7 +1,7 @@
 //! Files on disk: a parallel, gitignore-aware walk.
 
 use std::fs::File;
-use std::io;
+use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use ignore::{WalkBuilder, WalkState};
@@ -107,18 +107,21 @@ impl Source for Worktree {
                 // over, since reading a FIFO could block forever.
                 let is_file = match entry.file_type() {
                     Some(t) if t.is_file() => true,
-                    Some(t) => entry.depth() == 0 && !t.is_dir(),
+                    Some(t) if t.is_dir() => false,
+                    Some(_) if entry.depth() == 0 => true,
+                    Some(t) if t.is_symlink() => false,
+                    // A FIFO, socket or device in the tree: listed as skipped, never opened.
+                    Some(_) => {
+                        let path = display_path(entry.into_path());
+                        visitor.skipped(Origin::File { path }, SkipReason::NotAFile);
+                        return WalkState::Continue;
+                    }
                     None => false,
                 };
                 if !is_file {
                     return WalkState::Continue;
                 }
-                // Like ripgrep, show `a/b` rather than `./a/b` for a walk rooted at `.`.
-                let path = entry.into_path();
-                let path = match path.strip_prefix("./") {
-                    Ok(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-                    _ => path,
-                };
+                let path = display_path(entry.into_path());
                 read_file(path, max, &mut reader, visitor.as_mut());
                 WalkState::Continue
             })
@@ -126,15 +129,34 @@ impl Source for Worktree {
     }
 }
 
-fn read_file(path: PathBuf, max: u64, reader: &mut ContentReader, visitor: &mut dyn Visitor) {
-    if super::has_binary_extension(path.as_os_str().as_encoded_bytes()) {
-        return visitor.skipped(Origin::File { path }, SkipReason::Binary);
+/// Like ripgrep, shows `a/b` rather than `./a/b` for a walk rooted at `.`.
+fn display_path(path: PathBuf) -> PathBuf {
+    match path.strip_prefix("./") {
+        Ok(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => path,
     }
+}
+
+fn read_file(path: PathBuf, max: u64, reader: &mut ContentReader, visitor: &mut dyn Visitor) {
     let io_err = |path: PathBuf, source| SourceError::Io { path, source };
-    let file = match File::open(&path) {
+    let mut file = match File::open(&path) {
         Ok(f) => f,
         Err(e) => return visitor.error(io_err(path, e)),
     };
+    // A binary extension alone does not hide a file: it is skipped unread only when its first
+    // bytes are those of a known binary format (a `.zip` that holds text is read).
+    if super::has_binary_extension(path.as_os_str().as_encoded_bytes())
+        && file.metadata().is_ok_and(|m| m.is_file())
+    {
+        let mut head = [0u8; 16];
+        let n = read_head(&mut file, &mut head);
+        if super::has_binary_magic(&head[..n]) {
+            return visitor.skipped(Origin::File { path }, SkipReason::Binary);
+        }
+        if let Err(e) = file.seek(SeekFrom::Start(0)) {
+            return visitor.error(io_err(path, e));
+        }
+    }
     let len = match file.metadata() {
         Ok(m) if m.is_file() => m.len(),
         Ok(m) if m.is_dir() => return,
@@ -150,6 +172,18 @@ fn read_file(path: PathBuf, max: u64, reader: &mut ContentReader, visitor: &mut 
         Err(e) => return visitor.error(io_err(path, e)),
     };
     super::deliver(&content, content.method(), Origin::File { path }, visitor);
+}
+
+/// Reads up to `buf.len()` bytes from the start of `file`; how many were read.
+fn read_head(file: &mut File, buf: &mut [u8]) -> usize {
+    let mut n = 0;
+    while n < buf.len() {
+        match file.read(&mut buf[n..]) {
+            Ok(0) | Err(_) => break,
+            Ok(k) => n += k,
+        }
+    }
+    n
 }
 
 /// Reads a named root that is not a regular file (a pipe, a device) as a bounded stream.

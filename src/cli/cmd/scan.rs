@@ -190,6 +190,10 @@ fn summarize(outcome: &ScanOutcome, unit: (&'static str, &'static str), log: Log
             SkipReason::LfsPointer => {
                 log.debug(format_args!("skipped Git LFS pointer {}", origin.display_name()))
             }
+            SkipReason::NotAFile => log.warn(format_args!(
+                "skipped {}: not a regular file (a FIFO, socket or device), not opened",
+                origin.display_name()
+            )),
         }
     }
     let s = &outcome.stats;
