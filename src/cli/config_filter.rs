@@ -42,18 +42,44 @@ pub(crate) fn load(
         ..Filters::default()
     };
     let ignore_file = dir.join(".keysentryignore");
-    if let Ok(text) = std::fs::read_to_string(&ignore_file) {
-        filters.ignored = ignored_fingerprints(&text);
+    // The repository's own file: read only if it is a regular file within the size limit.
+    match keysentry::source::read_control_file(&ignore_file, keysentry::source::CONTROL_FILE_LIMIT)
+    {
+        Ok(Some(text)) => filters.ignored = ignored_fingerprints(&String::from_utf8_lossy(&text)),
+        Ok(None) => {}
+        Err(e) => settings.warnings.push(format!(
+            "{}: not read: {e}; its fingerprints are not ignored",
+            ignore_file.display()
+        )),
     }
     if with_baselines {
         let gitleaksignore = dir.join(".gitleaksignore");
         let mut files: Vec<_> = args.baseline.clone();
-        if gitleaksignore.is_file() {
+        let project_files = usize::from(gitleaksignore.symlink_metadata().is_ok());
+        if project_files > 0 {
             files.push(gitleaksignore);
         }
-        for path in files {
-            let text = std::fs::read_to_string(&path)
-                .with_context(|| format!("cannot read baseline {}", path.display()))?;
+        let operator_files = files.len() - project_files;
+        for (i, path) in files.into_iter().enumerate() {
+            let text = if i < operator_files {
+                std::fs::read_to_string(&path)
+                    .with_context(|| format!("cannot read baseline {}", path.display()))?
+            } else {
+                // The repository's `.gitleaksignore`: a regular file within the size limit.
+                let limit = keysentry::source::CONTROL_FILE_LIMIT;
+                match keysentry::source::read_control_file(&path, limit) {
+                    Ok(Some(b)) => String::from_utf8_lossy(&b).into_owned(),
+                    Ok(None) => continue,
+                    Err(e) => {
+                        let why = format!(
+                            "{}: not read: {e}; its entries are not applied",
+                            path.display()
+                        );
+                        settings.warnings.push(why);
+                        continue;
+                    }
+                }
+            };
             let name = path.to_string_lossy();
             let baseline = Baseline::parse(&name, &text)
                 .with_context(|| format!("baseline {}", path.display()))?;

@@ -168,14 +168,15 @@ impl PathFilter {
     pub fn load(repo: &Repository) -> (PathFilter, Vec<String>) {
         let mut errors = Vec::new();
         let text = match repo.workdir() {
-            Some(dir) => match std::fs::read(dir.join(IGNORE_FILE)) {
-                Ok(text) => Some(text),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-                Err(e) => {
-                    errors.push(format!("{}: {e}", dir.join(IGNORE_FILE).display()));
-                    None
+            Some(dir) => {
+                match super::read_control_file(&dir.join(IGNORE_FILE), super::CONTROL_FILE_LIMIT) {
+                    Ok(text) => text,
+                    Err(e) => {
+                        errors.push(format!("{}: {e}", dir.join(IGNORE_FILE).display()));
+                        None
+                    }
                 }
-            },
+            }
             None => repo
                 .head()
                 .and_then(|h| h.peel_to_tree())
