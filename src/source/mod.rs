@@ -8,6 +8,7 @@ mod index;
 pub mod range;
 pub mod staged;
 pub mod stdin;
+mod walk_ignore;
 pub mod worktree;
 
 use std::io;
@@ -289,7 +290,7 @@ pub(crate) enum Classified {
 
 /// Tells text from binary content, so that one NUL byte hides nothing:
 ///
-/// - content without a NUL among its first [`BINARY_PROBE`] bytes is text;
+/// - content without a NUL among its first [`BINARY_PROBE`] bytes is text (as it is);
 /// - UTF-16 (a byte order mark, or a NUL in every other byte) is transcoded to UTF-8;
 /// - a file with a text name ([`has_text_name`]: `.env`, `credentials`, `*.json`, source
 ///   code, …) is scanned as it is, NULs and all;
@@ -298,10 +299,13 @@ pub(crate) enum Classified {
 ///   tab, LF and CR become spaces, so offsets and line numbers stay those of the file.
 pub(crate) fn classify(content: &[u8], name: &[u8]) -> Classified {
     let probe = &content[..content.len().min(BINARY_PROBE)];
+    if memchr::memchr(0, probe).is_none() {
+        return Classified::Text;
+    }
     if utf16_order(probe).is_some() {
         return Classified::Transformed(utf16_to_utf8(content));
     }
-    if memchr::memchr(0, probe).is_none() || has_text_name(name) {
+    if has_text_name(name) {
         return Classified::Text;
     }
     if has_binary_magic(content) {

@@ -4,7 +4,11 @@ use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
+use std::sync::Arc;
+
 use ignore::{WalkBuilder, WalkState};
+
+use super::walk_ignore::IgnoreRules;
 
 use super::{ContentReader, SkipReason, Source, SourceError, Visitor, VisitorFactory};
 use crate::finding::Origin;
@@ -67,28 +71,38 @@ impl Worktree {
         Worktree { options }
     }
 
-    fn walker(&self) -> Option<ignore::WalkParallel> {
+    /// The walk, and the ignore rules it consults (read by keysentry, never by the walker:
+    /// see [`super::walk_ignore`]).
+    fn walker(&self) -> Option<(ignore::WalkParallel, Option<Arc<IgnoreRules>>)> {
         let (first, rest) = self.options.paths.split_first()?;
         let mut b = WalkBuilder::new(first);
         for p in rest {
             b.add(p);
         }
-        let respect = self.options.ignore == IgnoreFiles::Respect;
-        b.standard_filters(respect)
+        let rules = (self.options.ignore == IgnoreFiles::Respect)
+            .then(|| Arc::new(IgnoreRules::new(&self.options.paths)));
+        let filter = rules.clone();
+        b.standard_filters(false)
             .hidden(false)
             .follow_links(self.options.symlinks == Symlinks::Follow)
             .threads(self.options.threads)
-            .filter_entry(|e| !(e.file_name() == ".git" && e.depth() > 0));
-        if respect {
-            b.add_custom_ignore_filename(IGNORE_FILE);
-        }
-        Some(b.build_parallel())
+            .filter_entry(move |e| {
+                if e.depth() == 0 {
+                    return true;
+                }
+                if e.file_name() == ".git" {
+                    return false;
+                }
+                let is_dir = e.file_type().is_some_and(|t| t.is_dir());
+                !filter.as_ref().is_some_and(|r| r.ignored(e.path(), is_dir))
+            });
+        Some((b.build_parallel(), rules))
     }
 }
 
 impl Source for Worktree {
     fn scan(&self, factory: &dyn VisitorFactory) {
-        let Some(walker) = self.walker() else { return };
+        let Some((walker, rules)) = self.walker() else { return };
         let max = self.options.max_file_size;
         let threshold = self.options.mmap_threshold;
         walker.run(|| {
@@ -126,6 +140,13 @@ impl Source for Worktree {
                 WalkState::Continue
             })
         });
+        let warnings = rules.map(|r| r.take_warnings()).unwrap_or_default();
+        if !warnings.is_empty() {
+            let mut visitor = factory.visitor();
+            for w in warnings {
+                visitor.warning(w);
+            }
+        }
     }
 }
 

@@ -176,6 +176,9 @@ fn summarize(outcome: &ScanOutcome, unit: (&'static str, &'static str), log: Log
     for e in &outcome.errors {
         log.error(e);
     }
+    for w in &outcome.warnings {
+        log.warn(w);
+    }
     for (origin, reason) in &outcome.skipped {
         match reason {
             SkipReason::TooLarge { size, limit } => log.warn(format_args!(
