@@ -352,7 +352,9 @@ fn a_baseline_survives_rebase_and_squash() {
 fn findings_in(env: &TestEnv, dir: &std::path::Path, args: &[&str]) -> Vec<Value> {
     let mut all = vec!["scan", "--format", "json"];
     all.extend_from_slice(args);
-    let run = common::Run::from(env.command().current_dir(dir).args(&all).output().unwrap());
+    let run = common::Run::from(
+        env.command().current_dir(dir).args(&all).output().expect("run keysentry"),
+    );
     assert!(run.code == 0 || run.code == 1, "exit {}: {}", run.code, run.stderr);
     run.findings()
 }
@@ -392,7 +394,7 @@ fn issue_12_baselines_do_not_depend_on_how_the_path_was_given() {
             .current_dir(env.outside())
             .args(["baseline", "create", "--baseline-file", "tree/b.json", "tree"])
             .output()
-            .unwrap(),
+            .expect("run keysentry"),
     );
     run.assert_code(0);
     assert!(findings(&env, &["--baseline", "b.json", "."]).is_empty());
@@ -427,7 +429,7 @@ fn issue_12_a_hostile_keysentryignore_neither_hangs_nor_allocates() {
             .args(["scan", "--format", "json", "."])
             .timeout(std::time::Duration::from_secs(60))
             .output()
-            .unwrap(),
+            .expect("run keysentry"),
     );
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(run.stderr.contains(".keysentryignore: not read"), "{}", run.stderr);
