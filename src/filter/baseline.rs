@@ -13,7 +13,7 @@ use sha1::Digest as _;
 
 use std::path::Path;
 
-use super::key_path;
+use super::{finding_path, key_path};
 use crate::finding::{Finding, hex};
 
 /// Version of keysentry's baseline format.
@@ -188,11 +188,14 @@ impl Baseline {
                 set.contains(&hex(&sha1::Sha1::digest(f.secret.expose().as_bytes())))
             }
             Baseline::GitleaksReport(entries) | Baseline::GitleaksIgnore(entries) => {
+                // gitleaks names files relative to the directory it scanned: either path.
                 let key = key_path(f, base);
                 let path = key.as_deref().unwrap_or("");
+                let given = finding_path(f).unwrap_or("").trim_start_matches("./");
                 let commit = f.origin.commit().map(|c| c.id.as_str());
                 entries.iter().any(|e| {
-                    e.file.trim_start_matches("./") == path
+                    let file = e.file.trim_start_matches("./");
+                    (file == path || file == given)
                         && e.line == f.location.line
                         && e.rule.as_ref().is_none_or(|r| *r == f.rule_id)
                         && e.secret.as_ref().is_none_or(|s| s == f.secret.expose())

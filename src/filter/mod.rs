@@ -42,18 +42,26 @@ impl Filters {
         }
         let base = self.base.as_deref();
         let key = key_path(f, base);
-        let path = key.as_deref();
-        !(self.outside_rule_paths(f, path)
-            || self.allowlists.iter().any(|a| a.allows_at(f, path))
+        // Path patterns match the repository-relative path, or the path as the walk produced
+        // it (gitleaks' patterns are relative to the scanned directory: `^docs/` for
+        // `gitleaks dir .` in a subdirectory of a repository).
+        let given = finding_path(f).map(|p| p.trim_start_matches("./"));
+        let mut paths = vec![key.as_deref()];
+        if given != key.as_deref() {
+            paths.push(given);
+        }
+        !(self.outside_rule_paths(f, &paths)
+            || self.allowlists.iter().any(|a| paths.iter().any(|p| a.allows_at(f, *p)))
             || self.baselines.iter().any(|b| b.contains_in(f, base)))
     }
 
-    fn outside_rule_paths(&self, f: &Finding, path: Option<&str>) -> bool {
+    fn outside_rule_paths(&self, f: &Finding, paths: &[Option<&str>]) -> bool {
         let mut limits = self.rule_paths.iter().filter(|(r, _)| *r == f.rule_id).peekable();
         if limits.peek().is_none() {
             return false;
         }
-        !path.is_some_and(|p| limits.any(|(_, pat)| pat.matches(p)))
+        let limits: Vec<_> = limits.collect();
+        !paths.iter().flatten().any(|p| limits.iter().any(|(_, pat)| pat.matches(p)))
     }
 
     /// Keeps the findings to report; returns how many were left out.

@@ -586,7 +586,11 @@ pub fn read_control_file(path: &std::path::Path, limit: u64) -> io::Result<Optio
             Err(e) => return Err(e),
         },
         Ok(m) => m,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        // A missing file, or a path through a file (`.git/info/exclude` where `.git` is a
+        // file, in a linked worktree).
+        Err(e) if matches!(e.kind(), io::ErrorKind::NotFound | io::ErrorKind::NotADirectory) => {
+            return Ok(None);
+        }
         Err(e) => return Err(e),
     };
     let not_read = |why: String| io::Error::new(io::ErrorKind::InvalidData, why);

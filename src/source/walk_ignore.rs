@@ -127,8 +127,11 @@ impl IgnoreRules {
         if let Some(r) = self.excludes.lock().ok().and_then(|d| d.get(repo).cloned()) {
             return r;
         }
-        let file = repo.join(".git").join("info").join("exclude");
-        let rules = Arc::new(self.load(repo, &file));
+        // In a linked worktree `.git` is a file and the excludes live in the main repository;
+        // they are not read there (the git scans do not read them either).
+        let git = repo.join(".git");
+        let file = git.join("info").join("exclude");
+        let rules = Arc::new(if git.is_dir() { self.load(repo, &file) } else { None });
         if let Ok(mut d) = self.excludes.lock() {
             d.insert(repo.to_path_buf(), rules.clone());
         }
