@@ -148,7 +148,10 @@ pub fn run_observed(
         outcome.findings.extend(part.findings);
         outcome.skipped.extend(part.skipped);
         outcome.errors.extend(part.errors);
+        outcome.warnings.extend(part.warnings);
     }
+    outcome.warnings.sort();
+    outcome.warnings.dedup();
     sort_findings(&mut outcome.findings);
     outcome.skipped.sort_by(|a, b| a.0.cmp(&b.0));
     outcome.errors.sort_by_cached_key(ToString::to_string);
@@ -198,6 +201,7 @@ struct Part {
     stats: ScanStats,
     skipped: Vec<(Origin, SkipReason)>,
     errors: Vec<SourceError>,
+    warnings: Vec<String>,
 }
 
 struct Worker<'d> {
@@ -247,7 +251,8 @@ impl Visitor for Worker<'_> {
             SkipReason::Binary => self.part.stats.skipped_binary += 1,
             SkipReason::TooLarge { .. } => self.part.stats.skipped_too_large += 1,
             SkipReason::LfsPointer => self.part.stats.skipped_lfs += 1,
-            SkipReason::ShallowHistory => {}
+            // Listed in `skipped`, not counted apart: the statistics' shape stays as it is.
+            SkipReason::ShallowHistory | SkipReason::NotAFile => {}
         }
         self.part.skipped.push((origin, reason));
     }
@@ -255,6 +260,10 @@ impl Visitor for Worker<'_> {
     fn error(&mut self, error: SourceError) {
         self.part.stats.errors += 1;
         self.part.errors.push(error);
+    }
+
+    fn warning(&mut self, message: String) {
+        self.part.warnings.push(message);
     }
 
     fn unit_done(&mut self) {

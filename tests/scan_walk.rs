@@ -237,15 +237,19 @@ fn binary_files_are_skipped_counted_and_not_reported() {
 
 #[test]
 fn files_named_as_binary_formats_are_skipped_unread() {
+    // Issue 12: a binary name alone no longer hides text. A file named as a binary format is
+    // skipped unread only when its first bytes are those of a known binary format.
     let env = TestEnv::new();
-    // Text, but named as an image: skipped by its name, like git history blobs.
     env.write("diagram.PNG", key_line(&secrets::aws_key_id()));
     env.write("catalog/django.mo", key_line(&secrets::aws_key_id()));
     env.write("icon.svg", key_line(&secrets::aws_key_id()));
+    let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    png.extend_from_slice(key_line(&secrets::aws_key_id()).as_bytes());
+    env.write("real.png", png);
     let run = env.scan_json(&["."]);
     run.assert_code(1);
-    assert_eq!(paths(&run.findings()), ["icon.svg"]);
-    assert_eq!(run.json()["stats"]["skipped_binary"], 2);
+    assert_eq!(paths(&run.findings()), ["catalog/django.mo", "diagram.PNG", "icon.svg"]);
+    assert_eq!(run.json()["stats"]["skipped_binary"], 1);
 }
 
 #[test]
@@ -420,4 +424,185 @@ fn long_line_secret_straddling_the_window_of_an_earlier_hit() {
     let run = env.scan_json(&["--show-secrets", "."]);
     let secrets: Vec<_> = run.findings().iter().map(|f| f["secret"].clone()).collect();
     assert_eq!(secrets, [first, second]);
+}
+
+fn run_in(env: &TestEnv, dir: &std::path::Path, args: &[&str]) -> common::Run {
+    common::Run::from(
+        env.command()
+            .current_dir(dir)
+            .args(args)
+            .timeout(std::time::Duration::from_secs(60))
+            .output()
+            .expect("run keysentry"),
+    )
+}
+
+fn mkfifo(path: &std::path::Path) {
+    let status = std::process::Command::new("mkfifo").arg(path).status().expect("mkfifo");
+    assert!(status.success());
+}
+
+fn lines_of(findings: &[serde_json::Value]) -> Vec<u64> {
+    let mut l: Vec<u64> = findings.iter().map(|f| line_col(f).0).collect();
+    l.sort_unstable();
+    l
+}
+
+#[test]
+fn issue_12_one_nul_byte_does_not_hide_a_file_in_scan_hook_or_history() {
+    let env = TestEnv::git_repo();
+    let id = secrets::aws_key_id();
+    env.write("prod.env", format!("AWS_ACCESS_KEY_ID={id}\n\0"));
+    env.write("creds.tfstate", format!("\0\n\"aws_access_key_id\": \"{id}\"\n"));
+    let run = env.scan_json(&["."]);
+    run.assert_code(1);
+    assert_eq!(paths(&run.findings()), ["creds.tfstate", "prod.env"]);
+    assert_eq!(lines_of(&run.findings()), [1, 2]);
+    env.git(&["add", "."]);
+    let run = env.scan_json(&["--staged", "."]);
+    run.assert_code(1);
+    assert_eq!(run.findings().len(), 2, "{}", run.stdout);
+    let run = env.run(&["hook"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    env.git(&["commit", "-q", "-m", "keys", "--no-verify"]);
+    let run = env.scan_json(&["--history", "."]);
+    run.assert_code(1);
+    assert_eq!(run.findings().len(), 2, "{}", run.stdout);
+}
+
+#[test]
+fn issue_12_a_nul_in_unknown_content_hides_neither_side_of_it() {
+    let env = TestEnv::new();
+    let (a, b) = (secrets::aws_key_id(), secrets::aws_key_id_2());
+    let mut content = key_line(&a).into_bytes();
+    content.extend_from_slice(b"\0\x01\x02\xff\0\n");
+    content.extend_from_slice(key_line(&b).as_bytes());
+    env.write("dump.dat", &content);
+    let run = env.scan_json(&["."]);
+    run.assert_code(1);
+    assert_eq!(lines_of(&run.findings()), [1, 3]);
+    assert_eq!(line_col(&run.findings()[0]).1, 21);
+    assert_eq!(run.json()["stats"]["skipped_binary"], 0);
+}
+
+#[test]
+fn issue_12_utf16le_powershell_is_scanned() {
+    let env = TestEnv::new();
+    let id = secrets::aws_key_id();
+    let text = format!("\u{feff}# deploy\r\n$env:AWS_ACCESS_KEY_ID = \"{id}\"\r\n");
+    let bytes: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    env.write("deploy.ps1", &bytes);
+    // Without a byte order mark, and big-endian.
+    let bytes: Vec<u8> = text[3..].encode_utf16().flat_map(u16::to_be_bytes).collect();
+    env.write("deploy.dat", &bytes);
+    let run = env.scan_json(&["."]);
+    run.assert_code(1);
+    assert_eq!(paths(&run.findings()), ["deploy.dat", "deploy.ps1"]);
+    assert_eq!(lines_of(&run.findings()), [2, 2]);
+}
+
+#[test]
+fn issue_12_hostile_ignore_files_neither_hang_nor_allocate() {
+    let env = TestEnv::git_repo();
+    env.write("app.env", key_line(&secrets::aws_key_id()));
+    env.write("sub/b.env", key_line(&secrets::aws_key_id_2()));
+    env.write("ok/.gitignore", "hidden.env\n");
+    env.write("ok/hidden.env", key_line(&secrets::aws_key_id()));
+    // Staged before the FIFOs exist: git itself would block on a FIFO `.gitignore`.
+    env.git(&["add", "app.env"]);
+    env.symlink("/dev/zero", ".keysentryignore");
+    env.symlink("/dev/zero", "sub/.gitignore");
+    mkfifo(&env.path(".gitignore"));
+    mkfifo(&env.path("sub/.ignore"));
+    let run = run_in(&env, env.root(), &["scan", "--format", "json", "."]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    // Not read, reported; the walk goes on, the good ignore file still applies.
+    assert_eq!(paths(&run.findings()), ["app.env", "sub/b.env"]);
+    for f in [".keysentryignore", ".gitignore", "sub/.gitignore", "sub/.ignore"] {
+        assert!(run.stderr.contains(&format!("{f}: not read")), "{f}: {}", run.stderr);
+    }
+    // The FIFOs themselves are listed as skipped, never opened.
+    let doc = run.json();
+    let skipped: Vec<&str> = doc["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["reason"] == "not_a_file")
+        .map(|s| s["origin"]["path"].as_str().unwrap())
+        .collect();
+    assert!(skipped.contains(&".gitignore") && skipped.contains(&"sub/.ignore"), "{skipped:?}");
+    // The hook and git scans read the root .keysentryignore the same way.
+    let run = run_in(&env, env.root(), &["hook"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let run = run_in(&env, env.root(), &["scan", "--staged", "--format", "json", "."]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+}
+
+#[test]
+fn issue_12_fifos_sockets_and_devices_in_the_tree_are_skipped_and_listed() {
+    let env = TestEnv::new();
+    env.write("app.env", key_line(&secrets::aws_key_id()));
+    mkfifo(&env.path("pipe.env"));
+    let _socket = std::os::unix::net::UnixListener::bind(env.path("agent.sock")).unwrap();
+    let run = run_in(&env, env.root(), &["scan", "--format", "json", "."]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let doc = run.json();
+    let mut skipped: Vec<(&str, &str)> = doc["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["origin"]["path"].as_str().unwrap(), s["reason"].as_str().unwrap()))
+        .collect();
+    skipped.sort();
+    assert_eq!(skipped, [("agent.sock", "not_a_file"), ("pipe.env", "not_a_file")]);
+    assert!(run.stderr.contains("pipe.env: not a regular file"), "{}", run.stderr);
+}
+
+#[test]
+fn issue_12_lone_cr_ends_a_line() {
+    let env = TestEnv::new();
+    let id = secrets::aws_key_id();
+    for (name, eol) in [("lf.txt", "\n"), ("crlf.txt", "\r\n"), ("cr.txt", "\r")] {
+        let k = format!("aws_access_key_id = {id}");
+        env.write(name, [k.as_str(), "a", k.as_str(), "b", k.as_str()].join(eol));
+    }
+    let run = env.scan_json(&["."]);
+    run.assert_code(1);
+    for name in ["lf.txt", "crlf.txt", "cr.txt"] {
+        let f: Vec<_> = run.findings().into_iter().filter(|f| finding_path(f) == name).collect();
+        assert_eq!(lines_of(&f), [1, 3, 5], "{name}");
+        for f in &f {
+            assert_eq!(line_col(f).1, 21, "{name}");
+            let line = f["line"].as_str().unwrap();
+            assert!(
+                !line.contains('\r') && !line.contains('a') || line.starts_with("aws"),
+                "{line:?}"
+            );
+        }
+    }
+    // An inline ignore comment applies to its own CR-ended line only.
+    env.write("cr.txt", format!("x = {id} # keysentry:allow\raws_access_key_id = {id}\r"));
+    env.remove("lf.txt");
+    env.remove("crlf.txt");
+    let run = env.scan_json(&["."]);
+    run.assert_code(1);
+    assert_eq!(lines_of(&run.findings()), [2]);
+}
+
+#[test]
+fn issue_12_the_hook_reports_a_key_on_a_changed_line_of_a_cr_only_file() {
+    let env = TestEnv::git_repo();
+    let id = secrets::aws_key_id();
+    env.write("old.txt", "one\rtwo\rthree\r");
+    env.write("lf.txt", format!("aws_access_key_id = {id}\nx\n"));
+    env.commit_all("start");
+    env.write("old.txt", format!("one\raws_access_key_id = {id}\rthree\r"));
+    env.write("lf.txt", format!("aws_access_key_id = {id}\ny\n"));
+    env.git(&["add", "."]);
+    let run = env.scan_json(&["--staged", "."]);
+    run.assert_code(1);
+    // The CR-only file: found on its line 2. The LF file: its key is on an unchanged line.
+    let f = run.findings();
+    assert_eq!(paths(&f), ["old.txt"]);
+    assert_eq!(line_col(&f[0]), (2, 21));
 }

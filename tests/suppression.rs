@@ -347,3 +347,90 @@ fn a_baseline_survives_rebase_and_squash() {
     assert_eq!(before[0]["origin"]["commit"]["summary"], "squashed");
     assert!(history(&baseline).is_empty());
 }
+
+/// Runs `keysentry scan --format json ARGS…` in `dir`.
+fn findings_in(env: &TestEnv, dir: &std::path::Path, args: &[&str]) -> Vec<Value> {
+    let mut all = vec!["scan", "--format", "json"];
+    all.extend_from_slice(args);
+    let run = common::Run::from(
+        env.command().current_dir(dir).args(&all).output().expect("run keysentry"),
+    );
+    assert!(run.code == 0 || run.code == 1, "exit {}: {}", run.code, run.stderr);
+    run.findings()
+}
+
+#[test]
+fn issue_12_baselines_do_not_depend_on_how_the_path_was_given() {
+    let env = TestEnv::new();
+    env.write("sub/app.env", token_line("TOKEN"));
+    env.write("top.env", format!("aws_access_key_id = {}\n", secrets::aws_key_id()));
+    env.run(&["baseline", "create", "."]).assert_code(0);
+    let baseline = env.path(".keysentry-baseline.json");
+    let baseline = baseline.to_str().unwrap();
+    let root = env.root().to_str().unwrap().to_owned();
+    // Without the baseline, every shape finds the keys (the reports keep their paths).
+    assert_eq!(findings_in(&env, env.outside(), &["tree"]).len(), 2);
+    assert_eq!(
+        paths_of(&findings_in(&env, env.outside(), &["tree"])),
+        ["tree/sub/app.env", "tree/top.env"]
+    );
+    // With it, none comes back: an absolute path, `tree` from the parent, `.` in a
+    // subdirectory, `..` from a subdirectory, a file named directly.
+    for (dir, arg) in [
+        (env.root().to_path_buf(), root.as_str()),
+        (env.outside().to_path_buf(), "tree"),
+        (env.path("sub"), "."),
+        (env.path("sub"), ".."),
+        (env.path("sub"), "app.env"),
+        (env.outside().to_path_buf(), "tree/sub/../top.env"),
+    ] {
+        let left = findings_in(&env, &dir, &["--baseline", baseline, arg]);
+        assert!(left.is_empty(), "{} {arg}: {left:?}", dir.display());
+    }
+    // A baseline created from the parent directory matches a scan at the root.
+    std::fs::remove_file(env.path(".keysentry-baseline.json")).unwrap();
+    let run = common::Run::from(
+        env.command()
+            .current_dir(env.outside())
+            .args(["baseline", "create", "--baseline-file", "tree/b.json", "tree"])
+            .output()
+            .expect("run keysentry"),
+    );
+    run.assert_code(0);
+    assert!(findings(&env, &["--baseline", "b.json", "."]).is_empty());
+}
+
+#[test]
+fn issue_12_path_allowlists_match_whatever_the_arguments() {
+    let env = TestEnv::new();
+    env.write("fixtures/sample.env", token_line("TOKEN"));
+    env.write("src/app.env", token_line("TOKEN"));
+    env.write(".keysentry.toml", "[[allowlists]]\npaths = [\"fixtures/**\"]\n");
+    let root = env.root().to_str().unwrap().to_owned();
+    for (dir, arg) in [
+        (env.root().to_path_buf(), root.as_str()),
+        (env.root().to_path_buf(), "."),
+        (env.path("fixtures"), "."),
+        (env.path("src"), ".."),
+    ] {
+        let found = findings_in(&env, &dir, &[arg]);
+        let names: Vec<_> = found.iter().map(|f| finding_path(f).to_owned()).collect();
+        assert!(names.iter().all(|p| p.ends_with("src/app.env")), "{arg}: {names:?}");
+    }
+}
+
+#[test]
+fn issue_12_a_hostile_keysentryignore_neither_hangs_nor_allocates() {
+    let env = TestEnv::new();
+    env.write("app.env", token_line("TOKEN"));
+    env.symlink("/dev/zero", ".keysentryignore");
+    let run = common::Run::from(
+        env.command()
+            .args(["scan", "--format", "json", "."])
+            .timeout(std::time::Duration::from_secs(60))
+            .output()
+            .expect("run keysentry"),
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains(".keysentryignore: not read"), "{}", run.stderr);
+}

@@ -98,6 +98,7 @@ pub(crate) fn load(
     let mut filters = Filters {
         allowlists: std::mem::take(&mut settings.allowlists),
         rule_paths: std::mem::take(&mut settings.rule_paths),
+        base: Some(std::path::absolute(&dir).unwrap_or_else(|_| dir.clone())),
         ..Filters::default()
     };
     let repo_file = |name: &str, warnings: &mut Vec<String>| -> Option<String> {

@@ -39,6 +39,12 @@ impl Log {
         line("keysentry: error: ", msg);
     }
 
+    pub(crate) fn warn(&self, msg: impl Display) {
+        if self.verbosity >= Verbosity::Normal {
+            line("keysentry: warning: ", msg);
+        }
+    }
+
     /// A warning that `--quiet` does not hide: the scan is incomplete, or the report carries
     /// a warning about the scan itself.
     pub(crate) fn alert(&self, msg: impl Display) {

@@ -111,12 +111,20 @@ impl Region {
     fn around(content: &[u8], hit: usize) -> Region {
         let lo = hit.saturating_sub(LINE_WINDOW);
         let hi = (hit + LINE_WINDOW).min(content.len());
-        let start = memchr::memrchr(b'\n', &content[lo..hit]).map_or(lo, |i| lo + i + 1);
-        let end = memchr::memchr(b'\n', &content[hit..hi]).map_or(hi, |i| hit + i);
+        // LF, CRLF and a lone CR (old Mac line ends) each end a line. A CR before LF is kept
+        // in the region, as it always was.
+        let start = memchr::memrchr2(b'\n', b'\r', &content[lo..hit]).map_or(lo, |i| lo + i + 1);
+        let end = match memchr::memchr2(b'\n', b'\r', &content[hit..hi]) {
+            Some(i) if content[hit + i] == b'\r' && content.get(hit + i + 1) == Some(&b'\n') => {
+                (hit + i + 1).min(hi)
+            }
+            Some(i) => hit + i,
+            None => hi,
+        };
         Region {
             start,
             end,
-            cut_start: start > 0 && content[start - 1] != b'\n',
+            cut_start: start > 0 && !matches!(content[start - 1], b'\n' | b'\r'),
             cut_end: cut(content, end),
         }
     }
@@ -131,7 +139,7 @@ impl Region {
 
 /// Whether `end` cuts a line (is neither the end of the content nor a line end).
 fn cut(content: &[u8], end: usize) -> bool {
-    end < content.len() && content[end] != b'\n'
+    end < content.len() && !matches!(content[end], b'\n' | b'\r')
 }
 
 /// Finds secrets in bytes. Pure and `Sync`: it holds compiled rules and nothing else.
@@ -766,13 +774,15 @@ impl LineCounter {
         if at < self.offset {
             *self = LineCounter::default();
         }
-        let seg = &content[self.offset..at];
-        let n = memchr::memchr_iter(b'\n', seg).count();
-        if n > 0 {
-            let last = memchr::memrchr(b'\n', seg).expect("a newline was counted");
-            self.line_start = self.offset + last + 1;
+        // LF, CRLF (one line end) and a lone CR each end a line.
+        for i in memchr::memchr2_iter(b'\n', b'\r', &content[self.offset..at]) {
+            let pos = self.offset + i;
+            if content[pos] == b'\r' && content.get(pos + 1) == Some(&b'\n') {
+                continue;
+            }
+            self.line += 1;
+            self.line_start = pos + 1;
         }
-        self.line += n;
         self.offset = at;
         (self.line + 1, self.line_start)
     }
@@ -796,7 +806,7 @@ fn line_text(
     const WIDTH: usize = 160;
     let lo = line_start.max(m.start.saturating_sub(WIDTH));
     let line_end =
-        memchr::memchr(b'\n', &content[m.start..]).map_or(content.len(), |i| m.start + i);
+        memchr::memchr2(b'\n', b'\r', &content[m.start..]).map_or(content.len(), |i| m.start + i);
     let hi = line_end.min(m.end.max(m.start) + WIDTH);
     let mut raw = &content[lo..hi];
     if raw.last() == Some(&b'\r') {
@@ -1037,6 +1047,16 @@ mod tests {
             let m = d.find_all(&text);
             assert_eq!(m.len(), 2, "gap {gap}: {m:?}");
         }
+    }
+
+    #[test]
+    fn issue_12_lone_cr_ends_a_line() {
+        let mut c = LineCounter::default();
+        let text = b"a\rb\r\nc\nd\re";
+        assert_eq!(c.position(text, 2), (2, 2));
+        assert_eq!(c.position(text, 5), (3, 5));
+        assert_eq!(c.position(text, 7), (4, 7));
+        assert_eq!(c.position(text, 9), (5, 9));
     }
 
     #[test]

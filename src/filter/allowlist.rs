@@ -130,8 +130,15 @@ impl Allowlist {
         out
     }
 
-    /// Whether this allowlist applies to `f` and allows it.
+    /// Whether this allowlist applies to `f` and allows it; path patterns match the path as
+    /// the finding names it (see [`Allowlist::allows_at`]).
     pub fn allows(&self, f: &Finding) -> bool {
+        self.allows_at(f, finding_path(f))
+    }
+
+    /// [`Allowlist::allows`] with path patterns matched against `path`: the finding's path
+    /// relative to its repository root ([`super::key_path`]), whatever the scan's arguments.
+    pub fn allows_at(&self, f: &Finding, path: Option<&str>) -> bool {
         if !self.target_rules.is_empty() && !self.target_rules.contains(&f.rule_id) {
             return false;
         }
@@ -143,7 +150,6 @@ impl Allowlist {
             }));
         }
         if !self.paths.is_empty() {
-            let path = finding_path(f);
             results.push(path.is_some_and(|p| self.paths.iter().any(|pat| pat.matches(p))));
         }
         if !self.regexes.is_empty() {

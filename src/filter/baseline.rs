@@ -11,7 +11,9 @@ use std::collections::HashSet;
 use serde::{Deserialize, Serialize};
 use sha1::Digest as _;
 
-use super::finding_path;
+use std::path::Path;
+
+use super::{finding_path, key_path};
 use crate::finding::{Finding, hex};
 
 /// Version of keysentry's baseline format.
@@ -69,15 +71,24 @@ pub enum BaselineError {
 }
 
 /// The fingerprint keysentry's baseline stores for a finding: the first 16 bytes of
-/// SHA-256(rule id, NUL, secret, NUL, path), in hex. The path is the one the finding reports
-/// (in a git scan, the path in the commit).
+/// SHA-256(rule id, NUL, secret, NUL, path), in hex. The path is relative to the repository
+/// root (in a git scan, the path in the commit; outside a repository, relative to the
+/// working directory: see [`baseline_fingerprint_in`]), so that it does not depend on how
+/// the scanned path was given.
 pub fn baseline_fingerprint(f: &Finding) -> String {
+    baseline_fingerprint_in(f, None)
+}
+
+/// [`baseline_fingerprint`] with paths outside a repository taken relative to `base` (the
+/// scan's project directory).
+pub fn baseline_fingerprint_in(f: &Finding, base: Option<&Path>) -> String {
+    let path = key_path(f, base);
     let mut h = sha2::Sha256::new();
     h.update(f.rule_id.as_bytes());
     h.update([0u8]);
     h.update(f.secret.expose().as_bytes());
     h.update([0u8]);
-    h.update(finding_path(f).unwrap_or("").trim_start_matches("./").as_bytes());
+    h.update(path.as_deref().unwrap_or("").as_bytes());
     hex(&h.finalize()[..16])
 }
 
@@ -89,9 +100,11 @@ struct KeysentryBaseline {
     fingerprints: Vec<String>,
 }
 
-/// keysentry's baseline for `findings`, as written to `.keysentry-baseline.json`.
-pub fn write_baseline(findings: &[Finding]) -> String {
-    let mut fingerprints: Vec<String> = findings.iter().map(baseline_fingerprint).collect();
+/// keysentry's baseline for `findings`, as written to `.keysentry-baseline.json`; paths are
+/// taken relative to their repository root, else to `base` ([`super::key_path`]).
+pub fn write_baseline(findings: &[Finding], base: Option<&Path>) -> String {
+    let mut fingerprints: Vec<String> =
+        findings.iter().map(|f| baseline_fingerprint_in(f, base)).collect();
     fingerprints.sort_unstable();
     fingerprints.dedup();
     let doc =
@@ -176,16 +189,25 @@ impl Baseline {
 
     /// Whether `f` is in the baseline.
     pub fn contains(&self, f: &Finding) -> bool {
+        self.contains_in(f, None)
+    }
+
+    /// [`Baseline::contains`] with paths outside a repository taken relative to `base`.
+    pub fn contains_in(&self, f: &Finding, base: Option<&Path>) -> bool {
         match self {
-            Baseline::Keysentry(set) => set.contains(&baseline_fingerprint(f)),
+            Baseline::Keysentry(set) => set.contains(&baseline_fingerprint_in(f, base)),
             Baseline::DetectSecrets(set) => {
                 set.contains(&hex(&sha1::Sha1::digest(f.secret.expose().as_bytes())))
             }
             Baseline::GitleaksReport(entries) | Baseline::GitleaksIgnore(entries) => {
-                let path = finding_path(f).unwrap_or("").trim_start_matches("./");
+                // gitleaks names files relative to the directory it scanned: either path.
+                let key = key_path(f, base);
+                let path = key.as_deref().unwrap_or("");
+                let given = finding_path(f).unwrap_or("").trim_start_matches("./");
                 let commit = f.origin.commit().map(|c| c.id.as_str());
                 entries.iter().any(|e| {
-                    e.file.trim_start_matches("./") == path
+                    let file = e.file.trim_start_matches("./");
+                    (file == path || file == given)
                         && e.line == f.location.line
                         && e.rule.as_ref().is_none_or(|r| *r == f.rule_id)
                         && e.secret.as_ref().is_none_or(|s| s == f.secret.expose())

@@ -27,7 +27,9 @@ pub fn allowed(content: &[u8], start: usize, end: usize) -> bool {
         return true;
     }
     if first_start > 0 {
-        let (prev_start, prev_end) = line_bounds(content, first_start - 1);
+        // The previous line ends with the line end before `first_start`: LF, CRLF or CR.
+        let crlf = first_start >= 2 && &content[first_start - 2..first_start] == b"\r\n";
+        let (prev_start, prev_end) = line_bounds(content, first_start - 1 - usize::from(crlf));
         let prev = &content[prev_start..prev_end];
         return memchr::memmem::find(prev, NEXT_LINE_MARKER.as_bytes()).is_some();
     }
@@ -38,11 +40,12 @@ fn has_line_marker(line: &[u8]) -> bool {
     LINE_MARKERS.iter().any(|m| memchr::memmem::find(line, m.as_bytes()).is_some())
 }
 
-/// The line holding `pos`: its start and its end (before the `\n`).
+/// The line holding `pos`: its start and its end (before its line end: LF, CRLF or a lone
+/// CR, as in the detector's line numbering).
 fn line_bounds(content: &[u8], pos: usize) -> (usize, usize) {
     let pos = pos.min(content.len());
-    let start = memchr::memrchr(b'\n', &content[..pos]).map_or(0, |i| i + 1);
-    let end = memchr::memchr(b'\n', &content[pos..]).map_or(content.len(), |i| pos + i);
+    let start = memchr::memrchr2(b'\n', b'\r', &content[..pos]).map_or(0, |i| i + 1);
+    let end = memchr::memchr2(b'\n', b'\r', &content[pos..]).map_or(content.len(), |i| pos + i);
     (start, end)
 }
 
@@ -71,5 +74,18 @@ mod tests {
             "-----BEGIN\nAAAA\nEND-----"
         ));
         assert!(check("key = S3CR3T // keysentry:allow", "S3CR3T"));
+    }
+
+    #[test]
+    fn issue_12_lone_cr_and_crlf_end_lines() {
+        // A lone CR ends a line: a marker on the line before does not allow the next line.
+        assert!(!check("a = 1 # keysentry:allow\rkey = S3CR3T\r", "S3CR3T"));
+        assert!(check("a\rkey = S3CR3T # keysentry:allow\rb", "S3CR3T"));
+        for eol in ["\n", "\r\n", "\r"] {
+            let next = format!("x{eol}# pragma: allowlist nextline secret{eol}key = S3CR3T{eol}");
+            assert!(check(&next, "S3CR3T"), "{eol:?}");
+            let far = format!("# pragma: allowlist nextline secret{eol}x{eol}key = S3CR3T");
+            assert!(!check(&far, "S3CR3T"), "{eol:?}");
+        }
     }
 }

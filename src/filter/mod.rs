@@ -12,7 +12,9 @@ pub mod inline;
 pub use allowlist::{Allowlist, Condition, PathPattern, RegexTarget};
 pub use baseline::{Baseline, BaselineError, baseline_fingerprint};
 
+use std::borrow::Cow;
 use std::collections::HashSet;
+use std::path::{Path, PathBuf};
 
 use crate::finding::Finding;
 
@@ -27,24 +29,39 @@ pub struct Filters {
     pub baselines: Vec<Baseline>,
     /// Rules that report only in files whose path matches (gitleaks' rule `path`).
     pub rule_paths: Vec<(String, PathPattern)>,
+    /// The scan's project directory (absolute): paths of files outside any repository are
+    /// taken relative to it for baselines and path allowlists ([`key_path`]).
+    pub base: Option<PathBuf>,
 }
 
 impl Filters {
     /// Whether `f` is to be reported.
     pub fn keep(&self, f: &Finding) -> bool {
-        !(self.ignored.contains(f.fingerprint.as_str())
-            || self.outside_rule_paths(f)
-            || self.allowlists.iter().any(|a| a.allows(f))
-            || self.baselines.iter().any(|b| b.contains(f)))
+        if self.ignored.contains(f.fingerprint.as_str()) {
+            return false;
+        }
+        let base = self.base.as_deref();
+        let key = key_path(f, base);
+        // Path patterns match the repository-relative path, or the path as the walk produced
+        // it (gitleaks' patterns are relative to the scanned directory: `^docs/` for
+        // `gitleaks dir .` in a subdirectory of a repository).
+        let given = finding_path(f).map(|p| p.trim_start_matches("./"));
+        let mut paths = vec![key.as_deref()];
+        if given != key.as_deref() {
+            paths.push(given);
+        }
+        !(self.outside_rule_paths(f, &paths)
+            || self.allowlists.iter().any(|a| paths.iter().any(|p| a.allows_at(f, *p)))
+            || self.baselines.iter().any(|b| b.contains_in(f, base)))
     }
 
-    fn outside_rule_paths(&self, f: &Finding) -> bool {
+    fn outside_rule_paths(&self, f: &Finding, paths: &[Option<&str>]) -> bool {
         let mut limits = self.rule_paths.iter().filter(|(r, _)| *r == f.rule_id).peekable();
         if limits.peek().is_none() {
             return false;
         }
-        let path = finding_path(f);
-        !path.is_some_and(|p| limits.any(|(_, pat)| pat.matches(p)))
+        let limits: Vec<_> = limits.collect();
+        !paths.iter().flatten().any(|p| limits.iter().any(|(_, pat)| pat.matches(p)))
     }
 
     /// Keeps the findings to report; returns how many were left out.
@@ -105,6 +122,53 @@ pub fn finding_path(f: &Finding) -> Option<&str> {
         Origin::Ref { path, .. } if !path.is_empty() => Some(path),
         _ => None,
     }
+}
+
+/// The path that identifies a finding's file, whatever the scan's arguments were: relative
+/// to the root of the repository holding the file (the nearest directory above it with a
+/// `.git`), else relative to `base` (the scan's project directory), else as the finding
+/// names it; with `/` separators and no leading `./`. Git sources already name paths
+/// relative to the repository root. Baselines, path allowlists and rules' `path` limits
+/// use it, so that `scan /abs/repo`, `scan repo` and `scan .` in a subdirectory agree;
+/// reports keep showing the path as the walk produced it.
+pub fn key_path<'f>(f: &'f Finding, base: Option<&Path>) -> Option<Cow<'f, str>> {
+    use crate::finding::Origin;
+    let Origin::File { path } = &f.origin else {
+        return finding_path(f).map(|p| Cow::Borrowed(p.trim_start_matches("./")));
+    };
+    let fallback = || path.to_str().map(|p| Cow::Borrowed(p.trim_start_matches("./")));
+    let Ok(abs) = std::path::absolute(path) else { return fallback() };
+    let abs = normalize(&abs);
+    let root = abs.ancestors().skip(1).find(|d| d.join(".git").symlink_metadata().is_ok());
+    let rel = match (root, base) {
+        (Some(root), _) => abs.strip_prefix(root).ok(),
+        (None, Some(base)) => abs.strip_prefix(normalize(base)).ok(),
+        (None, None) => None,
+    };
+    match rel {
+        Some(rel) if !rel.as_os_str().is_empty() => {
+            let parts: Vec<_> = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect();
+            Some(Cow::Owned(parts.join("/")))
+        }
+        _ => fallback(),
+    }
+}
+
+/// `path` without `.` components and with `..` applied lexically (`std::path::absolute`
+/// keeps `..`).
+fn normalize(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
 }
 
 /// The fingerprints listed in an ignore file (`.keysentryignore`): lines

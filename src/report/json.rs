@@ -202,6 +202,9 @@ impl Reporter for Json {
                     SkipReason::TooLarge { size, .. } => {
                         SkippedJson { origin, reason: "too_large", size: Some(*size) }
                     }
+                    SkipReason::NotAFile => {
+                        SkippedJson { origin, reason: "not_a_file", size: None }
+                    }
                 })
                 .collect(),
             errors: outcome.errors.iter().map(|e| r.string(&e.to_string())).collect(),

@@ -238,14 +238,15 @@ impl PathFilter {
     pub fn load(repo: &Repository) -> (PathFilter, Vec<String>) {
         let mut errors = Vec::new();
         let text = match repo.workdir() {
-            Some(dir) => match std::fs::read(dir.join(IGNORE_FILE)) {
-                Ok(text) => Some(text),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-                Err(e) => {
-                    errors.push(format!("{}: {e}", dir.join(IGNORE_FILE).display()));
-                    None
+            Some(dir) => {
+                match super::read_control_file(&dir.join(IGNORE_FILE), super::CONTROL_FILE_LIMIT) {
+                    Ok(text) => text,
+                    Err(e) => {
+                        errors.push(format!("{}: {e}", dir.join(IGNORE_FILE).display()));
+                        None
+                    }
                 }
-            },
+            }
             None => repo
                 .head()
                 .and_then(|h| h.peel_to_tree())
@@ -388,29 +389,21 @@ pub(crate) fn visit_content(
     if size > limit {
         return visitor.skipped(origin, SkipReason::TooLarge { size, limit });
     }
-    let skip = if super::is_binary(content) {
-        Some(SkipReason::Binary)
-    } else if is_lfs_pointer(content) {
-        Some(SkipReason::LfsPointer)
-    } else {
-        None
-    };
-    if (verify == Verify::All || skip.is_some()) && !intact(content, id) {
+    // Content that is not plain text may be skipped (binary, an LFS pointer) or read in part:
+    // first make sure it is what its id says, so that a damaged object is an error, never a
+    // skip.
+    let lfs = is_lfs_pointer(content);
+    let plain = !super::is_binary(content) && !lfs;
+    if (verify == Verify::All || !plain) && !intact(content, id) {
         return visitor.error(SourceError::Git(format!(
             "{}: blob {id} is damaged: its content does not match its id",
             origin.display_name()
         )));
     }
-    if let Some(reason) = skip {
-        return visitor.skipped(origin, reason);
+    if lfs {
+        return visitor.skipped(origin, SkipReason::LfsPointer);
     }
-    visitor.chunk(Chunk {
-        content,
-        origin: &origin,
-        read: ReadMethod::Buffered,
-        blob: Some(blob_id(id)),
-        lines,
-    });
+    super::deliver_chunk(content, ReadMethod::Buffered, origin, Some(blob_id(id)), lines, visitor);
 }
 
 /// A message (commit or tag) as a chunk.

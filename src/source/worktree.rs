@@ -1,10 +1,14 @@
 //! Files on disk: a parallel, gitignore-aware walk.
 
 use std::fs::File;
-use std::io;
+use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
+use std::sync::Arc;
+
 use ignore::{WalkBuilder, WalkState};
+
+use super::walk_ignore::IgnoreRules;
 
 use super::{ContentReader, SkipReason, Source, SourceError, Visitor, VisitorFactory};
 use crate::finding::Origin;
@@ -67,28 +71,38 @@ impl Worktree {
         Worktree { options }
     }
 
-    fn walker(&self) -> Option<ignore::WalkParallel> {
+    /// The walk, and the ignore rules it consults (read by keysentry, never by the walker:
+    /// see [`super::walk_ignore`]).
+    fn walker(&self) -> Option<(ignore::WalkParallel, Option<Arc<IgnoreRules>>)> {
         let (first, rest) = self.options.paths.split_first()?;
         let mut b = WalkBuilder::new(first);
         for p in rest {
             b.add(p);
         }
-        let respect = self.options.ignore == IgnoreFiles::Respect;
-        b.standard_filters(respect)
+        let rules = (self.options.ignore == IgnoreFiles::Respect)
+            .then(|| Arc::new(IgnoreRules::new(&self.options.paths)));
+        let filter = rules.clone();
+        b.standard_filters(false)
             .hidden(false)
             .follow_links(self.options.symlinks == Symlinks::Follow)
             .threads(self.options.threads)
-            .filter_entry(|e| !(e.file_name() == ".git" && e.depth() > 0));
-        if respect {
-            b.add_custom_ignore_filename(IGNORE_FILE);
-        }
-        Some(b.build_parallel())
+            .filter_entry(move |e| {
+                if e.depth() == 0 {
+                    return true;
+                }
+                if e.file_name() == ".git" {
+                    return false;
+                }
+                let is_dir = e.file_type().is_some_and(|t| t.is_dir());
+                !filter.as_ref().is_some_and(|r| r.ignored(e.path(), is_dir))
+            });
+        Some((b.build_parallel(), rules))
     }
 }
 
 impl Source for Worktree {
     fn scan(&self, factory: &dyn VisitorFactory) {
-        let Some(walker) = self.walker() else { return };
+        let Some((walker, rules)) = self.walker() else { return };
         let max = self.options.max_file_size;
         let threshold = self.options.mmap_threshold;
         walker.run(|| {
@@ -107,34 +121,63 @@ impl Source for Worktree {
                 // over, since reading a FIFO could block forever.
                 let is_file = match entry.file_type() {
                     Some(t) if t.is_file() => true,
-                    Some(t) => entry.depth() == 0 && !t.is_dir(),
+                    Some(t) if t.is_dir() => false,
+                    Some(_) if entry.depth() == 0 => true,
+                    Some(t) if t.is_symlink() => false,
+                    // A FIFO, socket or device in the tree: listed as skipped, never opened.
+                    Some(_) => {
+                        let path = display_path(entry.into_path());
+                        visitor.skipped(Origin::File { path }, SkipReason::NotAFile);
+                        return WalkState::Continue;
+                    }
                     None => false,
                 };
                 if !is_file {
                     return WalkState::Continue;
                 }
-                // Like ripgrep, show `a/b` rather than `./a/b` for a walk rooted at `.`.
-                let path = entry.into_path();
-                let path = match path.strip_prefix("./") {
-                    Ok(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-                    _ => path,
-                };
+                let path = display_path(entry.into_path());
                 read_file(path, max, &mut reader, visitor.as_mut());
                 WalkState::Continue
             })
         });
+        let warnings = rules.map(|r| r.take_warnings()).unwrap_or_default();
+        if !warnings.is_empty() {
+            let mut visitor = factory.visitor();
+            for w in warnings {
+                visitor.warning(w);
+            }
+        }
+    }
+}
+
+/// Like ripgrep, shows `a/b` rather than `./a/b` for a walk rooted at `.`.
+fn display_path(path: PathBuf) -> PathBuf {
+    match path.strip_prefix("./") {
+        Ok(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => path,
     }
 }
 
 fn read_file(path: PathBuf, max: u64, reader: &mut ContentReader, visitor: &mut dyn Visitor) {
-    if super::has_binary_extension(path.as_os_str().as_encoded_bytes()) {
-        return visitor.skipped(Origin::File { path }, SkipReason::Binary);
-    }
     let io_err = |path: PathBuf, source| SourceError::Io { path, source };
-    let file = match File::open(&path) {
+    let mut file = match File::open(&path) {
         Ok(f) => f,
         Err(e) => return visitor.error(io_err(path, e)),
     };
+    // A binary extension alone does not hide a file: it is skipped unread only when its first
+    // bytes are those of a known binary format (a `.zip` that holds text is read).
+    if super::has_binary_extension(path.as_os_str().as_encoded_bytes())
+        && file.metadata().is_ok_and(|m| m.is_file())
+    {
+        let mut head = [0u8; 16];
+        let n = read_head(&mut file, &mut head);
+        if super::has_binary_magic(&head[..n]) {
+            return visitor.skipped(Origin::File { path }, SkipReason::Binary);
+        }
+        if let Err(e) = file.seek(SeekFrom::Start(0)) {
+            return visitor.error(io_err(path, e));
+        }
+    }
     let len = match file.metadata() {
         Ok(m) if m.is_file() => m.len(),
         Ok(m) if m.is_dir() => return,
@@ -150,6 +193,18 @@ fn read_file(path: PathBuf, max: u64, reader: &mut ContentReader, visitor: &mut 
         Err(e) => return visitor.error(io_err(path, e)),
     };
     super::deliver(&content, content.method(), Origin::File { path }, visitor);
+}
+
+/// Reads up to `buf.len()` bytes from the start of `file`; how many were read.
+fn read_head(file: &mut File, buf: &mut [u8]) -> usize {
+    let mut n = 0;
+    while n < buf.len() {
+        match file.read(&mut buf[n..]) {
+            Ok(0) | Err(_) => break,
+            Ok(k) => n += k,
+        }
+    }
+    n
 }
 
 /// Reads a named root that is not a regular file (a pipe, a device) as a bounded stream.

@@ -46,7 +46,7 @@ pub(crate) fn run(
     }
     let findings: Vec<_> =
         outcome.findings.into_iter().filter(|f| !keysentry::aws::is_informational(f)).collect();
-    let text = write_baseline(&findings);
+    let text = write_baseline(&findings, config.suppression.filters.base.as_deref());
     std::fs::write(&args.output, text)
         .with_context(|| format!("cannot write {}", args.output.display()))?;
     log.info(format_args!(

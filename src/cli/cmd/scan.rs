@@ -227,6 +227,10 @@ fn summarize(outcome: &ScanOutcome, unit: (&'static str, &'static str), log: Log
             SkipReason::LfsPointer => {
                 log.debug(format_args!("skipped Git LFS pointer {}", name(origin)))
             }
+            SkipReason::NotAFile => log.warn(format_args!(
+                "skipped {}: not a regular file (a FIFO, socket or device), not opened",
+                name(origin)
+            )),
             other if other.is_gap() => {
                 log.alert(format_args!("not scanned: {}: {other}", name(origin)))
             }

@@ -1,0 +1,194 @@
+//! The working-tree walk's ignore files, read by keysentry itself rather than by the `ignore`
+//! crate's walker, so that a hostile tree cannot make the walk open a FIFO (which blocks
+//! forever) or a device (`.gitignore -> /dev/zero`, which never ends): every ignore file is
+//! read with [`super::read_control_file`] (a regular file of at most
+//! [`super::CONTROL_FILE_LIMIT`] bytes). One that cannot be read is reported as a warning and
+//! its patterns are not applied (so more is scanned, never less).
+//!
+//! Gitignore semantics are kept: in each directory `.keysentryignore`, then `.ignore`, then
+//! `.gitignore` (inside a git repository only); the nearest directory's match wins, a
+//! negation (`!keep.env`) brings a file back, an ignored directory is not entered; then the
+//! repository's `.git/info/exclude` and the user's global excludes (`core.excludesFile`).
+//! Ignore files of directories above a scan root apply up to the repository root; outside a
+//! repository, only the scan root and what is below it count (a `.ignore` planted in a shared
+//! temporary directory governs nothing).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use ignore::Match;
+use ignore::gitignore::{Gitignore, GitignoreBuilder};
+
+use super::worktree::IGNORE_FILE;
+use super::{CONTROL_FILE_LIMIT, read_control_file};
+
+/// The ignore rules of a walk, shared by its threads.
+#[derive(Debug)]
+pub(crate) struct IgnoreRules {
+    /// Per directory (absolute): its matchers, in order of precedence.
+    dirs: Mutex<HashMap<PathBuf, Arc<Vec<Gitignore>>>>,
+    /// Per scan root (absolute): the directory up to which parents' files apply and whether it
+    /// is a git repository's root.
+    tops: Vec<(PathBuf, PathBuf, bool)>,
+    /// Excludes of the repositories (`.git/info/exclude`), per repository root.
+    excludes: Mutex<HashMap<PathBuf, Arc<Option<Gitignore>>>>,
+    global: Option<Gitignore>,
+    warnings: Mutex<Vec<String>>,
+}
+
+impl IgnoreRules {
+    /// Rules for a walk of `roots`.
+    pub(crate) fn new(roots: &[PathBuf]) -> IgnoreRules {
+        let tops = roots
+            .iter()
+            .map(|r| {
+                let abs = absolute(r);
+                let dir = if abs.is_dir() { abs.clone() } else { parent(&abs) };
+                match dir.ancestors().find(|d| d.join(".git").symlink_metadata().is_ok()) {
+                    Some(repo) => (abs, repo.to_path_buf(), true),
+                    None => (abs, dir, false),
+                }
+            })
+            .collect();
+        let (global, err) = Gitignore::global();
+        let global = (err.is_none() && !global.is_empty()).then_some(global);
+        IgnoreRules {
+            dirs: Mutex::default(),
+            tops,
+            excludes: Mutex::default(),
+            global,
+            warnings: Mutex::default(),
+        }
+    }
+
+    /// The warnings collected so far (ignore files that were not read).
+    pub(crate) fn take_warnings(&self) -> Vec<String> {
+        self.warnings.lock().map(|mut w| std::mem::take(&mut *w)).unwrap_or_default()
+    }
+
+    /// Whether the walk entry at `path` (as the walker names it) is ignored.
+    pub(crate) fn ignored(&self, path: &Path, is_dir: bool) -> bool {
+        let abs = absolute(path);
+        let Some((_, top, in_git)) = self
+            .tops
+            .iter()
+            .filter(|(root, _, _)| abs.starts_with(root))
+            .max_by_key(|(root, _, _)| root.as_os_str().len())
+        else {
+            return false;
+        };
+        for dir in abs.ancestors().skip(1) {
+            for m in self.dir_rules(dir, *in_git).iter() {
+                match m.matched(&abs, is_dir) {
+                    Match::Ignore(_) => return true,
+                    Match::Whitelist(_) => return false,
+                    Match::None => {}
+                }
+            }
+            if dir == top.as_path() {
+                break;
+            }
+        }
+        if !in_git {
+            return false;
+        }
+        if let Some(exclude) = self.exclude(top).as_ref() {
+            match exclude.matched(abs.strip_prefix(top).unwrap_or(&abs), is_dir) {
+                Match::Ignore(_) => return true,
+                Match::Whitelist(_) => return false,
+                Match::None => {}
+            }
+        }
+        self.global
+            .as_ref()
+            .is_some_and(|g| g.matched(abs.strip_prefix(top).unwrap_or(&abs), is_dir).is_ignore())
+    }
+
+    fn dir_rules(&self, dir: &Path, in_git: bool) -> Arc<Vec<Gitignore>> {
+        if let Some(r) = self.dirs.lock().ok().and_then(|d| d.get(dir).cloned()) {
+            return r;
+        }
+        let names: &[&str] = if in_git {
+            &[IGNORE_FILE, ".ignore", ".gitignore"]
+        } else {
+            &[IGNORE_FILE, ".ignore"]
+        };
+        let rules: Vec<Gitignore> =
+            names.iter().filter_map(|n| self.load(dir, &dir.join(n))).collect();
+        let rules = Arc::new(rules);
+        if let Ok(mut d) = self.dirs.lock() {
+            d.insert(dir.to_path_buf(), rules.clone());
+        }
+        rules
+    }
+
+    fn exclude(&self, repo: &Path) -> Arc<Option<Gitignore>> {
+        if let Some(r) = self.excludes.lock().ok().and_then(|d| d.get(repo).cloned()) {
+            return r;
+        }
+        // In a linked worktree `.git` is a file and the excludes live in the main repository;
+        // they are not read there (the git scans do not read them either).
+        let git = repo.join(".git");
+        let file = git.join("info").join("exclude");
+        let rules = Arc::new(if git.is_dir() { self.load(repo, &file) } else { None });
+        if let Ok(mut d) = self.excludes.lock() {
+            d.insert(repo.to_path_buf(), rules.clone());
+        }
+        rules
+    }
+
+    /// The matcher of one ignore file rooted at `dir`, if it exists and could be read.
+    fn load(&self, dir: &Path, file: &Path) -> Option<Gitignore> {
+        let text = match read_control_file(file, CONTROL_FILE_LIMIT) {
+            Ok(Some(text)) => text,
+            Ok(None) => return None,
+            Err(e) => {
+                self.warn(format!(
+                    "{}: not read: {e}; its patterns were not applied",
+                    file.display()
+                ));
+                return None;
+            }
+        };
+        let mut builder = GitignoreBuilder::new(dir);
+        for line in String::from_utf8_lossy(&text).lines() {
+            if let Err(e) = builder.add_line(Some(file.to_path_buf()), line) {
+                self.warn(format!("{}: {e}", file.display()));
+            }
+        }
+        match builder.build() {
+            Ok(g) if !g.is_empty() => Some(g),
+            Ok(_) => None,
+            Err(e) => {
+                self.warn(format!("{}: {e}", file.display()));
+                None
+            }
+        }
+    }
+
+    fn warn(&self, message: String) {
+        if let Ok(mut w) = self.warnings.lock() {
+            w.push(message);
+        }
+    }
+}
+
+fn absolute(path: &Path) -> PathBuf {
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut out = PathBuf::new();
+    for c in abs.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+fn parent(path: &Path) -> PathBuf {
+    path.parent().map_or_else(|| path.to_path_buf(), Path::to_path_buf)
+}
