@@ -69,8 +69,11 @@ pub enum FileError {
 
 impl FileError {
     /// Whether the file does not exist (nothing to read; for files looked for, not named).
+    /// A path through a file (`.git/info/exclude` where `.git` is a file, in a linked
+    /// worktree) counts as not found too.
     pub fn is_not_found(&self) -> bool {
-        matches!(self, FileError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound)
+        use std::io::ErrorKind::{NotADirectory, NotFound};
+        matches!(self, FileError::Io { source, .. } if matches!(source.kind(), NotFound | NotADirectory))
     }
 }
 
@@ -172,6 +175,20 @@ pub fn read_optional(
 ) -> Result<Option<String>, FileError> {
     match read_text(path, limit, within) {
         Ok(t) => Ok(Some(t)),
+        Err(e) if e.is_not_found() && !exists(path) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The bytes of `path` if there is anything at `path` (as [`read_bytes`] reads them);
+/// `Ok(None)` if nothing is there. For ignore files, which need not be UTF-8.
+pub fn read_bytes_optional(
+    path: &Path,
+    limit: u64,
+    within: Within<'_>,
+) -> Result<Option<Vec<u8>>, FileError> {
+    match read_bytes(path, limit, within) {
+        Ok(b) => Ok(Some(b)),
         Err(e) if e.is_not_found() && !exists(path) => Ok(None),
         Err(e) => Err(e),
     }

@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use git2::{Blob, Delta, Diff, DiffOptions, ObjectType, Oid, Patch, Repository, Tree};
 
 use super::{Chunk, LineSet, ReadMethod, SkipReason, SourceError, Visitor, VisitorFactory};
+use crate::config::file::{self, Within};
 use crate::finding::{BlobId, CommitInfo, Origin};
 
 /// A failure to open or use a repository as a whole (as opposed to one unreadable object,
@@ -239,10 +240,11 @@ impl PathFilter {
         let mut errors = Vec::new();
         let text = match repo.workdir() {
             Some(dir) => {
-                match super::read_control_file(&dir.join(IGNORE_FILE), super::CONTROL_FILE_LIMIT) {
+                let path = dir.join(IGNORE_FILE);
+                match file::read_bytes_optional(&path, file::CONFIG_SIZE_LIMIT, Within::Anywhere) {
                     Ok(text) => text,
                     Err(e) => {
-                        errors.push(format!("{}: {e}", dir.join(IGNORE_FILE).display()));
+                        errors.push(format!("{}: not read ({e})", path.display()));
                         None
                     }
                 }

@@ -589,50 +589,6 @@ pub fn next_line_start(content: &[u8], pos: usize) -> usize {
     }
 }
 
-/// Ignore and configuration files larger than this are not read (see [`read_control_file`]).
-pub const CONTROL_FILE_LIMIT: u64 = 1 << 20;
-
-/// Reads a file that steers the scan (an ignore file, `.gitleaksignore`) from a tree that is
-/// not trusted: only a regular file (a symbolic link is followed only to a regular file) of at
-/// most `limit` bytes. `Ok(None)`: there is no such file. A FIFO, socket, device or directory
-/// is never opened (opening a FIFO blocks, `/dev/zero` never ends); it and a larger file are an
-/// error that says why, for the caller to report.
-pub fn read_control_file(path: &std::path::Path, limit: u64) -> io::Result<Option<Vec<u8>>> {
-    use std::io::Read;
-    let meta = match path.symlink_metadata() {
-        Ok(m) if m.file_type().is_symlink() => match path.metadata() {
-            Ok(m) => m,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(e),
-        },
-        Ok(m) => m,
-        // A missing file, or a path through a file (`.git/info/exclude` where `.git` is a
-        // file, in a linked worktree).
-        Err(e) if matches!(e.kind(), io::ErrorKind::NotFound | io::ErrorKind::NotADirectory) => {
-            return Ok(None);
-        }
-        Err(e) => return Err(e),
-    };
-    let not_read = |why: String| io::Error::new(io::ErrorKind::InvalidData, why);
-    if !meta.is_file() {
-        return Err(not_read("not a regular file (a FIFO, device, socket or directory)".into()));
-    }
-    if meta.len() > limit {
-        return Err(not_read(format!("{} bytes, larger than the limit of {limit}", meta.len())));
-    }
-    let file = std::fs::File::open(path)?;
-    // Checked again on the open file: it may have been replaced since.
-    if !file.metadata()?.is_file() {
-        return Err(not_read("not a regular file".into()));
-    }
-    let mut buf = Vec::new();
-    file.take(limit.saturating_add(1)).read_to_end(&mut buf)?;
-    if buf.len() as u64 > limit {
-        return Err(not_read(format!("larger than the limit of {limit} bytes")));
-    }
-    Ok(Some(buf))
-}
-
 /// File name extensions of binary formats (images, fonts, media, archives, compiled code,
 /// compiled message catalogues). Files so named are skipped as binary without being read:
 /// in a git history, reading means inflating the whole blob, and in a Django history a third

@@ -1,8 +1,8 @@
 //! The working-tree walk's ignore files, read by keysentry itself rather than by the `ignore`
 //! crate's walker, so that a hostile tree cannot make the walk open a FIFO (which blocks
 //! forever) or a device (`.gitignore -> /dev/zero`, which never ends): every ignore file is
-//! read with [`super::read_control_file`] (a regular file of at most
-//! [`super::CONTROL_FILE_LIMIT`] bytes). One that cannot be read is reported as a warning and
+//! read with [`crate::config::file::read_bytes_optional`] (a regular file of at most
+//! [`crate::config::file::CONFIG_SIZE_LIMIT`] bytes), like every file that steers a scan. One that cannot be read is reported as a warning and
 //! its patterns are not applied (so more is scanned, never less).
 //!
 //! Gitignore semantics are kept: in each directory `.keysentryignore`, then `.ignore`, then
@@ -21,7 +21,7 @@ use ignore::Match;
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 
 use super::worktree::IGNORE_FILE;
-use super::{CONTROL_FILE_LIMIT, read_control_file};
+use crate::config::file::{self, CONFIG_SIZE_LIMIT, Within};
 
 /// The ignore rules of a walk, shared by its threads.
 #[derive(Debug)]
@@ -140,12 +140,12 @@ impl IgnoreRules {
 
     /// The matcher of one ignore file rooted at `dir`, if it exists and could be read.
     fn load(&self, dir: &Path, file: &Path) -> Option<Gitignore> {
-        let text = match read_control_file(file, CONTROL_FILE_LIMIT) {
+        let text = match file::read_bytes_optional(file, CONFIG_SIZE_LIMIT, Within::Anywhere) {
             Ok(Some(text)) => text,
             Ok(None) => return None,
             Err(e) => {
                 self.warn(format!(
-                    "{}: not read: {e}; its patterns were not applied",
+                    "{}: not read ({e}); its patterns were not applied",
                     file.display()
                 ));
                 return None;
