@@ -470,25 +470,3 @@ fn issue_12_scan_of_a_tree_with_a_file_too_large_exits_2() {
     run.assert_code(2);
     assert!(run.stderr.contains("not scanned: big.env"), "{}", run.stderr);
 }
-
-/// `scan --history` of a shallow clone cannot see the cut-off history: exit 2 without findings,
-/// said on stderr even with --quiet, and in the report.
-#[test]
-fn issue_12_a_shallow_history_scan_is_incomplete() {
-    let env = TestEnv::git_repo();
-    env.write("old.env", key_line(&secrets::aws_key_id()));
-    env.commit_all("old");
-    env.remove("old.env");
-    env.commit_all("drop it");
-    env.write("README.md", "clean\n");
-    env.commit_all("clean");
-    let url = format!("file://{}", env.root().display());
-    let clone = env.outside().join("shallow");
-    env.git(&["clone", "-q", "--depth", "1", &url, clone.to_str().unwrap()]);
-    let run = env.run(&["scan", "--history", "--quiet", clone.to_str().unwrap()]);
-    run.assert_code(2);
-    assert!(run.stderr.contains("shallow clone"), "{}", run.stderr);
-    let run = env.scan_json(&["--history", "--quiet", clone.to_str().unwrap()]);
-    run.assert_code(2);
-    assert_eq!(run.json()["incomplete"], true, "{}", run.stdout);
-}

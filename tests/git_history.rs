@@ -456,8 +456,10 @@ fn issue_12_a_shallow_history_is_a_gap() {
     assert_eq!(skipped.len(), 1, "{skipped:?}");
     assert_eq!(skipped[0]["reason"], "shallow_history");
     assert_eq!(skipped[0]["origin"]["kind"], "commit");
+    assert_eq!(run.json()["incomplete"], true, "{}", run.stdout);
     let quiet = env.run(&["-q", "scan", "--history", clone]);
     quiet.assert_code(2);
+    assert!(quiet.stderr.contains("shallow clone"), "{}", quiet.stderr);
     // The full clone is complete.
     env.run(&["-q", "scan", "--history", "."]).assert_code(1);
 }

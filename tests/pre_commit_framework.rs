@@ -43,21 +43,30 @@ fn text(out: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
 }
 
-#[test]
-fn the_framework_blocks_a_commit_with_a_secret_and_passes_a_clean_one() {
+/// A `.pre-commit-config.yaml` that runs this checkout's `keysentry-system` hook, with `args`
+/// (YAML lines under the hook, or nothing).
+fn framework_config(env: &TestEnv, args: &str) -> String {
     let this_repo = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let env = TestEnv::git_repo();
     let rev = env.git_in(this_repo, &["rev-parse", "HEAD"]);
-    env.write(
-        ".pre-commit-config.yaml",
-        format!(
-            "repos:\n  - repo: {}\n    rev: {rev}\n    hooks:\n      - id: keysentry-system\n",
-            this_repo.display()
-        ),
-    );
+    format!(
+        "repos:\n  - repo: {}\n    rev: {rev}\n    hooks:\n      - id: keysentry-system\n{args}",
+        this_repo.display()
+    )
+}
+
+/// A repository with [`framework_config`] staged and the framework's hook installed.
+fn framework_repo() -> TestEnv {
+    let env = TestEnv::git_repo();
+    env.write(".pre-commit-config.yaml", framework_config(&env, ""));
     env.git(&["add", ".pre-commit-config.yaml"]);
     let out = run_in(&env, &pre_commit(), &["install"]);
     assert!(out.status.success(), "{}", text(&out));
+    env
+}
+
+#[test]
+fn the_framework_blocks_a_commit_with_a_secret_and_passes_a_clean_one() {
+    let env = framework_repo();
     let git = PathBuf::from("git");
 
     env.write("deploy.env", format!("GITHUB_TOKEN={}\n", secrets::github_pat()));
@@ -80,16 +89,8 @@ fn the_framework_blocks_a_commit_with_a_secret_and_passes_a_clean_one() {
 /// (`GIT_INDEX_FILE`); the key in a tracked file was committed. It is blocked now.
 #[test]
 fn issue_12_the_framework_blocks_git_commit_a() {
-    let this_repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     let env = TestEnv::git_repo();
-    let rev = env.git_in(this_repo, &["rev-parse", "HEAD"]);
-    env.write(
-        ".pre-commit-config.yaml",
-        format!(
-            "repos:\n  - repo: {}\n    rev: {rev}\n    hooks:\n      - id: keysentry-system\n",
-            this_repo.display()
-        ),
-    );
+    env.write(".pre-commit-config.yaml", framework_config(&env, ""));
     env.write("deploy.env", "REGION=eu-west-1\n");
     env.commit_all("base");
     let out = run_in(&env, &pre_commit(), &["install"]);
@@ -111,19 +112,7 @@ fn issue_12_the_framework_blocks_git_commit_a() {
 /// the hook's `args: [--max-file-size, …]` raises the limit.
 #[test]
 fn issue_12_the_framework_blocks_a_file_too_large_and_args_raise_the_limit() {
-    let this_repo = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let env = TestEnv::git_repo();
-    let rev = env.git_in(this_repo, &["rev-parse", "HEAD"]);
-    let config = |args: &str| {
-        format!(
-            "repos:\n  - repo: {}\n    rev: {rev}\n    hooks:\n      - id: keysentry-system\n{args}",
-            this_repo.display()
-        )
-    };
-    env.write(".pre-commit-config.yaml", config(""));
-    env.git(&["add", ".pre-commit-config.yaml"]);
-    let out = run_in(&env, &pre_commit(), &["install"]);
-    assert!(out.status.success(), "{}", text(&out));
+    let env = framework_repo();
     let git = PathBuf::from("git");
 
     let mut big = format!("AWS_ACCESS_KEY_ID={}\n", secrets::aws_key_id()).into_bytes();
@@ -138,7 +127,10 @@ fn issue_12_the_framework_blocks_a_file_too_large_and_args_raise_the_limit() {
     let said = text(&out);
     assert!(said.contains("big.env") && said.contains("could not be scanned"), "{said}");
 
-    env.write(".pre-commit-config.yaml", config("        args: [--max-file-size, 100M]\n"));
+    env.write(
+        ".pre-commit-config.yaml",
+        framework_config(&env, "        args: [--max-file-size, 100M]\n"),
+    );
     env.git(&["add", ".pre-commit-config.yaml"]);
     let out = run_in(&env, &git, &["commit", "-m", "big"]);
     assert!(!out.status.success(), "the commit went through:\n{}", text(&out));
