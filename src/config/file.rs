@@ -187,11 +187,14 @@ pub fn read_bytes_optional(
     limit: u64,
     within: Within<'_>,
 ) -> Result<Option<Vec<u8>>, FileError> {
-    match read_bytes(path, limit, within) {
-        Ok(b) => Ok(Some(b)),
-        Err(e) if e.is_not_found() && !exists(path) => Ok(None),
-        Err(e) => Err(e),
+    // One system call for the common case, a file that is not there (the walk looks for three
+    // ignore files in every directory); a dangling link is there, and an error.
+    if let Err(e) = std::fs::symlink_metadata(path)
+        && matches!(e.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory)
+    {
+        return Ok(None);
     }
+    read_bytes(path, limit, within).map(Some)
 }
 
 #[cfg(test)]

@@ -2,8 +2,12 @@
 //! crate's walker, so that a hostile tree cannot make the walk open a FIFO (which blocks
 //! forever) or a device (`.gitignore -> /dev/zero`, which never ends): every ignore file is
 //! read with [`crate::config::file::read_bytes_optional`] (a regular file of at most
-//! [`crate::config::file::CONFIG_SIZE_LIMIT`] bytes), like every file that steers a scan. One that cannot be read is reported as a warning and
-//! its patterns are not applied (so more is scanned, never less).
+//! [`crate::config::file::CONFIG_SIZE_LIMIT`] bytes), like every file that steers a scan. One
+//! that cannot be read is reported as a warning and its patterns are not applied (so more is
+//! scanned, never less).
+//!
+//! Each directory's matchers are kept with those of its parents, nearest first, so that an
+//! entry costs one look-up of its directory, as in the walker's own ignore handling.
 //!
 //! Gitignore semantics are kept: in each directory `.keysentryignore`, then `.ignore`, then
 //! `.gitignore` (inside a git repository only); the nearest directory's match wins, a
@@ -23,11 +27,18 @@ use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use super::worktree::IGNORE_FILE;
 use crate::config::file::{self, CONFIG_SIZE_LIMIT, Within};
 
+/// Matchers, nearest directory first.
+type Chain = Arc<Vec<Arc<Gitignore>>>;
+
 /// The ignore rules of a walk, shared by its threads.
 #[derive(Debug)]
 pub(crate) struct IgnoreRules {
-    /// Per directory (absolute): its matchers, in order of precedence.
-    dirs: Mutex<HashMap<PathBuf, Arc<Vec<Gitignore>>>>,
+    /// Per directory (absolute): the matchers that apply to its entries, in order of
+    /// precedence: its own files, then its parent's chain, up to the top.
+    dirs: Mutex<HashMap<PathBuf, Chain>>,
+    /// The working directory when the walk began, to make the walker's paths absolute without
+    /// asking the system for each entry.
+    cwd: PathBuf,
     /// Per scan root (absolute): the directory up to which parents' files apply and whether it
     /// is a git repository's root.
     tops: Vec<(PathBuf, PathBuf, bool)>,
@@ -40,10 +51,11 @@ pub(crate) struct IgnoreRules {
 impl IgnoreRules {
     /// Rules for a walk of `roots`.
     pub(crate) fn new(roots: &[PathBuf]) -> IgnoreRules {
+        let cwd = std::env::current_dir().unwrap_or_default();
         let tops = roots
             .iter()
             .map(|r| {
-                let abs = absolute(r);
+                let abs = absolute(&cwd, r);
                 let dir = if abs.is_dir() { abs.clone() } else { parent(&abs) };
                 match dir.ancestors().find(|d| d.join(".git").symlink_metadata().is_ok()) {
                     Some(repo) => (abs, repo.to_path_buf(), true),
@@ -55,6 +67,7 @@ impl IgnoreRules {
         let global = (err.is_none() && !global.is_empty()).then_some(global);
         IgnoreRules {
             dirs: Mutex::default(),
+            cwd,
             tops,
             excludes: Mutex::default(),
             global,
@@ -69,7 +82,7 @@ impl IgnoreRules {
 
     /// Whether the walk entry at `path` (as the walker names it) is ignored.
     pub(crate) fn ignored(&self, path: &Path, is_dir: bool) -> bool {
-        let abs = absolute(path);
+        let abs = absolute(&self.cwd, path);
         let Some((_, top, in_git)) = self
             .tops
             .iter()
@@ -78,16 +91,13 @@ impl IgnoreRules {
         else {
             return false;
         };
-        for dir in abs.ancestors().skip(1) {
-            for m in self.dir_rules(dir, *in_git).iter() {
+        if let Some(dir) = abs.parent() {
+            for m in self.chain(dir, top, *in_git).iter() {
                 match m.matched(&abs, is_dir) {
                     Match::Ignore(_) => return true,
                     Match::Whitelist(_) => return false,
                     Match::None => {}
                 }
-            }
-            if dir == top.as_path() {
-                break;
             }
         }
         if !in_git {
@@ -105,22 +115,29 @@ impl IgnoreRules {
             .is_some_and(|g| g.matched(abs.strip_prefix(top).unwrap_or(&abs), is_dir).is_ignore())
     }
 
-    fn dir_rules(&self, dir: &Path, in_git: bool) -> Arc<Vec<Gitignore>> {
-        if let Some(r) = self.dirs.lock().ok().and_then(|d| d.get(dir).cloned()) {
-            return r;
+    /// The matchers for entries of `dir`: its own, then its parent's chain, up to `top`.
+    fn chain(&self, dir: &Path, top: &Path, in_git: bool) -> Chain {
+        if let Some(c) = self.dirs.lock().ok().and_then(|d| d.get(dir).cloned()) {
+            return c;
         }
         let names: &[&str] = if in_git {
             &[IGNORE_FILE, ".ignore", ".gitignore"]
         } else {
             &[IGNORE_FILE, ".ignore"]
         };
-        let rules: Vec<Gitignore> =
-            names.iter().filter_map(|n| self.load(dir, &dir.join(n))).collect();
-        let rules = Arc::new(rules);
-        if let Ok(mut d) = self.dirs.lock() {
-            d.insert(dir.to_path_buf(), rules.clone());
+        let mut chain: Vec<Arc<Gitignore>> =
+            names.iter().filter_map(|n| self.load(dir, &dir.join(n))).map(Arc::new).collect();
+        if dir != top
+            && dir.starts_with(top)
+            && let Some(parent) = dir.parent()
+        {
+            chain.extend(self.chain(parent, top, in_git).iter().cloned());
         }
-        rules
+        let chain = Arc::new(chain);
+        if let Ok(mut d) = self.dirs.lock() {
+            d.insert(dir.to_path_buf(), chain.clone());
+        }
+        chain
     }
 
     fn exclude(&self, repo: &Path) -> Arc<Option<Gitignore>> {
@@ -174,9 +191,17 @@ impl IgnoreRules {
     }
 }
 
-fn absolute(path: &Path) -> PathBuf {
-    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    let mut out = PathBuf::new();
+/// `path` made absolute against `cwd`, with `.` and `..` resolved lexically (as
+/// `std::path::absolute` would, without a system call per entry).
+fn absolute(cwd: &Path, path: &Path) -> PathBuf {
+    let joined;
+    let abs = if path.is_absolute() {
+        path
+    } else {
+        joined = cwd.join(path);
+        &joined
+    };
+    let mut out = PathBuf::with_capacity(abs.as_os_str().len());
     for c in abs.components() {
         match c {
             std::path::Component::CurDir => {}
