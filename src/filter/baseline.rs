@@ -82,13 +82,17 @@ pub fn baseline_fingerprint(f: &Finding) -> String {
 /// [`baseline_fingerprint`] with paths outside a repository taken relative to `base` (the
 /// scan's project directory).
 pub fn baseline_fingerprint_in(f: &Finding, base: Option<&Path>) -> String {
-    let path = key_path(f, base);
+    fingerprint_at(f, key_path(f, base).as_deref())
+}
+
+/// The baseline fingerprint of `f` at `path`, its [`key_path`].
+fn fingerprint_at(f: &Finding, path: Option<&str>) -> String {
     let mut h = sha2::Sha256::new();
     h.update(f.rule_id.as_bytes());
     h.update([0u8]);
     h.update(f.secret.expose().as_bytes());
     h.update([0u8]);
-    h.update(path.as_deref().unwrap_or("").as_bytes());
+    h.update(path.unwrap_or("").as_bytes());
     hex(&h.finalize()[..16])
 }
 
@@ -194,15 +198,20 @@ impl Baseline {
 
     /// [`Baseline::contains`] with paths outside a repository taken relative to `base`.
     pub fn contains_in(&self, f: &Finding, base: Option<&Path>) -> bool {
+        self.contains_at(f, key_path(f, base).as_deref())
+    }
+
+    /// [`Baseline::contains`] for `f` at `key`, its [`key_path`] (computed once by the caller
+    /// for all baselines).
+    pub fn contains_at(&self, f: &Finding, key: Option<&str>) -> bool {
         match self {
-            Baseline::Keysentry(set) => set.contains(&baseline_fingerprint_in(f, base)),
+            Baseline::Keysentry(set) => set.contains(&fingerprint_at(f, key)),
             Baseline::DetectSecrets(set) => {
                 set.contains(&hex(&sha1::Sha1::digest(f.secret.expose().as_bytes())))
             }
             Baseline::GitleaksReport(entries) | Baseline::GitleaksIgnore(entries) => {
                 // gitleaks names files relative to the directory it scanned: either path.
-                let key = key_path(f, base);
-                let path = key.as_deref().unwrap_or("");
+                let path = key.unwrap_or("");
                 let given = finding_path(f).unwrap_or("").trim_start_matches("./");
                 let commit = f.origin.commit().map(|c| c.id.as_str());
                 entries.iter().any(|e| {

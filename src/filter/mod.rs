@@ -40,8 +40,11 @@ impl Filters {
         if self.ignored.contains(f.fingerprint.as_str()) {
             return false;
         }
-        let base = self.base.as_deref();
-        let key = key_path(f, base);
+        if self.allowlists.is_empty() && self.baselines.is_empty() && self.rule_paths.is_empty() {
+            return true;
+        }
+        // Once per finding: it may look for the repository's top on disk.
+        let key = key_path(f, self.base.as_deref());
         // Path patterns match the repository-relative path, or the path as the walk produced
         // it (gitleaks' patterns are relative to the scanned directory: `^docs/` for
         // `gitleaks dir .` in a subdirectory of a repository).
@@ -52,7 +55,7 @@ impl Filters {
         }
         !(self.outside_rule_paths(f, &paths)
             || self.allowlists.iter().any(|a| paths.iter().any(|p| a.allows_at(f, *p)))
-            || self.baselines.iter().any(|b| b.contains_in(f, base)))
+            || self.baselines.iter().any(|b| b.contains_at(f, key.as_deref())))
     }
 
     fn outside_rule_paths(&self, f: &Finding, paths: &[Option<&str>]) -> bool {
@@ -137,12 +140,12 @@ pub fn key_path<'f>(f: &'f Finding, base: Option<&Path>) -> Option<Cow<'f, str>>
         return finding_path(f).map(|p| Cow::Borrowed(p.trim_start_matches("./")));
     };
     let fallback = || path.to_str().map(|p| Cow::Borrowed(p.trim_start_matches("./")));
-    let Ok(abs) = std::path::absolute(path) else { return fallback() };
-    let abs = normalize(&abs);
-    let root = abs.ancestors().skip(1).find(|d| d.join(".git").symlink_metadata().is_ok());
+    let Ok(cwd) = std::env::current_dir() else { return fallback() };
+    let abs = crate::source::lexically_absolute(&cwd, path);
+    let root = abs.parent().and_then(crate::source::repository_top);
     let rel = match (root, base) {
         (Some(root), _) => abs.strip_prefix(root).ok(),
-        (None, Some(base)) => abs.strip_prefix(normalize(base)).ok(),
+        (None, Some(base)) => abs.strip_prefix(crate::source::lexically_absolute(&cwd, base)).ok(),
         (None, None) => None,
     };
     match rel {
@@ -152,23 +155,6 @@ pub fn key_path<'f>(f: &'f Finding, base: Option<&Path>) -> Option<Cow<'f, str>>
         }
         _ => fallback(),
     }
-}
-
-/// `path` without `.` components and with `..` applied lexically (`std::path::absolute`
-/// keeps `..`).
-fn normalize(path: &Path) -> PathBuf {
-    use std::path::Component;
-    let mut out = PathBuf::new();
-    for c in path.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
 }
 
 /// The fingerprints listed in an ignore file (`.keysentryignore`): lines

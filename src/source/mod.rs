@@ -589,6 +589,36 @@ pub fn next_line_start(content: &[u8], pos: usize) -> usize {
     }
 }
 
+/// `path` made absolute against `cwd`, with `.` and `..` resolved lexically (as
+/// `std::path::absolute` does, without asking the system, and without keeping `..`).
+pub(crate) fn lexically_absolute(cwd: &std::path::Path, path: &std::path::Path) -> PathBuf {
+    use std::path::Component;
+    let joined;
+    let abs = if path.is_absolute() {
+        path
+    } else {
+        joined = cwd.join(path);
+        &joined
+    };
+    let mut out = PathBuf::with_capacity(abs.as_os_str().len());
+    for c in abs.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+/// The top of the git working tree `dir` is in: the nearest directory, `dir` itself
+/// included, that holds a `.git` entry (a directory, or a file in a linked worktree).
+pub(crate) fn repository_top(dir: &std::path::Path) -> Option<&std::path::Path> {
+    dir.ancestors().find(|d| d.join(".git").symlink_metadata().is_ok())
+}
+
 /// File name extensions of binary formats (images, fonts, media, archives, compiled code,
 /// compiled message catalogues). Files so named are skipped as binary without being read:
 /// in a git history, reading means inflating the whole blob, and in a Django history a third

@@ -25,6 +25,7 @@ use ignore::Match;
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 
 use super::worktree::IGNORE_FILE;
+use super::{lexically_absolute, repository_top};
 use crate::config::file::{self, CONFIG_SIZE_LIMIT, Within};
 
 /// Matchers, nearest directory first.
@@ -55,9 +56,9 @@ impl IgnoreRules {
         let tops = roots
             .iter()
             .map(|r| {
-                let abs = absolute(&cwd, r);
+                let abs = lexically_absolute(&cwd, r);
                 let dir = if abs.is_dir() { abs.clone() } else { parent(&abs) };
-                match dir.ancestors().find(|d| d.join(".git").symlink_metadata().is_ok()) {
+                match repository_top(&dir) {
                     Some(repo) => (abs, repo.to_path_buf(), true),
                     None => (abs, dir, false),
                 }
@@ -82,7 +83,7 @@ impl IgnoreRules {
 
     /// Whether the walk entry at `path` (as the walker names it) is ignored.
     pub(crate) fn ignored(&self, path: &Path, is_dir: bool) -> bool {
-        let abs = absolute(&self.cwd, path);
+        let abs = lexically_absolute(&self.cwd, path);
         let Some((_, top, in_git)) = self
             .tops
             .iter()
@@ -189,29 +190,6 @@ impl IgnoreRules {
             w.push(message);
         }
     }
-}
-
-/// `path` made absolute against `cwd`, with `.` and `..` resolved lexically (as
-/// `std::path::absolute` would, without a system call per entry).
-fn absolute(cwd: &Path, path: &Path) -> PathBuf {
-    let joined;
-    let abs = if path.is_absolute() {
-        path
-    } else {
-        joined = cwd.join(path);
-        &joined
-    };
-    let mut out = PathBuf::with_capacity(abs.as_os_str().len());
-    for c in abs.components() {
-        match c {
-            std::path::Component::CurDir => {}
-            std::path::Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
 }
 
 fn parent(path: &Path) -> PathBuf {
