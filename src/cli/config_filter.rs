@@ -12,6 +12,7 @@ use keysentry::config::file::{self, BASELINE_SIZE_LIMIT, Within};
 use keysentry::config::{self, Settings, Trust};
 use keysentry::filter::{Applied, Baseline, Filters, ignored_fingerprints};
 use keysentry::rules::syntax::RuleSyntax;
+use keysentry::source::worktree::IGNORE_FILE;
 
 /// What a scan is configured with beyond its input.
 #[derive(Debug)]
@@ -33,7 +34,7 @@ pub(crate) struct Suppression {
 
 /// The names of the files through which a repository suppresses findings.
 pub(crate) const SUPPRESSION_FILES: &[&str] =
-    &[config::CONFIG_FILE, config::GITLEAKS_FILE, ".keysentryignore", ".gitleaksignore"];
+    &[config::CONFIG_FILE, config::GITLEAKS_FILE, IGNORE_FILE, ".gitleaksignore"];
 
 /// Loads the configuration that applies to a scan of `root` and the suppressions.
 ///
@@ -112,10 +113,10 @@ pub(crate) fn load(
         }
     };
     if !args.no_ignore_files
-        && let Some(text) = repo_file(".keysentryignore", &mut settings.warnings)
+        && let Some(text) = repo_file(IGNORE_FILE, &mut settings.warnings)
     {
         filters.ignored = ignored_fingerprints(&text);
-        let name = dir.join(".keysentryignore").display().to_string();
+        let name = dir.join(IGNORE_FILE).display().to_string();
         settings.warnings.extend(config::check::ignore_list_dangers(&name, &text));
     }
     if with_baselines {

@@ -231,8 +231,7 @@ pub struct PathFilter {
     ignore: Option<ignore::gitignore::Gitignore>,
 }
 
-/// The name of keysentry's ignore file.
-pub const IGNORE_FILE: &str = ".keysentryignore";
+pub use super::worktree::IGNORE_FILE;
 
 impl PathFilter {
     /// Loads the filter of `repo`; problems (a bad pattern) are returned as messages.
