@@ -38,3 +38,4 @@ pub mod pipeline;
 pub mod report;
 pub mod rules;
 pub mod source;
+pub mod verify;
