@@ -11,6 +11,8 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use keysentry::detect::{Detector, Match, Scratch};
 use keysentry::rules::RuleSet;
@@ -25,6 +27,21 @@ thread_local! {
     static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
 }
 
+/// Bytes allocated and not yet freed, on every thread, and the most there were since
+/// [`peak_in`] started measuring: the pipeline's workers and collector run on threads of their
+/// own.
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+fn grew(by: usize) {
+    let now = LIVE.fetch_add(by, Ordering::Relaxed) + by;
+    PEAK.fetch_max(now, Ordering::Relaxed);
+}
+
+fn shrank(by: usize) {
+    LIVE.fetch_sub(by, Ordering::Relaxed);
+}
+
 fn note_allocation() {
     // `try_with`: the flag may already be gone while a thread shuts down.
     if COUNTING.try_with(Cell::get).unwrap_or(false) {
@@ -37,23 +54,28 @@ fn note_allocation() {
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         note_allocation();
+        grew(layout.size());
         // SAFETY: same contract as the caller's.
         unsafe { System.alloc(layout) }
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         note_allocation();
+        grew(layout.size());
         // SAFETY: same contract as the caller's.
         unsafe { System.alloc_zeroed(layout) }
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         note_allocation();
+        grew(new_size);
+        shrank(layout.size());
         // SAFETY: same contract as the caller's.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        shrank(layout.size());
         // SAFETY: same contract as the caller's.
         unsafe { System.dealloc(ptr, layout) }
     }
@@ -167,4 +189,109 @@ fn a_clean_chunk_allocates_nothing_with_a_reused_match_vector() {
     let n = allocations_in(|| detector.find(&clean, &mut scratch, &mut out));
     assert_eq!(n, 0, "allocations with a reused, cleared match vector");
     assert!(out.is_empty());
+}
+
+/// The most bytes live at once while `f` ran, above what was live when it started. One
+/// measurement at a time; tests in parallel add their own allocations, which are small.
+fn peak_in<T>(f: impl FnOnce() -> T) -> (T, usize) {
+    static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let base = LIVE.load(Ordering::Relaxed);
+    PEAK.store(base, Ordering::Relaxed);
+    let out = f();
+    (out, PEAK.load(Ordering::Relaxed).saturating_sub(base))
+}
+
+/// A sink that counts findings and keeps none: what a datastore that writes each finding out
+/// costs the pipeline.
+#[derive(Default)]
+struct Counter(u64);
+
+impl keysentry::Sink for Counter {
+    fn finding(&mut self, _: keysentry::finding::Finding) -> std::io::Result<()> {
+        self.0 += 1;
+        Ok(())
+    }
+    fn skipped(
+        &mut self,
+        _: keysentry::finding::Origin,
+        _: keysentry::source::SkipReason,
+    ) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn error(&mut self, _: keysentry::source::SourceError) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn warning(&mut self, _: String) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn finish(&mut self, _: &keysentry::Summary) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// An AWS key id for `n`, distinct for every `n` (base 32, as key ids are written).
+fn key_id(n: usize) -> String {
+    const DIGITS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let mut id = String::from("AKIA");
+    // Spread over every digit: ids of many equal digits look like placeholders.
+    let mut v = n as u64;
+    for _ in 0..16 {
+        v = v.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        id.push(DIGITS[(v >> 59) as usize] as char);
+    }
+    id
+}
+
+/// A scan's memory grows with the findings in flight, not with the findings total: 100,000
+/// findings streamed to a sink that keeps none take a fraction of what collecting them takes.
+#[test]
+fn issue_13_memory_grows_with_findings_in_flight_not_in_total() {
+    const FILES: usize = 5_000;
+    const PER_FILE: usize = 20;
+    let dir = tempfile::tempdir().expect("temporary directory");
+    for file in 0..FILES {
+        let mut text = String::new();
+        for line in 0..PER_FILE {
+            text.push_str(&format!("aws_access_key_id = {}\n", key_id(file * PER_FILE + line)));
+        }
+        std::fs::write(dir.path().join(format!("f{file}.txt")), text).expect("write");
+    }
+    let scan = keysentry::Scan::new(
+        RuleSet::builtin().expect("built-in rules compile"),
+        keysentry::ScanOptions::default(),
+    );
+    let worktree = || {
+        keysentry::source::worktree::Worktree::new(keysentry::source::worktree::WorktreeOptions {
+            paths: vec![dir.path().to_path_buf()],
+            ignore: keysentry::source::worktree::IgnoreFiles::Respect,
+            symlinks: keysentry::source::worktree::Symlinks::Skip,
+            max_file_size: 1 << 20,
+            mmap_threshold: 1 << 20,
+            threads: 2,
+        })
+    };
+    let (streamed, streaming_peak) = peak_in(|| {
+        let mut sink = Counter::default();
+        let summary = scan.run(&worktree(), &mut sink).expect("counted");
+        (sink.0, summary.findings)
+    });
+    // A few random ids fall to the rule's own checks (low entropy and the like).
+    assert_eq!(streamed.0, streamed.1);
+    assert!(streamed.0 > 99_000, "{streamed:?}");
+    let (collected, collecting_peak) = peak_in(|| {
+        let mut sink = keysentry::Collect::new();
+        scan.run(&worktree(), &mut sink).expect("collected");
+        sink.into_outcome().findings.len()
+    });
+    assert_eq!(collected as u64, streamed.0, "both sinks get the same findings");
+    eprintln!(
+        "100,000 findings: peak {:.1} MiB streamed to a counting sink, {:.1} MiB collected",
+        streaming_peak as f64 / f64::from(1 << 20),
+        collecting_peak as f64 / f64::from(1 << 20)
+    );
+    assert!(
+        streaming_peak * 4 < collecting_peak,
+        "streaming peaked at {streaming_peak} bytes, collecting at {collecting_peak}"
+    );
 }

@@ -10,16 +10,34 @@ use super::config_filter::Suppression;
 use super::env::Env;
 use keysentry::report::SecretDisplay;
 use keysentry::source::history::HistoryOptions;
+use keysentry::source::range::PushUpdate;
 use keysentry::source::worktree::{IgnoreFiles, MMAP_THRESHOLD, Symlinks, WorktreeOptions};
 
 /// What to scan.
 #[derive(Debug)]
 pub(crate) enum Input {
-    Stdin { max_size: u64 },
+    Stdin {
+        max_size: u64,
+    },
     Worktree(WorktreeOptions),
     History(HistoryOptions),
-    Staged { repo: PathBuf, max_size: u64 },
-    Range { repo: PathBuf, spec: String, max_size: u64, threads: usize },
+    Staged {
+        repo: PathBuf,
+        max_size: u64,
+    },
+    Range {
+        repo: PathBuf,
+        spec: String,
+        max_size: u64,
+        threads: usize,
+    },
+    /// The commits a `git push` sends (the pre-push hook).
+    Push {
+        repo: PathBuf,
+        updates: Vec<PushUpdate>,
+        remote: Option<String>,
+        max_size: u64,
+    },
 }
 
 /// A validated `scan` configuration.

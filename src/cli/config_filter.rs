@@ -10,7 +10,7 @@ use super::env::Env;
 use keysentry::aws::{AccountId, AwsOptions, Include};
 use keysentry::config::file::{self, BASELINE_SIZE_LIMIT, Within};
 use keysentry::config::{self, Settings, Trust};
-use keysentry::filter::{Applied, Baseline, Filters, ignored_fingerprints};
+use keysentry::filter::{Baseline, Filters, ignored_fingerprints};
 use keysentry::rules::syntax::RuleSyntax;
 use keysentry::source::worktree::IGNORE_FILE;
 
@@ -214,22 +214,6 @@ pub(crate) fn changed_suppressions(what: &str, touched: Vec<String>) -> Vec<Stri
                 "{path} is changed in the {what} being checked: a change to the configuration, \
                  ignore lists or baselines can hide the change's own findings; review it, or \
                  check with --no-config --no-ignore-files"
-            )
-        })
-        .collect()
-}
-
-/// Warnings for allowlist entries that alone left out every finding of the scan.
-pub(crate) fn hid_everything(settings: &Settings, applied: &Applied) -> Vec<String> {
-    let file = settings.file.as_ref().map_or_else(String::new, |f| format!("{}: ", f.display()));
-    applied
-        .hid_everything
-        .iter()
-        .map(|entry| {
-            format!(
-                "{file}{entry} left out every finding of this scan ({}); if that is not \
-                 meant, narrow it (or check with --no-config)",
-                super::cmd::count(applied.left_out as u64, "finding", "findings")
             )
         })
         .collect()

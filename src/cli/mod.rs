@@ -12,6 +12,8 @@ mod env;
 mod exit;
 mod log;
 mod progress;
+mod scanning;
+mod summary;
 
 use std::io;
 use std::process::ExitCode;

@@ -67,36 +67,6 @@ impl Filters {
         !paths.iter().flatten().any(|p| limits.iter().any(|(_, pat)| pat.matches(p)))
     }
 
-    /// Keeps the findings to report; returns how many were left out.
-    pub fn apply(&self, findings: &mut Vec<Finding>) -> usize {
-        self.apply_observed(findings).left_out
-    }
-
-    /// Keeps the findings to report, and says how many were left out and which allowlist
-    /// entries, if any, left out every finding of the scan (when there was at least one): a
-    /// stopword, a regex or a path that allows everything hides the scan's whole result.
-    pub fn apply_observed(&self, findings: &mut Vec<Finding>) -> Applied {
-        let (kept, removed): (Vec<Finding>, Vec<Finding>) =
-            std::mem::take(findings).into_iter().partition(|f| self.keep(f));
-        *findings = kept;
-        let mut applied = Applied { left_out: removed.len(), hid_everything: Vec::new() };
-        if removed.is_empty() || !findings.is_empty() {
-            return applied;
-        }
-        for (i, a) in self.allowlists.iter().enumerate() {
-            for (what, entry) in a.entries() {
-                if removed.iter().all(|f| entry.allows(f)) {
-                    let name = match &a.description {
-                        Some(d) => format!("allowlist {i} ({d:?})"),
-                        None => format!("allowlist {i}"),
-                    };
-                    applied.hid_everything.push(format!("{name}: {what}"));
-                }
-            }
-        }
-        applied
-    }
-
     /// Whether there is nothing to apply.
     pub fn is_empty(&self) -> bool {
         self.allowlists.is_empty()
@@ -104,16 +74,6 @@ impl Filters {
             && self.baselines.is_empty()
             && self.rule_paths.is_empty()
     }
-}
-
-/// What applying the filters did.
-#[derive(Debug, Default)]
-pub struct Applied {
-    /// Findings left out.
-    pub left_out: usize,
-    /// Allowlist entries (described: `allowlist 0: stopword "a"`) that alone allow every
-    /// finding the scan made, when it made some and all were left out.
-    pub hid_everything: Vec<String>,
 }
 
 /// The path a finding's origin names (a file, a file in a commit, a staged file), if any.

@@ -6,7 +6,7 @@ use super::{
     Redactor, Reporter, SecretDisplay, Severity, escape, gaps, origin_commit, origin_file_name,
 };
 use crate::aws::AccountDecode;
-use crate::pipeline::ScanOutcome;
+use crate::sink::ScanOutcome;
 
 /// One row per finding, with a header row (`--format csv`).
 #[derive(Debug)]

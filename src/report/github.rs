@@ -4,7 +4,7 @@
 use std::io::{self, Write};
 
 use super::{Redactor, Reporter, SecretDisplay, Severity, escape, gaps, origin_path};
-use crate::pipeline::ScanOutcome;
+use crate::sink::ScanOutcome;
 
 /// Workflow commands for GitHub Actions (`--format github`).
 #[derive(Debug)]

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::{Redactor, Reporter, SecretDisplay, Severity, gaps, origin_file_name, short_hash};
 use crate::finding::Finding;
-use crate::pipeline::ScanOutcome;
+use crate::sink::ScanOutcome;
 
 /// The version of GitLab's report schema this output follows.
 pub const GITLAB_SCHEMA_VERSION: &str = "15.0.7";

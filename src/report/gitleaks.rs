@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::{Redactor, Reporter, SecretDisplay, origin_commit, origin_path};
 use crate::finding::Finding;
-use crate::pipeline::ScanOutcome;
+use crate::sink::ScanOutcome;
 
 /// A JSON array of gitleaks-shaped findings (`--format gitleaks-json`).
 #[derive(Debug)]

@@ -7,7 +7,7 @@ use anstyle::{AnsiColor, Style};
 use super::{Redactor, Reporter, SecretDisplay, escape};
 use crate::aws::{AccountDecode, AwsInfo, PairedBy};
 use crate::finding::Secret;
-use crate::pipeline::ScanOutcome;
+use crate::sink::ScanOutcome;
 
 /// The default, human-readable report.
 #[derive(Debug)]

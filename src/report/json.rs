@@ -10,7 +10,7 @@ use crate::aws::{
     AccountDecode, AccountId, AwsInfo, AwsTag, Encoding, Paired, PairedBy, PrefixClass,
 };
 use crate::finding::{Finding, Location, Origin, Secret};
-use crate::pipeline::{ScanOutcome, ScanStats};
+use crate::sink::{ScanOutcome, ScanStats};
 use crate::source::SkipReason;
 
 /// Version of the JSON schema. Bumped on any incompatible change.

@@ -3,7 +3,7 @@
 use std::io::{self, Write};
 
 use super::{Redactor, Reporter, SecretDisplay, gaps, is_unsafe_char, origin_file_name};
-use crate::pipeline::ScanOutcome;
+use crate::sink::ScanOutcome;
 
 /// JUnit XML (`--format junit`).
 #[derive(Debug)]

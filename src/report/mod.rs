@@ -26,7 +26,7 @@ pub use text::{Gap, Redactor, escape, escape_keep_lines, gaps, is_unsafe_char};
 
 use crate::aws::AwsTag;
 use crate::finding::{Finding, Origin};
-use crate::pipeline::ScanOutcome;
+use crate::sink::ScanOutcome;
 
 /// Whether secrets are shown in full.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::{Redactor, Reporter, SecretDisplay, Severity, gaps, origin_path, short_hash};
 use crate::finding::Finding;
-use crate::pipeline::ScanOutcome;
+use crate::sink::ScanOutcome;
 
 /// SARIF 2.1.0 log (`--format sarif`).
 #[derive(Debug)]

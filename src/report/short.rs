@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use anstyle::{AnsiColor, Style};
 
 use super::{Redactor, Reporter, SecretDisplay, escape};
-use crate::pipeline::ScanOutcome;
+use crate::sink::ScanOutcome;
 
 /// One line per finding: where, which rule, the (redacted) secret.
 #[derive(Debug)]

@@ -9,7 +9,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
 use super::SecretDisplay;
 use crate::finding::{CommitInfo, Origin, Secret};
-use crate::pipeline::ScanOutcome;
+use crate::sink::ScanOutcome;
 
 /// Whether `c` must not reach a terminal as it is: C0 controls (TAB and LF included), DEL, C1
 /// controls, and the Unicode bidirectional controls that reorder what is shown (U+202A-U+202E,

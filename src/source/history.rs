@@ -395,6 +395,14 @@ impl History {
 }
 
 impl Source for History {
+    fn holds_findings(&self) -> bool {
+        true
+    }
+
+    fn finish(&self, findings: Vec<Finding>) -> Vec<Finding> {
+        self.attribute(findings)
+    }
+
     fn scan(&self, factory: &dyn VisitorFactory) {
         // Work items: tags first, then commits newest first. Packs store the newest version
         // of a file whole and older ones as deltas against it, so reading in that order

@@ -16,7 +16,7 @@ use std::path::PathBuf;
 
 pub use content::{ContentReader, ReadMethod};
 
-use crate::finding::{BlobId, Origin};
+use crate::finding::{BlobId, Finding, Origin};
 
 /// A piece of content to scan. It is borrowed: it lives only for the visitor call.
 ///
@@ -207,7 +207,7 @@ pub trait Visitor: Send {
     /// One of the units of work of [`Source::planned`] is done.
     fn unit_done(&mut self) {}
     /// Something the report must carry about the scan itself (an ignore file that was not
-    /// read); it ends up in [`crate::pipeline::ScanOutcome::warnings`].
+    /// read); it ends up in every report's warnings.
     fn warning(&mut self, _message: String) {}
 }
 
@@ -226,6 +226,18 @@ pub trait Source: Sync {
     /// history its commits); each unit is reported with [`Visitor::unit_done`].
     fn planned(&self) -> Option<Planned> {
         None
+    }
+
+    /// Whether this source finishes its findings once it is done ([`Source::finish`]): the
+    /// pipeline then holds them until the end of the scan instead of streaming them on.
+    fn holds_findings(&self) -> bool {
+        false
+    }
+
+    /// The source's last word on its findings, called once after [`Source::scan`] when
+    /// [`Source::holds_findings`]: a history names the commit that introduced each one.
+    fn finish(&self, findings: Vec<Finding>) -> Vec<Finding> {
+        findings
     }
 }
 

@@ -74,7 +74,14 @@ impl Worktree {
     /// The walk, and the ignore rules it consults (read by keysentry, never by the walker:
     /// see [`super::walk_ignore`]).
     fn walker(&self) -> Option<(ignore::WalkParallel, Option<Arc<IgnoreRules>>)> {
-        let (first, rest) = self.options.paths.split_first()?;
+        // A root named twice is walked once: its findings would otherwise come twice.
+        let mut roots: Vec<&PathBuf> = Vec::with_capacity(self.options.paths.len());
+        for p in &self.options.paths {
+            if !roots.contains(&p) {
+                roots.push(p);
+            }
+        }
+        let (first, rest) = roots.split_first()?;
         let mut b = WalkBuilder::new(first);
         for p in rest {
             b.add(p);

@@ -230,3 +230,38 @@ fn human(reports: &[KeyReport], out: &mut dyn Write) -> io::Result<()> {
     }
     Ok(())
 }
+
+/// The online step of `scan --verify` as the pipeline's verifier.
+pub(crate) fn verifier(
+    run: OnlineRun,
+    root: Option<String>,
+    secrets: SecretDisplay,
+    log: Log,
+) -> anyhow::Result<Box<dyn keysentry::verify::Verifier>> {
+    Ok(Box::new(AfterScan { run: std::sync::Mutex::new(Some(run)), root, secrets, log }))
+}
+
+struct AfterScan {
+    run: std::sync::Mutex<Option<OnlineRun>>,
+    root: Option<String>,
+    secrets: SecretDisplay,
+    log: Log,
+}
+
+impl keysentry::verify::Verifier for AfterScan {
+    fn wants(&self, f: &Finding) -> bool {
+        f.aws.as_ref().is_some_and(|a| a.key_id.is_some())
+    }
+
+    fn verify(
+        &self,
+        findings: &mut [Finding],
+    ) -> Result<keysentry::verify::Verification, keysentry::verify::VerifyError> {
+        use keysentry::verify::{Verification, VerifyError};
+        let run = self.run.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+        let run = run.ok_or_else(|| VerifyError::new("the online step runs once per scan"))?;
+        let failed = after_scan(run, findings, self.root.as_deref(), self.secrets, self.log)
+            .map_err(|e| VerifyError::new(format!("{e:#}")))?;
+        Ok(Verification { checked: findings.len(), failed: usize::from(failed) })
+    }
+}

@@ -11,6 +11,8 @@ use crate::cli::config::ScanConfig;
 use crate::cli::env::Env;
 use crate::cli::exit::ExitStatus;
 use crate::cli::log::Log;
+use crate::cli::progress::ProgressPolicy;
+use crate::cli::scanning;
 use keysentry::config::file;
 use keysentry::filter::{FINGERPRINT_PREFIX, baseline::write_baseline};
 use keysentry::report::{Redactor, SecretDisplay, escape, gaps};
@@ -30,8 +32,12 @@ pub(crate) fn run(
     }
     // Not through a link or into a FIFO: the default name is in the scanned repository.
     file::check_write_target(&args.output)?;
-    let config = ScanConfig::build(args.scan, color, env, false)?;
-    let (outcome, _) = super::scan::scan(&config, env, log)?;
+    let mut config = ScanConfig::build(args.scan, color, env, false)?;
+    let base = config.suppression.filters.base.clone();
+    let (source, scan) = scanning::prepare(&mut config, env, log)?;
+    let policy = ProgressPolicy::for_stderr(log, env.progress_delay);
+    let (outcome, _) = scanning::run(&scan, source.source(), policy, source.unit().1, log)?;
+    source.after(log);
     for e in &outcome.errors {
         log.error(escape(&e.to_string()));
     }
@@ -46,7 +52,7 @@ pub(crate) fn run(
     }
     let findings: Vec<_> =
         outcome.findings.into_iter().filter(|f| !keysentry::aws::is_informational(f)).collect();
-    let text = write_baseline(&findings, config.suppression.filters.base.as_deref());
+    let text = write_baseline(&findings, base.as_deref());
     std::fs::write(&args.output, text)
         .with_context(|| format!("cannot write {}", args.output.display()))?;
     log.info(format_args!(

@@ -5,6 +5,7 @@ pub(crate) mod aws;
 pub(crate) mod aws_online;
 pub(crate) mod baseline;
 pub(crate) mod hook;
+pub(crate) mod hook_install;
 pub(crate) mod rules;
 pub(crate) mod scan;
 
