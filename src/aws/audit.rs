@@ -41,7 +41,7 @@ pub struct FoundAt {
 
 /// What one record says, as the caller gives it; [`AuditLog::append`] adds `seq`, `time` and
 /// `prev`. `Debug` redacts the key id (the log itself holds it in full).
-#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
     /// The operator's identity (ARN) that made the calls.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -54,12 +54,10 @@ pub struct Entry {
     /// The IAM user owning the key, when known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
-    /// What was done: `identify`, `check`, `verify-leaked`, `deactivate`, `quarantine`,
-    /// `reactivate`.
-    pub action: String,
-    /// `intent` (about to call AWS), or the outcome: a verdict, `done`, `dry-run`,
-    /// `unchanged`, `error: …`.
-    pub result: String,
+    /// What was done.
+    pub action: Action,
+    /// `intent` (about to call AWS), or the outcome.
+    pub result: Outcome,
     /// AWS request id of the call, when there was one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
@@ -80,6 +78,126 @@ impl std::fmt::Debug for Entry {
             .field("request_id", &self.request_id)
             .field("found", &self.found)
             .finish()
+    }
+}
+
+/// What a record is about (`action` in the log).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    /// The owner-side check (`check`).
+    Check,
+    /// The check signed with the leaked pair (`verify-leaked`).
+    VerifyLeaked,
+    /// Setting the key inactive (`deactivate`).
+    Deactivate,
+    /// Setting the key active again (`reactivate`).
+    Reactivate,
+    /// Attaching the quarantine policy to the key's user (`quarantine`).
+    Quarantine,
+}
+
+/// What a record says happened (`result` in the log): written as the text logs have always
+/// held, so that old logs read, and verify, as before.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Outcome {
+    /// About to call AWS (`intent`): written, and synced, before the call.
+    Intent,
+    /// Done and confirmed (`done`).
+    Done,
+    /// Not done: a dry run (`dry-run`).
+    DryRun,
+    /// Nothing to do (`unchanged`).
+    Unchanged,
+    /// Owner-side verdicts: `active`, `inactive`, `not_found`, `foreign`, `canary`, `root`,
+    /// `temporary`, `not_an_access_key`.
+    Active,
+    /// `inactive`.
+    Inactive,
+    /// `not_found`.
+    NotFound,
+    /// `foreign`.
+    Foreign,
+    /// `canary`.
+    Canary,
+    /// `root`.
+    Root,
+    /// `temporary`.
+    Temporary,
+    /// `not_an_access_key`.
+    NotAnAccessKey,
+    /// Leaked-pair verdicts: `live`, `invalid`, `expired`.
+    Live,
+    /// `invalid`.
+    Invalid,
+    /// `expired`.
+    Expired,
+    /// It failed: `error: <why>`, or `error` alone (a failed leaked-pair check).
+    Error(Option<String>),
+}
+
+const OUTCOMES: [(Outcome, &str); 15] = [
+    (Outcome::Intent, "intent"),
+    (Outcome::Done, "done"),
+    (Outcome::DryRun, "dry-run"),
+    (Outcome::Unchanged, "unchanged"),
+    (Outcome::Active, "active"),
+    (Outcome::Inactive, "inactive"),
+    (Outcome::NotFound, "not_found"),
+    (Outcome::Foreign, "foreign"),
+    (Outcome::Canary, "canary"),
+    (Outcome::Root, "root"),
+    (Outcome::Temporary, "temporary"),
+    (Outcome::NotAnAccessKey, "not_an_access_key"),
+    (Outcome::Live, "live"),
+    (Outcome::Invalid, "invalid"),
+    (Outcome::Expired, "expired"),
+];
+
+impl Outcome {
+    /// An error with its reason.
+    pub fn error(why: impl Into<String>) -> Outcome {
+        Outcome::Error(Some(why.into()))
+    }
+
+    /// The text the log holds.
+    pub fn as_text(&self) -> std::borrow::Cow<'static, str> {
+        match self {
+            Outcome::Error(None) => "error".into(),
+            Outcome::Error(Some(why)) => format!("error: {why}").into(),
+            other => OUTCOMES.iter().find(|(o, _)| o == other).map_or("", |(_, t)| t).into(),
+        }
+    }
+
+    /// Reads the text the log holds.
+    pub fn parse(text: &str) -> Option<Outcome> {
+        if text == "error" {
+            return Some(Outcome::Error(None));
+        }
+        if let Some(why) = text.strip_prefix("error: ") {
+            return Some(Outcome::error(why));
+        }
+        OUTCOMES.iter().find(|(_, t)| *t == text).map(|(o, _)| o.clone())
+    }
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.as_text())
+    }
+}
+
+impl Serialize for Outcome {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.as_text())
+    }
+}
+
+impl<'de> Deserialize<'de> for Outcome {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Outcome, D::Error> {
+        let text = std::borrow::Cow::<'de, str>::deserialize(d)?;
+        Outcome::parse(&text)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown result {text:?}")))
     }
 }
 
@@ -268,14 +386,14 @@ fn sync_parent(path: &Path) -> io::Result<()> {
 mod tests {
     use super::*;
 
-    fn entry(action: &str, result: &str) -> Entry {
+    fn entry(action: Action, result: Outcome) -> Entry {
         Entry {
             actor: Some("arn:aws:iam::123456789012:user/ops".into()),
             key_id: "AKIA-TEST".into(),
             account: Some("123456789012".into()),
             user: Some("alice".into()),
-            action: action.into(),
-            result: result.into(),
+            action,
+            result,
             request_id: Some("req-1".into()),
             found: vec![FoundAt {
                 repository: Some("repo".into()),
@@ -291,9 +409,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("audit.jsonl");
         let mut log = AuditLog::open(&path).unwrap();
-        log.append(entry("check", "active")).unwrap();
-        log.append(entry("deactivate", "intent")).unwrap();
-        log.append(entry("deactivate", "done")).unwrap();
+        log.append(entry(Action::Check, Outcome::Active)).unwrap();
+        log.append(entry(Action::Deactivate, Outcome::Intent)).unwrap();
+        log.append(entry(Action::Deactivate, Outcome::Done)).unwrap();
         (dir, path)
     }
 
@@ -303,14 +421,14 @@ mod tests {
         let summary = verify_file(&path).unwrap();
         assert_eq!(summary.records, 3);
         let mut log = AuditLog::open(&path).unwrap();
-        let r = log.append(entry("reactivate", "done")).unwrap();
+        let r = log.append(entry(Action::Reactivate, Outcome::Done)).unwrap();
         assert_eq!(r.seq, 3);
         assert_eq!(r.prev, summary.last_hash);
         assert_eq!(verify_file(&path).unwrap().records, 4);
         let text = std::fs::read_to_string(&path).unwrap();
         let first: Record = serde_json::from_str(text.lines().next().unwrap()).unwrap();
         assert_eq!(first.prev, GENESIS);
-        assert_eq!(first.entry, entry("check", "active"));
+        assert_eq!(first.entry, entry(Action::Check, Outcome::Active));
     }
 
     #[test]
@@ -351,6 +469,64 @@ mod tests {
         assert!(err.contains("another process is writing"), "{err}");
     }
 
+    /// Lines as keysentry wrote them before `action` and `result` were types, chained by hand.
+    fn old_form_log() -> String {
+        let found =
+            r#""found":[{"repository":"repo","path":"a.env","line":3,"fingerprint":"00ff"}]"#;
+        let bodies = [
+            format!(
+                r#""actor":"arn:aws:iam::123456789012:user/ops","key_id":"AKIA-TEST","account":"123456789012","user":"alice","action":"check","result":"active",{found}"#
+            ),
+            format!(r#""key_id":"AKIA-TEST","action":"verify-leaked","result":"error""#),
+            format!(
+                r#""key_id":"AKIA-TEST","account":"123456789012","user":"alice","action":"deactivate","result":"intent",{found}"#
+            ),
+            format!(
+                r#""key_id":"AKIA-TEST","action":"deactivate","result":"error: iam:UpdateAccessKey: Throttling: rate exceeded","request_id":"req-9""#
+            ),
+            r#""key_id":"AKIA-TEST","action":"quarantine","result":"dry-run""#.to_owned(),
+            r#""key_id":"AKIA-TEST","action":"reactivate","result":"unchanged""#.to_owned(),
+            r#""key_id":"AKIA-TEST","action":"check","result":"not_an_access_key""#.to_owned(),
+        ];
+        let mut prev = GENESIS.to_owned();
+        let mut text = String::new();
+        for (seq, body) in bodies.iter().enumerate() {
+            let line =
+                format!(r#"{{"seq":{seq},"time":"2026-01-01T00:00:00Z","prev":"{prev}",{body}}}"#);
+            prev = sha256_hex(line.as_bytes());
+            text.push_str(&line);
+            text.push('\n');
+        }
+        text
+    }
+
+    #[test]
+    fn issue_13_a_log_written_in_the_old_form_still_verifies() {
+        let text = old_form_log();
+        let summary = verify(text.as_bytes()).unwrap();
+        assert_eq!(summary.records, 7);
+        // Each record reads back into the typed form and is written again byte for byte.
+        for line in text.lines() {
+            let record: Record = serde_json::from_str(line).unwrap();
+            assert_eq!(serde_json::to_string(&record).unwrap(), line);
+        }
+        let second: Record = serde_json::from_str(text.lines().nth(3).unwrap()).unwrap();
+        assert_eq!(second.entry.action, Action::Deactivate);
+        assert_eq!(
+            second.entry.result,
+            Outcome::error("iam:UpdateAccessKey: Throttling: rate exceeded")
+        );
+        // And a log in the old form is appended to.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.jsonl");
+        std::fs::write(&path, &text).unwrap();
+        let mut log = AuditLog::open(&path).unwrap();
+        assert_eq!(log.append(entry(Action::Check, Outcome::Inactive)).unwrap().seq, 7);
+        assert_eq!(verify_file(&path).unwrap().records, 8);
+        let bad = text.replace(r#""result":"active""#, r#""result":"activ""#);
+        assert!(verify(bad.as_bytes()).unwrap_err().to_string().contains("unknown result"));
+    }
+
     #[test]
     fn an_empty_log_verifies() {
         let summary = verify(&b""[..]).unwrap();
@@ -365,7 +541,16 @@ mod issue_12_debug {
     #[test]
     fn issue_12_entry_debug_redacts_the_key_id() {
         let key_id = format!("AKIA{}", ["Z7VX", "WQ2R", "5TYU", "3MNB"].concat());
-        let e = Entry { key_id: key_id.clone(), action: "check".into(), ..Entry::default() };
+        let e = Entry {
+            actor: None,
+            key_id: key_id.clone(),
+            account: None,
+            user: None,
+            action: Action::Check,
+            result: Outcome::Active,
+            request_id: None,
+            found: Vec::new(),
+        };
         let debug = format!("{e:?}");
         assert!(!debug.contains(&key_id) && debug.contains("AKIA*"), "{debug}");
     }
