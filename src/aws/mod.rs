@@ -1,7 +1,7 @@
 //! AWS credentials understood offline: what a key id is and whose account it belongs to
 //! ([`anatomy`]), documentation examples ([`examples`]), canary accounts ([`canaries`]), and
 //! the pairing of key ids with their secrets and session tokens by file structure and proximity
-//! ([`enrich`]). Nothing here touches the network, except [`online`] (cargo feature `aws`):
+//! (`pairing`, run by [`enrich`], the pipeline's AWS step). Nothing here touches the network, except [`online`] (cargo feature `aws`):
 //! owner-side checks, deactivation and reactivation, recorded in the [`audit`] log.
 
 pub mod anatomy;
@@ -12,6 +12,7 @@ pub mod enrich;
 pub mod examples;
 #[cfg(feature = "aws")]
 pub mod online;
+mod pairing;
 pub mod structure;
 
 use std::collections::BTreeSet;
