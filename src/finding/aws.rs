@@ -33,8 +33,8 @@ pub struct AwsInfo {
     pub canary_owner: Option<String>,
     /// What `scan --verify` learned from AWS about the key id (feature `aws`): the verdict
     /// and actions, as recorded in the audit log, without the key id and locations. `None`
-    /// offline.
-    pub online: Option<OnlineVerdict>,
+    /// offline. Boxed: most findings have none, and a finding stays small.
+    pub online: Option<Box<OnlineVerdict>>,
 }
 
 /// A value paired with a key id, and how it was paired.

@@ -78,7 +78,7 @@ impl AwsVerifier {
             let Some(aws) = f.aws.as_mut() else { continue };
             let Some(id) = aws.key_id.as_ref() else { continue };
             if let Some(&verdict) = by_key.get(id.expose()) {
-                aws.online = Some(verdict.clone());
+                aws.online = Some(Box::new(verdict.clone()));
             }
         }
         Ok(reports)
