@@ -355,22 +355,30 @@ mod tests {
 
     /// Lines as keysentry wrote them before `action` and `result` were types, chained by hand.
     fn old_form_log() -> String {
+        // The fields of one record, in the order they were written.
+        let body = |fields: &[(&str, &str)]| -> String {
+            let parts: Vec<String> =
+                fields.iter().map(|(k, v)| format!(r#""{k}":"{v}""#)).collect();
+            parts.join(",")
+        };
         let found =
             r#""found":[{"repository":"repo","path":"a.env","line":3,"fingerprint":"00ff"}]"#;
+        let (key, account, user) =
+            (("key_id", "AKIA-TEST"), ("account", "123456789012"), ("user", "alice"));
+        let actor = ("actor", "arn:aws:iam::123456789012:user/ops");
+        let throttled = "error: iam:UpdateAccessKey: Throttling: rate exceeded";
         let bodies = [
-            format!(
-                r#""actor":"arn:aws:iam::123456789012:user/ops","key_id":"AKIA-TEST","account":"123456789012","user":"alice","action":"check","result":"active",{found}"#
-            ),
-            format!(r#""key_id":"AKIA-TEST","action":"verify-leaked","result":"error""#),
-            format!(
-                r#""key_id":"AKIA-TEST","account":"123456789012","user":"alice","action":"deactivate","result":"intent",{found}"#
-            ),
-            format!(
-                r#""key_id":"AKIA-TEST","action":"deactivate","result":"error: iam:UpdateAccessKey: Throttling: rate exceeded","request_id":"req-9""#
-            ),
-            r#""key_id":"AKIA-TEST","action":"quarantine","result":"dry-run""#.to_owned(),
-            r#""key_id":"AKIA-TEST","action":"reactivate","result":"unchanged""#.to_owned(),
-            r#""key_id":"AKIA-TEST","action":"check","result":"not_an_access_key""#.to_owned(),
+            body(&[actor, key, account, user, ("action", "check"), ("result", "active")])
+                + ","
+                + found,
+            body(&[key, ("action", "verify-leaked"), ("result", "error")]),
+            body(&[key, account, user, ("action", "deactivate"), ("result", "intent")])
+                + ","
+                + found,
+            body(&[key, ("action", "deactivate"), ("result", throttled), ("request_id", "req-9")]),
+            body(&[key, ("action", "quarantine"), ("result", "dry-run")]),
+            body(&[key, ("action", "reactivate"), ("result", "unchanged")]),
+            body(&[key, ("action", "check"), ("result", "not_an_access_key")]),
         ];
         let mut prev = GENESIS.to_owned();
         let mut text = String::new();

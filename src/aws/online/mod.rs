@@ -181,27 +181,31 @@ impl Online {
         }));
         reports
             .into_iter()
-            .map(|r| match r {
-                Ok(r) => r,
-                Err(r) => {
+            .map(|(r, task)| {
+                if task == Task::Failed {
                     // Best effort: the log may be what failed.
                     let outcome = verdicts::outcome(&r.check.verdict);
                     let _ = self.ctx.record(&r, Action::Check, outcome, None);
-                    r
                 }
+                r
             })
             .collect()
     }
 }
 
+/// How the task of one key ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Task {
+    /// It returned its report.
+    Done,
+    /// It panicked or was cancelled: its report is an error made for it.
+    Failed,
+}
+
 /// Runs `check` on every target, at most `limit` at a time, each in its own task; returns the
 /// reports in the order of `targets`. A task that fails (a panic, a cancellation) gives an
-/// error report for its key (`Err`), never a missing one.
-async fn each<F, Fut>(
-    targets: Vec<Target>,
-    limit: usize,
-    check: F,
-) -> Vec<Result<KeyReport, KeyReport>>
+/// error report for its key, never a missing one.
+async fn each<F, Fut>(targets: Vec<Target>, limit: usize, check: F) -> Vec<(KeyReport, Task)>
 where
     F: Fn(Target) -> Fut,
     Fut: Future<Output = KeyReport> + Send + 'static,
@@ -220,15 +224,16 @@ where
         });
         tasks.insert(task.id(), i);
     }
-    let mut out: Vec<Option<Result<KeyReport, KeyReport>>> = keys.iter().map(|_| None).collect();
+    let mut out: Vec<Option<(KeyReport, Task)>> = keys.iter().map(|_| None).collect();
     while let Some(done) = set.join_next().await {
         match done {
-            Ok((i, report)) => out[i] = Some(Ok(report)),
+            Ok((i, report)) => out[i] = Some((report, Task::Done)),
             Err(e) => {
                 if let Some(&i) = tasks.get(&e.id()) {
                     let (key_id, found) = &keys[i];
                     let why = Detail::text(format!("the check of this key failed: {e}"));
-                    out[i] = Some(Err(KeyReport::new(key_id, found.clone(), Verdict::Error(why))));
+                    let report = KeyReport::new(key_id, found.clone(), Verdict::Error(why));
+                    out[i] = Some((report, Task::Failed));
                 }
             }
         }
@@ -238,7 +243,7 @@ where
         .map(|(r, (key_id, found))| {
             r.unwrap_or_else(|| {
                 let why = Detail::text("the check of this key did not finish");
-                Err(KeyReport::new(&key_id, found, Verdict::Error(why)))
+                (KeyReport::new(&key_id, found, Verdict::Error(why)), Task::Failed)
             })
         })
         .collect()
@@ -309,10 +314,10 @@ mod issue_13 {
             KeyReport::new(&t.key_id, t.found, Verdict::Inactive)
         }));
         assert_eq!(reports.len(), 3, "{reports:?}");
-        let ok = |i: usize| reports[i].as_ref().ok().map(|r| r.key_id.as_str());
-        assert_eq!((ok(0), ok(2)), (Some("KEY-A"), Some("KEY-C")));
-        let failed = reports[1].as_ref().expect_err("the failed task is an error");
-        assert_eq!(failed.key_id, "KEY-B");
+        let ended: Vec<(&str, Task)> =
+            reports.iter().map(|(r, t)| (r.key_id.as_str(), *t)).collect();
+        assert_eq!(ended, [("KEY-A", Task::Done), ("KEY-B", Task::Failed), ("KEY-C", Task::Done)]);
+        let failed = &reports[1].0;
         assert_eq!(failed.found, target("KEY-B").found);
         assert!(failed.failed());
         let Verdict::Error(why) = &failed.check.verdict else { panic!("{failed:?}") };

@@ -72,16 +72,21 @@ impl AwsVerifier {
             .map_err(|source| AwsVerifyError::AuditLog { path: path.clone(), source })?;
         let online = Online::connect(self.options.online.clone(), log)?;
         let reports = online.run(targets, self.options.plan, self.options.leaked);
-        let by_key: HashMap<&str, &OnlineVerdict> =
-            reports.iter().map(|r| (r.key_id.as_str(), &r.check)).collect();
-        for f in findings.iter_mut() {
-            let Some(aws) = f.aws.as_mut() else { continue };
-            let Some(id) = aws.key_id.as_ref() else { continue };
-            if let Some(&verdict) = by_key.get(id.expose()) {
-                aws.online = Some(Box::new(verdict.clone()));
-            }
-        }
+        write_verdicts(&reports, findings);
         Ok(reports)
+    }
+}
+
+/// Writes each key's verdict into every finding of its key id.
+fn write_verdicts(reports: &[KeyReport], findings: &mut [Finding]) {
+    let by_key: HashMap<&str, &OnlineVerdict> =
+        reports.iter().map(|r| (r.key_id.as_str(), &r.check)).collect();
+    for f in findings.iter_mut() {
+        let Some(aws) = f.aws.as_mut() else { continue };
+        let Some(id) = aws.key_id.as_ref() else { continue };
+        if let Some(&verdict) = by_key.get(id.expose()) {
+            aws.online = Some(Box::new(verdict.clone()));
+        }
     }
 }
 
@@ -120,4 +125,100 @@ fn target(f: &Finding, root: Option<&str>) -> Option<Target> {
             fingerprint: f.fingerprint.to_string(),
         }],
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+    use crate::aws::AwsInfo;
+    use crate::finding::{BlobId, Fingerprint, Location, Secret};
+    use crate::verify::Verifier;
+
+    fn key_id(n: u64) -> String {
+        let account = crate::aws::AccountId::new(123_456_789_012).unwrap();
+        crate::aws::anatomy::synthesize(crate::aws::PrefixClass::Akia, account, n)
+    }
+
+    fn finding(path: &str, key: Option<&str>) -> Finding {
+        let secret = Secret::new(key.unwrap_or("not-an-aws-secret"));
+        Finding {
+            rule_id: "aws.access_key_id".into(),
+            description: "An AWS access key id".into(),
+            origin: Origin::File { path: path.into() },
+            location: Location {
+                line: 1,
+                column: 1,
+                end_line: 1,
+                end_column: 21,
+                byte_start: 0,
+                byte_end: 20,
+            },
+            fingerprint: Fingerprint::new("aws.access_key_id", &secret),
+            blob_id: BlobId::of(path.as_bytes()),
+            entropy: 4.0,
+            line_text: String::new(),
+            line_secret_range: (0, 0),
+            line_other_secrets: Vec::new(),
+            aws: key.map(|k| AwsInfo {
+                key_id: Some(Secret::new(k)),
+                prefix_class: None,
+                account: None,
+                paired_secret: None,
+                session_token: None,
+                tags: BTreeSet::new(),
+                canary_owner: None,
+                online: None,
+            }),
+            secret,
+        }
+    }
+
+    fn verifier(dir: &std::path::Path) -> AwsVerifier {
+        AwsVerifier::new(VerifierOptions {
+            online: OnlineOptions::default(),
+            audit_log: dir.join("audit.jsonl"),
+            plan: Plan::Check,
+            leaked: LeakedCheck::Skip,
+            root: None,
+        })
+    }
+
+    #[test]
+    fn issue_13_aws_verifier_wants_key_ids_and_opens_nothing_without_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let v = verifier(dir.path());
+        let (a, other) = (key_id(1), finding("b.txt", None));
+        assert!(v.wants(&finding("a.ini", Some(&a))));
+        assert!(!v.wants(&other));
+        let mut findings = vec![other];
+        assert_eq!(v.verify(&mut findings).unwrap(), Verification::default());
+        assert!(!dir.path().join("audit.jsonl").exists(), "no key: no audit log, no session");
+    }
+
+    #[test]
+    fn issue_13_verdicts_reach_every_finding_of_their_key() {
+        let (a, b) = (key_id(1), key_id(2));
+        let mut findings = vec![
+            finding("one.ini", Some(&a)),
+            finding("two.env", Some(&b)),
+            finding("copy.ini", Some(&a)),
+            finding("other.txt", None),
+        ];
+        let targets: Vec<Target> =
+            findings.iter().filter_map(|f| target(f, Some("repo"))).collect();
+        assert_eq!(targets.len(), 3, "one target per finding with a key id");
+        assert_eq!(targets[0].found[0].repository.as_deref(), Some("repo"));
+        assert_eq!(targets[2].found[0].path, "copy.ini");
+        let mut inactive = KeyReport::new(&a, Vec::new(), super::super::Verdict::Inactive);
+        inactive.check.user = Some("alice".into());
+        let foreign = KeyReport::new(&b, Vec::new(), super::super::Verdict::Foreign);
+        write_verdicts(&[inactive.clone(), foreign.clone()], &mut findings);
+        let online = |i: usize| findings[i].aws.as_ref().and_then(|a| a.online.as_deref());
+        assert_eq!(online(0), Some(&inactive.check));
+        assert_eq!(online(2), Some(&inactive.check));
+        assert_eq!(online(1), Some(&foreign.check));
+        assert!(findings[3].aws.is_none());
+    }
 }
