@@ -4,21 +4,7 @@
 //! A secret is 40 characters of `[A-Za-z0-9+/]`. It may be written percent-encoded (in URLs),
 //! with `\/` for `/` (JSON strings, Jupyter notebooks), or base64-encoded (Kubernetes secrets).
 
-use serde::Serialize;
-
-/// How a value was written in the content.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Encoding {
-    /// As is.
-    Plain,
-    /// With `%2B`, `%2F` or `%3D` escapes.
-    Percent,
-    /// With `\/` escapes (a JSON string).
-    JsonEscaped,
-    /// Base64 of the value.
-    Base64,
-}
+pub use crate::finding::aws::Encoding;
 
 /// A value that could be a secret or a session token. `Debug` redacts the value.
 #[derive(Clone, PartialEq, Eq)]

@@ -1,7 +1,7 @@
 //! AWS credentials understood offline: what a key id is and whose account it belongs to
 //! ([`anatomy`]), documentation examples ([`examples`]), canary accounts ([`canaries`]), and
 //! the pairing of key ids with their secrets and session tokens by file structure and proximity
-//! ([`enrich`]). Nothing here touches the network, except [`online`] (cargo feature `aws`):
+//! (`pairing`, run by [`enrich`], the pipeline's AWS step). Nothing here touches the network, except [`online`] (cargo feature `aws`):
 //! owner-side checks, deactivation and reactivation, recorded in the [`audit`] log.
 
 pub mod anatomy;
@@ -12,100 +12,18 @@ pub mod enrich;
 pub mod examples;
 #[cfg(feature = "aws")]
 pub mod online;
+mod pairing;
 pub mod structure;
 
 use std::collections::BTreeSet;
 
 use serde::Serialize;
 
-use crate::finding::Secret;
-pub use anatomy::{AccountDecode, AccountId, PrefixClass};
+pub use crate::finding::aws::{
+    AccountDecode, AccountId, AwsInfo, AwsTag, Encoding, Paired, PairedBy, PrefixClass,
+};
 pub use canaries::Canaries;
-pub use candidates::Encoding;
 pub use enrich::{AwsEnricher, IDENTIFIER_RULE};
-
-/// What keysentry knows, offline, about an AWS finding.
-#[derive(Clone, Debug, PartialEq)]
-pub struct AwsInfo {
-    /// The key id, when the finding has one (a lone secret or token has none).
-    pub key_id: Option<Secret>,
-    /// The key id's prefix class.
-    pub prefix_class: Option<PrefixClass>,
-    /// What the key id says about its account (`None` without a key id).
-    pub account: Option<AccountDecode>,
-    /// The secret access key paired with the key id.
-    pub paired_secret: Option<Paired>,
-    /// The session token paired with an `ASIA` key id.
-    pub session_token: Option<Paired>,
-    /// Example, canary, ours / foreign, identifier.
-    pub tags: BTreeSet<AwsTag>,
-    /// Who runs the canary account, for canary keys.
-    pub canary_owner: Option<String>,
-    /// What `scan --verify` learned from AWS about the key id (feature `aws`): the verdict
-    /// and actions, as recorded in the audit log, without the key id and locations. `None`
-    /// offline.
-    pub online: Option<serde_json::Value>,
-}
-
-/// A value paired with a key id, and how it was paired.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Paired {
-    /// The value, decoded (percent, `\/` and base64 escapes undone).
-    pub value: Secret,
-    /// What tied it to the key id.
-    pub by: PairedBy,
-    /// How it was written.
-    pub encoding: Encoding,
-    /// 1-based line where it starts.
-    pub line: usize,
-}
-
-/// What tied a secret or token to its key id, strongest first.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PairedBy {
-    /// Both in one `{ … }` object (JSON, HCL, a dictionary).
-    Object,
-    /// Both in one INI section (a `~/.aws/credentials` or `config` profile).
-    Section,
-    /// Both in one indented block (YAML, a Kubernetes secret's `data:`).
-    Block,
-    /// On the same line (a console CSV row, a URL, one-line JSON).
-    SameLine,
-    /// Named as a secret (or session token) elsewhere in the same content (`.env`, scripts).
-    Name,
-    /// Within a few lines of the key id, without a name.
-    Proximity,
-}
-
-/// Labels of an AWS finding.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AwsTag {
-    /// An AWS documentation example.
-    Example,
-    /// The key belongs to a known canary (tripwire) account: never use it.
-    Canary,
-    /// The account is one of the organisation's own (`--aws-account`).
-    Ours,
-    /// The account is not one of the organisation's own.
-    Foreign,
-    /// An identifier (user, role, … id), not a credential: informational.
-    Identifier,
-}
-
-impl AwsTag {
-    /// The tag as reports write it (the same as its JSON form).
-    pub fn name(self) -> &'static str {
-        match self {
-            AwsTag::Example => "example",
-            AwsTag::Canary => "canary",
-            AwsTag::Ours => "ours",
-            AwsTag::Foreign => "foreign",
-            AwsTag::Identifier => "identifier",
-        }
-    }
-}
 
 /// Whether some kind of finding is reported.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -269,6 +187,7 @@ mod tests {
 #[cfg(test)]
 mod issue_12_debug {
     use super::*;
+    use crate::finding::Secret;
 
     #[test]
     fn issue_12_inspection_debug_redacts_the_id() {

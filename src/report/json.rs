@@ -9,6 +9,7 @@ use super::{Gap, Redactor, Reporter, SecretDisplay, gaps};
 use crate::aws::{
     AccountDecode, AccountId, AwsInfo, AwsTag, Encoding, Paired, PairedBy, PrefixClass,
 };
+use crate::finding::aws::OnlineVerdict;
 use crate::finding::{Finding, Location, Origin, Secret};
 use crate::sink::{ScanOutcome, ScanStats};
 use crate::source::SkipReason;
@@ -107,7 +108,7 @@ struct AwsJson<'a> {
     tags: Vec<AwsTag>,
     canary_owner: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    online: Option<&'a serde_json::Value>,
+    online: Option<serde_json::Value>,
 }
 
 #[derive(Serialize)]
@@ -142,8 +143,22 @@ fn aws_json(info: &AwsInfo, secrets: SecretDisplay) -> AwsJson<'_> {
         session_token: info.session_token.as_ref().map(paired),
         tags: info.tags.iter().copied().collect(),
         canary_owner: info.canary_owner.as_deref(),
-        online: info.online.as_ref(),
+        online: info.online.as_ref().map(|o| online_json(o, secrets)),
     }
+}
+
+/// `aws.online` as reports write it: the key id in its details redacted unless secrets are
+/// shown, and the keys in the order these objects have always had (sorted: a JSON value's).
+pub(super) fn online_json(online: &OnlineVerdict, secrets: SecretDisplay) -> serde_json::Value {
+    let shown;
+    let online = match secrets {
+        SecretDisplay::Redact => online,
+        SecretDisplay::Show => {
+            shown = online.exposed();
+            &shown
+        }
+    };
+    serde_json::to_value(online).unwrap_or_default()
 }
 
 #[derive(Serialize)]

@@ -135,7 +135,7 @@ fn result(f: &Finding, rule_index: usize, secrets: SecretDisplay, r: &Redactor) 
             result["properties"]["awsAccountId"] = json!(account.to_string());
         }
         if let Some(online) = &aws.online {
-            result["properties"]["awsOnline"] = online.clone();
+            result["properties"]["awsOnline"] = super::json::online_json(online, secrets);
         }
     }
     result

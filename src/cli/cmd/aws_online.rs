@@ -9,13 +9,14 @@ use crate::cli::args_aws::{DeactivateArgs, InspectFormat, OnlineKeysArgs};
 use crate::cli::config_aws::{OnlineRun, account_options, online_run};
 use crate::cli::exit::ExitStatus;
 use crate::cli::log::Log;
-use keysentry::aws::audit::{AuditLog, FoundAt};
+use keysentry::aws::audit::AuditLog;
 use keysentry::aws::online::{
-    ActionResult, Apply, KeyReport, LeakedCheck, LeakedVerdict, Online, Plan, Quarantine, Target,
-    Verdict,
+    ActionResult, Apply, AwsVerifier, AwsVerifyError, KeyReport, LeakedCheck, LeakedVerdict,
+    Online, Plan, Quarantine, Target, Verdict, VerifierOptions,
 };
-use keysentry::finding::{Finding, Origin, Secret};
+use keysentry::finding::Finding;
 use keysentry::report::SecretDisplay;
+use keysentry::verify::{Verification, Verifier, VerifyError};
 
 /// Which key command.
 pub(crate) enum KeyCommand {
@@ -61,7 +62,7 @@ pub(crate) fn run_keys(cmd: KeyCommand, env: &crate::cli::env::Env) -> anyhow::R
         InspectFormat::Human => human(&reports, &mut out)?,
     }
     out.flush()?;
-    Ok(if reports.iter().any(failed) { ExitStatus::Error } else { ExitStatus::Clean })
+    Ok(if reports.iter().any(KeyReport::failed) { ExitStatus::Error } else { ExitStatus::Clean })
 }
 
 /// The operator's own configuration, if there is one. The current directory's configuration is
@@ -77,9 +78,21 @@ fn operator_settings(env: &crate::cli::env::Env) -> anyhow::Result<keysentry::co
     }
 }
 
-/// The online step of a scan, before the report: checks the AWS keys found, records each
-/// verdict and action in the findings of its key id (`aws.online`, for the report) and on
-/// stderr. Returns whether a check or an action failed.
+/// The online step of a scan as the pipeline's verifier: checks the AWS keys found (the
+/// library's [`AwsVerifier`]), which records each verdict and action in the findings of its
+/// key id (`aws.online`, for the report), and lists the verdicts on stderr.
+#[expect(dead_code, reason = "scan.rs runs it in the pipeline once it takes a verifier")]
+pub(crate) fn verifier(
+    run: OnlineRun,
+    root: Option<String>,
+    secrets: SecretDisplay,
+    log: Log,
+) -> anyhow::Result<Box<dyn Verifier>> {
+    Ok(Box::new(OnlineStep::new(run, root, secrets, log)))
+}
+
+/// The online step of a scan, before the report (the scan's wiring until it runs the
+/// verifier itself). Returns whether a check or an action failed.
 pub(crate) fn after_scan(
     run: OnlineRun,
     findings: &mut [Finding],
@@ -87,57 +100,65 @@ pub(crate) fn after_scan(
     secrets: SecretDisplay,
     log: Log,
 ) -> anyhow::Result<bool> {
-    let targets: Vec<Target> = findings.iter().filter_map(|f| target(f, root)).collect();
-    if targets.is_empty() {
-        log.info("AWS: no access key ids to check");
-        return Ok(false);
-    }
-    let reports = execute(run, targets)?;
-    for f in findings.iter_mut() {
-        let Some(aws) = f.aws.as_mut() else { continue };
-        let Some(id) = aws.key_id.as_ref().map(|k| k.expose().to_owned()) else { continue };
-        if let Some(r) = reports.iter().find(|r| r.key_id == id) {
-            aws.online = Some(online_json(r, secrets)?);
-        }
-    }
-    let mut text = Vec::new();
-    human(&reports, &mut text)?;
-    // The verdicts go to stderr (a CI log): key ids and every other secret of the scan are
-    // redacted there as in the report, unless secrets are shown.
-    let text = String::from_utf8_lossy(&text);
-    let redactor = match secrets {
-        SecretDisplay::Show => keysentry::report::Redactor::of_secrets([]),
-        SecretDisplay::Redact => {
-            keysentry::report::Redactor::of_secrets(findings.iter().flat_map(|f| {
-                std::iter::once(&f.secret).chain(f.aws.as_ref().and_then(|a| a.key_id.as_ref()))
-            }))
-        }
-    };
-    log.info(format_args!("AWS verdicts:\n{}", redactor.text(text.trim_end())));
-    Ok(reports.iter().any(failed))
+    let step = OnlineStep::new(run, root.map(str::to_owned), secrets, log);
+    Ok(step.run(findings)?.failed > 0)
 }
 
-/// A key's report as the findings carry it: without the key id (the finding has it) and the
-/// places it was found (the finding is one of them). The key id is redacted in the details,
-/// as in the rest of the report, unless secrets are shown.
-fn online_json(r: &KeyReport, secrets: SecretDisplay) -> anyhow::Result<serde_json::Value> {
-    fn redact(v: &mut serde_json::Value, id: &str, with: &str) {
-        match v {
-            serde_json::Value::String(s) if s.contains(id) => *s = s.replace(id, with),
-            serde_json::Value::Array(items) => items.iter_mut().for_each(|i| redact(i, id, with)),
-            serde_json::Value::Object(o) => o.values_mut().for_each(|i| redact(i, id, with)),
-            _ => {}
+/// [`AwsVerifier`], and the verdicts on stderr.
+struct OnlineStep {
+    aws: AwsVerifier,
+    secrets: SecretDisplay,
+    log: Log,
+}
+
+impl OnlineStep {
+    fn new(run: OnlineRun, root: Option<String>, secrets: SecretDisplay, log: Log) -> OnlineStep {
+        let options = VerifierOptions {
+            online: run.options,
+            audit_log: run.audit_log,
+            plan: run.plan,
+            leaked: run.leaked,
+            root,
+        };
+        OnlineStep { aws: AwsVerifier::new(options), secrets, log }
+    }
+
+    fn run(&self, findings: &mut [Finding]) -> Result<Verification, AwsVerifyError> {
+        let reports = self.aws.check(findings)?;
+        if reports.is_empty() {
+            self.log.info("AWS: no access key ids to check");
+            return Ok(Verification::default());
         }
+        let mut text = Vec::new();
+        // Writing into memory does not fail.
+        let _ = human(&reports, &mut text);
+        // The verdicts go to stderr (a CI log): key ids and every other secret of the findings
+        // are redacted there as in the report, unless secrets are shown.
+        let text = String::from_utf8_lossy(&text);
+        let redactor = match self.secrets {
+            SecretDisplay::Show => keysentry::report::Redactor::of_secrets([]),
+            SecretDisplay::Redact => {
+                keysentry::report::Redactor::of_secrets(findings.iter().flat_map(|f| {
+                    std::iter::once(&f.secret).chain(f.aws.as_ref().and_then(|a| a.key_id.as_ref()))
+                }))
+            }
+        };
+        self.log.info(format_args!("AWS verdicts:\n{}", redactor.text(text.trim_end())));
+        Ok(Verification {
+            checked: reports.len(),
+            failed: reports.iter().filter(|r| r.failed()).count(),
+        })
     }
-    let mut v = serde_json::to_value(r)?;
-    if let Some(o) = v.as_object_mut() {
-        o.remove("key_id");
-        o.remove("found");
+}
+
+impl Verifier for OnlineStep {
+    fn wants(&self, finding: &Finding) -> bool {
+        self.aws.wants(finding)
     }
-    if secrets == SecretDisplay::Redact {
-        redact(&mut v, &r.key_id, &Secret::new(r.key_id.clone()).redacted());
+
+    fn verify(&self, findings: &mut [Finding]) -> Result<Verification, VerifyError> {
+        self.run(findings).map_err(VerifyError::new)
     }
-    Ok(v)
 }
 
 fn execute(run: OnlineRun, targets: Vec<Target>) -> anyhow::Result<Vec<KeyReport>> {
@@ -147,37 +168,10 @@ fn execute(run: OnlineRun, targets: Vec<Target>) -> anyhow::Result<Vec<KeyReport
     Ok(online.run(targets, run.plan, run.leaked))
 }
 
-fn target(f: &Finding, root: Option<&str>) -> Option<Target> {
-    let aws = f.aws.as_ref()?;
-    let key_id = aws.key_id.as_ref()?.expose().to_owned();
-    let (path, commit) = match &f.origin {
-        Origin::File { path } => (path.display().to_string(), None),
-        Origin::Commit { path, commit } => (path.clone(), Some(commit.id.clone())),
-        other => (other.display_name(), other.commit().map(|c| c.id.clone())),
-    };
-    Some(Target {
-        key_id,
-        secret: aws.paired_secret.as_ref().map(|p| p.value.clone()),
-        session_token: aws.session_token.as_ref().map(|p| p.value.clone()),
-        found: vec![FoundAt {
-            repository: root.map(str::to_owned),
-            commit,
-            path,
-            line: f.location.line,
-            fingerprint: f.fingerprint.to_string(),
-        }],
-    })
-}
-
-fn failed(r: &KeyReport) -> bool {
-    matches!(r.verdict, Verdict::Error(_))
-        || matches!(r.action, Some(ActionResult::Failed(_)))
-        || matches!(r.quarantine, Some(ActionResult::Failed(_)))
-}
-
 fn human(reports: &[KeyReport], out: &mut dyn Write) -> io::Result<()> {
     for r in reports {
-        let verdict = match &r.verdict {
+        let c = &r.check;
+        let verdict = match &c.verdict {
             Verdict::Active => "active (the key works: deactivate it)".to_owned(),
             Verdict::Inactive => "inactive".to_owned(),
             Verdict::NotFound => "not found (deleted)".to_owned(),
@@ -186,44 +180,45 @@ fn human(reports: &[KeyReport], out: &mut dyn Write) -> io::Result<()> {
             Verdict::Root => "root user key".to_owned(),
             Verdict::Temporary => "temporary key (ASIA): expires on its own".to_owned(),
             Verdict::NotAnAccessKey => "not an IAM access key".to_owned(),
-            Verdict::Error(e) => format!("error: {e}"),
+            Verdict::Error(e) => format!("error: {}", e.expose()),
         };
         writeln!(out, "{}  {verdict}", r.key_id)?;
-        if let Some(a) = &r.account {
-            let decoded = match &r.decoded_account {
+        if let Some(a) = &c.account {
+            let decoded = match &c.decoded_account {
                 Some(d) if d == a => " (matches the offline decode)".to_owned(),
                 Some(d) => format!(" (the id decodes to {d})"),
                 None => " (old-format id)".to_owned(),
             };
-            let own = if r.own { "ours" } else { "not ours" };
+            let own = if c.own { "ours" } else { "not ours" };
             writeln!(out, "  account:    {a}, {own}{decoded}")?;
         }
-        if let Some(u) = &r.user {
+        if let Some(u) = &c.user {
             writeln!(out, "  user:       {u}")?;
         }
-        if let Some(l) = &r.last_used {
+        if let Some(l) = &c.last_used {
             writeln!(out, "  last used:  {l}")?;
         }
-        if r.quarantined {
+        if c.quarantined {
             writeln!(out, "  quarantine: policy attached")?;
         }
-        if let Some(l) = &r.leaked {
+        if let Some(l) = &c.leaked {
             let s = match l {
-                LeakedVerdict::Live(arn) => format!("live, as {arn}"),
-                LeakedVerdict::Invalid(why) => format!("invalid ({why})"),
+                LeakedVerdict::Live(arn) => format!("live, as {}", arn.expose()),
+                LeakedVerdict::Invalid(why) => format!("invalid ({})", why.expose()),
                 LeakedVerdict::Expired => "expired".to_owned(),
-                LeakedVerdict::Error(e) => format!("error: {e}"),
+                LeakedVerdict::Error(e) => format!("error: {}", e.expose()),
             };
             writeln!(out, "  leaked pair: {s}")?;
         }
-        for (what, a) in [("action:    ", &r.action), ("quarantine:", &r.quarantine)] {
+        for (what, a) in [("action:    ", &c.action), ("quarantine:", &c.quarantine)] {
             let Some(a) = a else { continue };
+            let s = a.detail().expose();
             let s = match a {
-                ActionResult::DryRun(s) => format!("dry run: {s}"),
-                ActionResult::Done(s) => format!("done: {s}"),
-                ActionResult::Unchanged(s) => format!("unchanged: {s}"),
-                ActionResult::Refused(s) => format!("not done: {s}"),
-                ActionResult::Failed(s) => format!("FAILED: {s}"),
+                ActionResult::DryRun(_) => format!("dry run: {s}"),
+                ActionResult::Done(_) => format!("done: {s}"),
+                ActionResult::Unchanged(_) => format!("unchanged: {s}"),
+                ActionResult::Refused(_) => format!("not done: {s}"),
+                ActionResult::Failed(_) => format!("FAILED: {s}"),
             };
             writeln!(out, "  {what} {s}")?;
         }

@@ -19,6 +19,10 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::Digest as _;
 
+mod outcome;
+
+pub use outcome::{Action, Outcome};
+
 /// The `prev` of the first record.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -41,7 +45,7 @@ pub struct FoundAt {
 
 /// What one record says, as the caller gives it; [`AuditLog::append`] adds `seq`, `time` and
 /// `prev`. `Debug` redacts the key id (the log itself holds it in full).
-#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
     /// The operator's identity (ARN) that made the calls.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -54,12 +58,10 @@ pub struct Entry {
     /// The IAM user owning the key, when known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
-    /// What was done: `identify`, `check`, `verify-leaked`, `deactivate`, `quarantine`,
-    /// `reactivate`.
-    pub action: String,
-    /// `intent` (about to call AWS), or the outcome: a verdict, `done`, `dry-run`,
-    /// `unchanged`, `error: …`.
-    pub result: String,
+    /// What was done.
+    pub action: Action,
+    /// `intent` (about to call AWS), or the outcome.
+    pub result: Outcome,
     /// AWS request id of the call, when there was one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
@@ -268,14 +270,14 @@ fn sync_parent(path: &Path) -> io::Result<()> {
 mod tests {
     use super::*;
 
-    fn entry(action: &str, result: &str) -> Entry {
+    fn entry(action: Action, result: Outcome) -> Entry {
         Entry {
             actor: Some("arn:aws:iam::123456789012:user/ops".into()),
             key_id: "AKIA-TEST".into(),
             account: Some("123456789012".into()),
             user: Some("alice".into()),
-            action: action.into(),
-            result: result.into(),
+            action,
+            result,
             request_id: Some("req-1".into()),
             found: vec![FoundAt {
                 repository: Some("repo".into()),
@@ -291,9 +293,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("audit.jsonl");
         let mut log = AuditLog::open(&path).unwrap();
-        log.append(entry("check", "active")).unwrap();
-        log.append(entry("deactivate", "intent")).unwrap();
-        log.append(entry("deactivate", "done")).unwrap();
+        log.append(entry(Action::Check, Outcome::Active)).unwrap();
+        log.append(entry(Action::Deactivate, Outcome::Intent)).unwrap();
+        log.append(entry(Action::Deactivate, Outcome::Done)).unwrap();
         (dir, path)
     }
 
@@ -303,14 +305,14 @@ mod tests {
         let summary = verify_file(&path).unwrap();
         assert_eq!(summary.records, 3);
         let mut log = AuditLog::open(&path).unwrap();
-        let r = log.append(entry("reactivate", "done")).unwrap();
+        let r = log.append(entry(Action::Reactivate, Outcome::Done)).unwrap();
         assert_eq!(r.seq, 3);
         assert_eq!(r.prev, summary.last_hash);
         assert_eq!(verify_file(&path).unwrap().records, 4);
         let text = std::fs::read_to_string(&path).unwrap();
         let first: Record = serde_json::from_str(text.lines().next().unwrap()).unwrap();
         assert_eq!(first.prev, GENESIS);
-        assert_eq!(first.entry, entry("check", "active"));
+        assert_eq!(first.entry, entry(Action::Check, Outcome::Active));
     }
 
     #[test]
@@ -351,6 +353,72 @@ mod tests {
         assert!(err.contains("another process is writing"), "{err}");
     }
 
+    /// Lines as keysentry wrote them before `action` and `result` were types, chained by hand.
+    fn old_form_log() -> String {
+        // The fields of one record, in the order they were written.
+        let body = |fields: &[(&str, &str)]| -> String {
+            let parts: Vec<String> =
+                fields.iter().map(|(k, v)| format!(r#""{k}":"{v}""#)).collect();
+            parts.join(",")
+        };
+        let found =
+            r#""found":[{"repository":"repo","path":"a.env","line":3,"fingerprint":"00ff"}]"#;
+        let (key, account, user) =
+            (("key_id", "AKIA-TEST"), ("account", "123456789012"), ("user", "alice"));
+        let actor = ("actor", "arn:aws:iam::123456789012:user/ops");
+        let throttled = "error: iam:UpdateAccessKey: Throttling: rate exceeded";
+        let bodies = [
+            body(&[actor, key, account, user, ("action", "check"), ("result", "active")])
+                + ","
+                + found,
+            body(&[key, ("action", "verify-leaked"), ("result", "error")]),
+            body(&[key, account, user, ("action", "deactivate"), ("result", "intent")])
+                + ","
+                + found,
+            body(&[key, ("action", "deactivate"), ("result", throttled), ("request_id", "req-9")]),
+            body(&[key, ("action", "quarantine"), ("result", "dry-run")]),
+            body(&[key, ("action", "reactivate"), ("result", "unchanged")]),
+            body(&[key, ("action", "check"), ("result", "not_an_access_key")]),
+        ];
+        let mut prev = GENESIS.to_owned();
+        let mut text = String::new();
+        for (seq, body) in bodies.iter().enumerate() {
+            let line =
+                format!(r#"{{"seq":{seq},"time":"2026-01-01T00:00:00Z","prev":"{prev}",{body}}}"#);
+            prev = sha256_hex(line.as_bytes());
+            text.push_str(&line);
+            text.push('\n');
+        }
+        text
+    }
+
+    #[test]
+    fn issue_13_a_log_written_in_the_old_form_still_verifies() {
+        let text = old_form_log();
+        let summary = verify(text.as_bytes()).unwrap();
+        assert_eq!(summary.records, 7);
+        // Each record reads back into the typed form and is written again byte for byte.
+        for line in text.lines() {
+            let record: Record = serde_json::from_str(line).unwrap();
+            assert_eq!(serde_json::to_string(&record).unwrap(), line);
+        }
+        let second: Record = serde_json::from_str(text.lines().nth(3).unwrap()).unwrap();
+        assert_eq!(second.entry.action, Action::Deactivate);
+        assert_eq!(
+            second.entry.result,
+            Outcome::error("iam:UpdateAccessKey: Throttling: rate exceeded")
+        );
+        // And a log in the old form is appended to.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.jsonl");
+        std::fs::write(&path, &text).unwrap();
+        let mut log = AuditLog::open(&path).unwrap();
+        assert_eq!(log.append(entry(Action::Check, Outcome::Inactive)).unwrap().seq, 7);
+        assert_eq!(verify_file(&path).unwrap().records, 8);
+        let bad = text.replace(r#""result":"active""#, r#""result":"activ""#);
+        assert!(verify(bad.as_bytes()).unwrap_err().to_string().contains("unknown result"));
+    }
+
     #[test]
     fn an_empty_log_verifies() {
         let summary = verify(&b""[..]).unwrap();
@@ -365,7 +433,16 @@ mod issue_12_debug {
     #[test]
     fn issue_12_entry_debug_redacts_the_key_id() {
         let key_id = format!("AKIA{}", ["Z7VX", "WQ2R", "5TYU", "3MNB"].concat());
-        let e = Entry { key_id: key_id.clone(), action: "check".into(), ..Entry::default() };
+        let e = Entry {
+            actor: None,
+            key_id: key_id.clone(),
+            account: None,
+            user: None,
+            action: Action::Check,
+            result: Outcome::Active,
+            request_id: None,
+            found: Vec::new(),
+        };
         let debug = format!("{e:?}");
         assert!(!debug.contains(&key_id) && debug.contains("AKIA*"), "{debug}");
     }

@@ -1,4 +1,7 @@
-//! What a scan reports: [`Finding`] and the value types it is made of.
+//! What a scan reports: [`Finding`] and the value types it is made of, including what it
+//! carries about AWS credentials ([`aws`]).
+
+pub mod aws;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -329,7 +332,7 @@ pub struct Finding {
     pub line_other_secrets: Vec<(usize, usize)>,
     /// What is known offline about an AWS finding (key type, account, paired secret, tags);
     /// `None` for other findings.
-    pub aws: Option<crate::aws::AwsInfo>,
+    pub aws: Option<aws::AwsInfo>,
 }
 
 impl fmt::Debug for Finding {
