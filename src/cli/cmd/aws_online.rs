@@ -81,7 +81,6 @@ fn operator_settings(env: &crate::cli::env::Env) -> anyhow::Result<keysentry::co
 /// The online step of a scan as the pipeline's verifier: checks the AWS keys found (the
 /// library's [`AwsVerifier`]), which records each verdict and action in the findings of its
 /// key id (`aws.online`, for the report), and lists the verdicts on stderr.
-#[expect(dead_code, reason = "scan.rs runs it in the pipeline once it takes a verifier")]
 pub(crate) fn verifier(
     run: OnlineRun,
     root: Option<String>,
@@ -89,19 +88,6 @@ pub(crate) fn verifier(
     log: Log,
 ) -> anyhow::Result<Box<dyn Verifier>> {
     Ok(Box::new(OnlineStep::new(run, root, secrets, log)))
-}
-
-/// The online step of a scan, before the report (the scan's wiring until it runs the
-/// verifier itself). Returns whether a check or an action failed.
-pub(crate) fn after_scan(
-    run: OnlineRun,
-    findings: &mut [Finding],
-    root: Option<&str>,
-    secrets: SecretDisplay,
-    log: Log,
-) -> anyhow::Result<bool> {
-    let step = OnlineStep::new(run, root.map(str::to_owned), secrets, log);
-    Ok(step.run(findings)?.failed > 0)
 }
 
 /// [`AwsVerifier`], and the verdicts on stderr.
@@ -226,37 +212,3 @@ fn human(reports: &[KeyReport], out: &mut dyn Write) -> io::Result<()> {
     Ok(())
 }
 
-/// The online step of `scan --verify` as the pipeline's verifier.
-pub(crate) fn verifier(
-    run: OnlineRun,
-    root: Option<String>,
-    secrets: SecretDisplay,
-    log: Log,
-) -> anyhow::Result<Box<dyn keysentry::verify::Verifier>> {
-    Ok(Box::new(AfterScan { run: std::sync::Mutex::new(Some(run)), root, secrets, log }))
-}
-
-struct AfterScan {
-    run: std::sync::Mutex<Option<OnlineRun>>,
-    root: Option<String>,
-    secrets: SecretDisplay,
-    log: Log,
-}
-
-impl keysentry::verify::Verifier for AfterScan {
-    fn wants(&self, f: &Finding) -> bool {
-        f.aws.as_ref().is_some_and(|a| a.key_id.is_some())
-    }
-
-    fn verify(
-        &self,
-        findings: &mut [Finding],
-    ) -> Result<keysentry::verify::Verification, keysentry::verify::VerifyError> {
-        use keysentry::verify::{Verification, VerifyError};
-        let run = self.run.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
-        let run = run.ok_or_else(|| VerifyError::new("the online step runs once per scan"))?;
-        let failed = after_scan(run, findings, self.root.as_deref(), self.secrets, self.log)
-            .map_err(|e| VerifyError::new(format!("{e:#}")))?;
-        Ok(Verification { checked: findings.len(), failed: usize::from(failed) })
-    }
-}
