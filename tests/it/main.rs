@@ -1,0 +1,33 @@
+//! keysentry's integration tests, as one test binary with one module per concern.
+//!
+//! One binary, not one per file: each test binary links the whole library (the AWS SDK with it),
+//! so twenty of them cost twenty links and gigabytes of disk. `tests/alloc_free.rs` stays a
+//! binary of its own because it installs a counting global allocator, which would count (and
+//! slow) every other test here.
+//!
+//! Run one module with `cargo test --test it scan_walk::`. Tests that need a tool `scripts/test`
+//! installs (moto, the pre-commit framework, Python with jsonschema, the real-code corpus) skip
+//! with a message on stderr when it is missing, and fail instead under
+//! `KEYSENTRY_TEST_REQUIRE_ALL=1`, which `scripts/test` sets.
+
+mod common;
+
+mod aws_online;
+mod aws_pairing;
+mod builtin_rules;
+mod cli_snapshots;
+mod config_trust;
+mod exit_codes;
+mod git_history;
+mod git_hooks;
+mod git_range;
+mod git_staged;
+mod gitleaks_compat;
+mod pre_commit_framework;
+mod progress;
+mod real_code;
+mod report_formats;
+mod rules_cli;
+mod scan_output;
+mod scan_walk;
+mod suppression;
