@@ -3,9 +3,9 @@
 //! given, and only once the scan has run for a moment, so short scans print nothing extra.
 
 use std::io::IsTerminal;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, RecvTimeoutError};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::log::{Log, Verbosity};
@@ -52,9 +52,11 @@ pub(crate) fn with_progress<T>(
     if !policy.enabled {
         return scan(&progress);
     }
-    let (done_tx, done_rx) = crossbeam_channel::bounded::<()>(0);
+    // Nothing is ever sent: dropping the sender is the signal that the scan is done.
+    let (done_tx, done_rx) = mpsc::channel::<()>();
     std::thread::scope(|s| {
-        s.spawn(|| draw(&progress, policy.delay, unit, &done_rx));
+        let shown = &progress;
+        s.spawn(move || draw(shown, policy.delay, unit, &done_rx));
         let out = scan(&progress);
         drop(done_tx);
         out

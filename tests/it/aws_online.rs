@@ -12,6 +12,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::tools;
 use aws_config::BehaviorVersion;
 use aws_sdk_iam::types::StatusType;
 use aws_sdk_sts::config::{Credentials, Region};
@@ -31,20 +32,16 @@ struct Moto {
 }
 
 impl Moto {
-    fn start(extra_env: &[(&str, &str)]) -> Moto {
-        let bin = std::env::var("KEYSENTRY_TEST_MOTO_SERVER").unwrap_or_else(|_| {
-            panic!(
-                "KEYSENTRY_TEST_MOTO_SERVER is not set: run the tests with scripts/test, which \
-                 installs moto into .venv and sets it"
-            )
-        });
+    /// `None` when moto is missing (see [`tools::missing`]).
+    fn start(extra_env: &[(&str, &str)]) -> Option<Moto> {
+        let bin = tools::MOTO_SERVER.find()?;
         let mut child = Command::new(&bin)
             .args(["-H", "127.0.0.1", "-p", "0"])
             .envs(extra_env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot run moto_server ({bin}): {e}"));
+            .unwrap_or_else(|e| panic!("cannot run moto_server ({}): {e}", bin.display()));
         let stderr = child.stderr.take().expect("piped stderr");
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
@@ -62,7 +59,7 @@ impl Moto {
             assert!(Instant::now() < deadline, "moto_server is not ready");
             std::thread::sleep(Duration::from_millis(100));
         }
-        Moto { child, endpoint: format!("http://127.0.0.1:{port}") }
+        Some(Moto { child, endpoint: format!("http://127.0.0.1:{port}") })
     }
 }
 
@@ -187,7 +184,7 @@ fn credentials_file(id: &str, secret: &str) -> String {
 
 #[test]
 fn scan_verifies_deactivates_across_accounts_and_reactivate_restores() {
-    let moto = Moto::start(&[]);
+    let Some(moto) = Moto::start(&[]) else { return };
     let rt = runtime();
     let (own, other, foreign) = rt.block_on(async {
         (
@@ -321,7 +318,7 @@ fn scan_verifies_deactivates_across_accounts_and_reactivate_restores() {
 
 #[test]
 fn identify_reports_verdicts_and_deactivate_is_a_dry_run_without_yes() {
-    let moto = Moto::start(&[("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")]);
+    let Some(moto) = Moto::start(&[("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")]) else { return };
     let rt = runtime();
     let own = rt.block_on(iam_in(&moto, OPERATOR));
     let (k, _) = rt.block_on(user_with_key(&own, "dave"));

@@ -192,7 +192,8 @@ impl TestEnv {
     }
 
     /// A `keysentry` command that runs in the tree's root with a minimal environment: only
-    /// `PATH` and a `HOME` of its own (no `AWS_*`, no `NO_COLOR`, no `COLUMNS`, no Git config).
+    /// `PATH` and a `HOME` of its own (no `AWS_*`, no `NO_COLOR`, no `COLUMNS`, no Git config,
+    /// and no `GIT_*` variable: run from a git hook, a test must not see the outer repository).
     pub(crate) fn command(&self) -> Command {
         let mut cmd = Command::cargo_bin("keysentry").expect("keysentry binary");
         cmd.env_clear().current_dir(&self.root).envs(self.basic_env());
@@ -244,6 +245,9 @@ impl TestEnv {
     }
 
     /// A `git` command in `dir` with a fixed identity and no user or system configuration.
+    /// Nothing of this process's environment but `PATH` reaches it: a test run from inside a
+    /// git hook inherits the hook's `GIT_DIR`, `GIT_INDEX_FILE`, `GIT_WORK_TREE`, …, which
+    /// would make this git act on the outer repository (`harness` tests that it does not).
     pub(crate) fn git_command_in(&self, dir: &Path) -> process::Command {
         let mut cmd = process::Command::new("git");
         cmd.env_clear().current_dir(dir).envs(self.basic_env()).envs([

@@ -88,6 +88,7 @@ fn issue_12_a_repository_config_cannot_switch_aws_online() {
 }
 
 #[test]
+#[cfg(feature = "aws")]
 fn issue_12_online_commands_do_not_take_roles_or_audit_log_from_the_repository() {
     let env = TestEnv::git_repo();
     env.write(".keysentry.toml", HOSTILE_AWS);
@@ -113,29 +114,33 @@ fn issue_12_online_commands_do_not_take_roles_or_audit_log_from_the_repository()
 fn issue_12_the_operators_configuration_is_honoured() {
     let env = TestEnv::git_repo();
     env.write("app.env", key_line());
-    let home = env.outside().join("home");
-    let dir = home.join(".config/keysentry");
-    std::fs::create_dir_all(&dir).unwrap();
-    let log = env.outside().join("operator-audit.jsonl");
-    std::fs::write(
-        dir.join("config.toml"),
-        format!("[aws]\nverify = true\naudit_log = {:?}\n", log.display().to_string()),
-    )
-    .unwrap();
-    // verify = true from the operator's configuration: the online step runs (and, without
-    // credentials, fails clearly after the report).
-    let run = Run::from(
-        env.command()
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("AWS_REGION", "us-east-1")
-            .args(["scan", "--call-timeout", "1", "--endpoint-url", "http://127.0.0.1:9", "."])
-            .timeout(Duration::from_secs(60))
-            .output()
-            .expect("run keysentry"),
-    );
-    run.assert_code(2);
-    assert!(run.stderr.contains("operator's AWS credentials"), "{}", run.stderr);
-    assert!(log.exists(), "the operator's audit log is used");
+    // The online AWS options exist only with the `aws` feature.
+    #[cfg(feature = "aws")]
+    {
+        let home = env.outside().join("home");
+        let dir = home.join(".config/keysentry");
+        std::fs::create_dir_all(&dir).unwrap();
+        let log = env.outside().join("operator-audit.jsonl");
+        std::fs::write(
+            dir.join("config.toml"),
+            format!("[aws]\nverify = true\naudit_log = {:?}\n", log.display().to_string()),
+        )
+        .unwrap();
+        // verify = true from the operator's configuration: the online step runs (and, without
+        // credentials, fails clearly after the report).
+        let run = Run::from(
+            env.command()
+                .env("AWS_EC2_METADATA_DISABLED", "true")
+                .env("AWS_REGION", "us-east-1")
+                .args(["scan", "--call-timeout", "1", "--endpoint-url", "http://127.0.0.1:9", "."])
+                .timeout(Duration::from_secs(60))
+                .output()
+                .expect("run keysentry"),
+        );
+        run.assert_code(2);
+        assert!(run.stderr.contains("operator's AWS credentials"), "{}", run.stderr);
+        assert!(log.exists(), "the operator's audit log is used");
+    }
     // XDG_CONFIG_HOME wins over HOME.
     let xdg = env.outside().join("xdg");
     std::fs::create_dir_all(xdg.join("keysentry")).unwrap();

@@ -163,7 +163,10 @@ fn issue_12_gitleaks_default_config_loads_whole() {
     let repo = std::env::var_os("KEYSENTRY_TEST_GITLEAKS_REPO")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| "/work/.mirror/gitleaks+gitleaks/repo".into());
-    let Ok(out) = std::process::Command::new("git")
+    let env = TestEnv::without_git();
+    // The harness's git: none of this process's GIT_* variables (a hook's GIT_DIR would win).
+    let Ok(out) = env
+        .git_command_in(env.outside())
         .arg("-C")
         .arg(&repo)
         .args(["show", "HEAD:config/gitleaks.toml"])
@@ -176,7 +179,6 @@ fn issue_12_gitleaks_default_config_loads_whole() {
         eprintln!("skipped: no gitleaks repository at {}", repo.display());
         return;
     }
-    let env = TestEnv::without_git();
     let config = env.write_outside("default.toml", &out.stdout);
     let generic = random_chars(32, 3);
     let pypi = ["pypi-", "AgEIcHlwaS5vcmc", &random_chars(60, 4)].concat();

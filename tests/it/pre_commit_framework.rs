@@ -8,16 +8,8 @@ use crate::common;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+use crate::tools;
 use common::{TestEnv, secrets};
-
-/// The pre-commit executable: KEYSENTRY_TEST_PRE_COMMIT, else this repository's `.venv`.
-fn pre_commit() -> PathBuf {
-    let named = std::env::var_os("KEYSENTRY_TEST_PRE_COMMIT").map(PathBuf::from);
-    let local = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/pre-commit");
-    named.filter(|p| p.exists()).or(Some(local).filter(|p| p.exists())).unwrap_or_else(|| {
-        panic!("the pre-commit framework is not installed: run scripts/test, which installs it")
-    })
-}
 
 /// Runs a program in the test repository with keysentry's directory first on PATH.
 fn run_in(env: &TestEnv, program: &Path, args: &[&str]) -> Output {
@@ -54,19 +46,21 @@ fn framework_config(env: &TestEnv, args: &str) -> String {
     )
 }
 
-/// A repository with [`framework_config`] staged and the framework's hook installed.
-fn framework_repo() -> TestEnv {
+/// A repository with [`framework_config`] staged and the framework's hook installed; `None`
+/// when the framework is missing (see [`tools::missing`]).
+fn framework_repo() -> Option<TestEnv> {
+    let pre_commit = tools::PRE_COMMIT.find()?;
     let env = TestEnv::git_repo();
     env.write(".pre-commit-config.yaml", framework_config(&env, ""));
     env.git(&["add", ".pre-commit-config.yaml"]);
-    let out = run_in(&env, &pre_commit(), &["install"]);
+    let out = run_in(&env, &pre_commit, &["install"]);
     assert!(out.status.success(), "{}", text(&out));
-    env
+    Some(env)
 }
 
 #[test]
 fn the_framework_blocks_a_commit_with_a_secret_and_passes_a_clean_one() {
-    let env = framework_repo();
+    let Some(env) = framework_repo() else { return };
     let git = PathBuf::from("git");
 
     env.write("deploy.env", format!("GITHUB_TOKEN={}\n", secrets::github_pat()));
@@ -89,11 +83,12 @@ fn the_framework_blocks_a_commit_with_a_secret_and_passes_a_clean_one() {
 /// (`GIT_INDEX_FILE`); the key in a tracked file was committed. It is blocked now.
 #[test]
 fn issue_12_the_framework_blocks_git_commit_a() {
+    let Some(pre_commit) = tools::PRE_COMMIT.find() else { return };
     let env = TestEnv::git_repo();
     env.write(".pre-commit-config.yaml", framework_config(&env, ""));
     env.write("deploy.env", "REGION=eu-west-1\n");
     env.commit_all("base");
-    let out = run_in(&env, &pre_commit(), &["install"]);
+    let out = run_in(&env, &pre_commit, &["install"]);
     assert!(out.status.success(), "{}", text(&out));
     let git = PathBuf::from("git");
 
@@ -112,7 +107,7 @@ fn issue_12_the_framework_blocks_git_commit_a() {
 /// the hook's `args: [--max-file-size, …]` raises the limit.
 #[test]
 fn issue_12_the_framework_blocks_a_file_too_large_and_args_raise_the_limit() {
-    let env = framework_repo();
+    let Some(env) = framework_repo() else { return };
     let git = PathBuf::from("git");
 
     let mut big = format!("AWS_ACCESS_KEY_ID={}\n", secrets::aws_key_id()).into_bytes();

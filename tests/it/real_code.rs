@@ -1,58 +1,26 @@
 //! Quiet on real code: all the built-in rules (core and extended), run over real, secret-free source trees, report
 //! almost nothing.
 //!
-//! The corpus is the source of crates this project depends on, read at test time from the local
-//! cargo registry cache (building the project puts them there; nothing third-party is committed).
-//! Versions come from `Cargo.lock`, so every machine scans the same files. Every finding allowed
-//! here is listed and explained in `docs/rules.md` ("Quiet on real code").
+//! The corpus is the published source of the crates named in `tests/real-code/Cargo.toml`, at
+//! the exact versions there; `scripts/test` copies them with `cargo vendor` into a directory
+//! this test owns (`target/real-code/vendor`, named by KEYSENTRY_TEST_REAL_CODE), so every
+//! machine scans the same files and nothing third-party is committed. Without it the test is
+//! skipped (see `tools`). Every finding allowed here is listed and explained in `docs/rules.md`
+//! ("Quiet on real code").
 
 use crate::common;
+use crate::tools;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use common::TestEnv;
 use serde_json::Value;
 
-/// The crates scanned: Rust (parsers, regex engines, CLI, serialisation, hashing, concurrency,
-/// time zones) and C (libgit2, vendored in libgit2-sys).
-const CRATES: &[&str] = &[
-    "aho-corasick",
-    "anyhow",
-    "bstr",
-    "clap_builder",
-    "clap_derive",
-    "console",
-    "criterion",
-    "crossbeam-channel",
-    "crossbeam-deque",
-    "csv",
-    "git2",
-    "globset",
-    "ignore",
-    "indicatif",
-    "insta",
-    "jiff",
-    "libc",
-    "libgit2-sys",
-    "memchr",
-    "proc-macro2",
-    "rayon-core",
-    "regex",
-    "regex-automata",
-    "regex-syntax",
-    "serde",
-    "serde_core",
-    "serde_derive",
-    "serde_json",
-    "sha1",
-    "sha2",
-    "syn",
-    "tempfile",
-    "thiserror",
-    "toml",
-    "toml_parser",
-];
+/// The manifest that names the corpus.
+const CORPUS_MANIFEST: &str = "tests/real-code/Cargo.toml";
+
+/// The variable `scripts/test` sets to the vendored corpus.
+const CORPUS_VAR: &str = "KEYSENTRY_TEST_REAL_CODE";
 
 /// At most this many findings over the whole corpus.
 const BUDGET: usize = 2;
@@ -64,59 +32,47 @@ const KNOWN: &[(&str, &str, &str)] = &[
     ("private_key.pem", "git2", "src/cred.rs"),
 ];
 
-/// `$CARGO_HOME/registry/src/*/`, where cargo unpacks the crates it downloads.
-fn registry_sources() -> Vec<PathBuf> {
-    let cargo_home = std::env::var_os("CARGO_HOME")
+/// The corpus's crates as (name, directory): each dependency of [`CORPUS_MANIFEST`] at the
+/// version its lock file pins, in the vendor directory; `None` when the corpus is not there.
+fn corpus() -> Option<Vec<(String, PathBuf)>> {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let vendor = std::env::var_os(CORPUS_VAR)
         .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo")))
-        .expect("neither CARGO_HOME nor HOME is set: cannot find the cargo registry cache");
-    let src = cargo_home.join("registry").join("src");
-    let dirs: Vec<PathBuf> = std::fs::read_dir(&src)
-        .unwrap_or_else(|e| {
-            panic!(
-                "the cargo registry cache {} is missing ({e}): this test scans the sources of \
-                 the project's dependencies there; build the project first (cargo build)",
-                src.display()
-            )
-        })
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_dir())
-        .collect();
-    assert!(!dirs.is_empty(), "no registry under {}", src.display());
-    dirs
-}
-
-/// Crate name → version, for the registry packages of `Cargo.lock`.
-fn locked_versions() -> BTreeMap<String, String> {
-    let lock = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.lock"))
-        .expect("read Cargo.lock");
-    let lock: toml::Table = toml::from_str(&lock).expect("parse Cargo.lock");
-    let mut versions = BTreeMap::new();
-    for pkg in lock["package"].as_array().expect("packages") {
-        let field = |k: &str| pkg.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
-        if field("source").starts_with("registry+") {
-            versions.insert(field("name"), field("version"));
+        .unwrap_or_else(|| here.join("target/real-code/vendor"));
+    let read = |rel: &str| -> toml::Table {
+        let text = std::fs::read_to_string(here.join(rel)).expect("read the corpus manifest");
+        toml::from_str(&text).expect("parse the corpus manifest")
+    };
+    let manifest = read(CORPUS_MANIFEST);
+    let lock = read("tests/real-code/Cargo.lock");
+    let packages = lock["package"].as_array().expect("packages in the corpus lock");
+    let mut roots = Vec::new();
+    for (name, dep) in manifest["dependencies"].as_table().expect("dependencies") {
+        let wanted = dep["version"].as_str().expect("a version").trim_start_matches('=');
+        // The lock's version may carry build metadata (`0.18.8+1.9.7`), and so does the
+        // directory `cargo vendor --versioned-dirs` makes.
+        let version = packages
+            .iter()
+            .filter(|p| p["name"].as_str() == Some(name))
+            .filter_map(|p| p["version"].as_str())
+            .find(|v| *v == wanted || v.strip_prefix(wanted).is_some_and(|m| m.starts_with('+')))
+            .unwrap_or_else(|| panic!("{name} {wanted} is not in the corpus lock file"));
+        let root = vendor.join(format!("{name}-{version}"));
+        if !root.is_dir() {
+            return tools::missing(&format!(
+                "the real-code corpus ({} is not a directory; {CORPUS_VAR})",
+                root.display()
+            ));
         }
+        roots.push((name.clone(), root));
     }
-    versions
+    assert!(!roots.is_empty(), "no crates in {CORPUS_MANIFEST}");
+    Some(roots)
 }
 
 #[test]
 fn the_sources_of_dependencies_yield_at_most_the_known_findings() {
-    let registries = registry_sources();
-    let versions = locked_versions();
-    let mut roots: Vec<(&str, PathBuf)> = Vec::new();
-    for name in CRATES {
-        let version = versions
-            .get(*name)
-            .unwrap_or_else(|| panic!("{name} is not in Cargo.lock: update the corpus list"));
-        let dir = format!("{name}-{version}");
-        let root =
-            registries.iter().map(|r| r.join(&dir)).find(|p| p.is_dir()).unwrap_or_else(|| {
-                panic!("{dir} is not in the cargo registry cache ({registries:?}): build first")
-            });
-        roots.push((name, root));
-    }
+    let Some(roots) = corpus() else { return };
 
     let env = TestEnv::without_git();
     let mut args = vec!["scan", "--extended-rules", "--no-ignore", "--quiet", "--format", "jsonl"];
@@ -134,7 +90,7 @@ fn the_sources_of_dependencies_yield_at_most_the_known_findings() {
             .iter()
             .find_map(|(name, root)| {
                 let inner = path.strip_prefix(root).ok()?;
-                Some(((*name).to_owned(), inner.display().to_string()))
+                Some((name.clone(), inner.display().to_string()))
             })
             .unwrap_or_default();
         findings.push((rule, krate, inner, f["location"]["line"].clone()));

@@ -1,12 +1,10 @@
 //! Every report format (`--format`), snapshotted for a small tree and a small git history with
-//! temporary paths, times and the version filtered; SARIF validated against the official
-//! SARIF 2.1.0 schema; redaction checked in every format.
+//! temporary paths, times and the version filtered; redaction checked in every format. SARIF's
+//! own checks are in `report_sarif`.
 
 use crate::common;
-
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
-use std::process::Stdio;
+use crate::report_sarif::validate_sarif;
+use crate::tools;
 
 use common::{TestEnv, secrets, snapshot_settings, transcript};
 
@@ -22,7 +20,7 @@ fn settings(env: &TestEnv) -> insta::Settings {
 }
 
 /// Two findings (an AWS key id with its secret, a GitHub token), a clean file, a binary file.
-fn small_tree() -> TestEnv {
+pub(crate) fn small_tree() -> TestEnv {
     let env = TestEnv::new();
     env.write("README.md", "# demo\n\nNothing to see here.\n");
     env.write(
@@ -39,7 +37,7 @@ fn small_tree() -> TestEnv {
 }
 
 /// A repository of two commits with fixed dates, so that commit ids are the same every run.
-fn small_history() -> TestEnv {
+pub(crate) fn small_history() -> TestEnv {
     let env = TestEnv::git_repo();
     let commit = |message: &str, date: &str| {
         env.git(&["add", "-A"]);
@@ -166,97 +164,6 @@ fn junit_is_well_formed_without_findings() {
     assert!(run.stdout.contains(r#"<testcase name="no secrets found""#));
 }
 
-// ---- SARIF against the official schema ----
-
-/// Python with the `jsonschema` package: KEYSENTRY_TEST_PYTHON (set by scripts/test), else
-/// this repository's `.venv`.
-fn python() -> PathBuf {
-    let named = std::env::var_os("KEYSENTRY_TEST_PYTHON").map(PathBuf::from);
-    let local = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
-    named.filter(|p| p.exists()).or(Some(local).filter(|p| p.exists())).unwrap_or_else(|| {
-        panic!("Python with jsonschema is not installed: run scripts/test, which installs it")
-    })
-}
-
-/// Validates `doc` against the vendored SARIF 2.1.0 schema; `Err` holds the validator's
-/// complaint.
-fn validate_sarif(doc: &str) -> Result<(), String> {
-    let schema =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/sarif/sarif-schema-2.1.0.json");
-    let script = "import json, sys, jsonschema\n\
-                  schema = json.load(open(sys.argv[1]))\n\
-                  jsonschema.Draft4Validator.check_schema(schema)\n\
-                  jsonschema.Draft4Validator(schema).validate(json.load(sys.stdin))\n";
-    let mut child = std::process::Command::new(python())
-        .args(["-c", script])
-        .arg(schema)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run python");
-    child.stdin.take().expect("stdin").write_all(doc.as_bytes()).expect("write SARIF");
-    let out = child.wait_with_output().expect("wait for python");
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(String::from_utf8_lossy(&out.stderr).into_owned())
-    }
-}
-
-#[test]
-fn sarif_is_valid_against_the_official_schema() {
-    let tree = small_tree();
-    let history = small_history();
-    let clean = TestEnv::new();
-    clean.write("README.md", "nothing\n");
-    for (env, args) in [
-        (&tree, &["scan", "--format", "sarif", "."][..]),
-        (&tree, &["scan", "--format", "sarif", "--show-secrets", "."]),
-        (&history, &["scan", "--history", "--format", "sarif", "."]),
-        (&clean, &["scan", "--format", "sarif", "."]),
-    ] {
-        let run = env.run(args);
-        if let Err(e) = validate_sarif(&run.stdout) {
-            panic!("{args:?}: invalid SARIF:\n{e}\n{}", run.stdout);
-        }
-    }
-}
-
-#[test]
-fn the_schema_check_rejects_invalid_sarif() {
-    let env = small_tree();
-    let run = env.run(&["scan", "--format", "sarif", "."]);
-    let mut doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
-    doc["runs"][0]["results"][0]["level"] = "fatal".into();
-    assert!(validate_sarif(&doc.to_string()).is_err());
-    doc["runs"][0]["results"][0]["level"] = "error".into();
-    doc["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"] =
-        0.into();
-    assert!(validate_sarif(&doc.to_string()).is_err());
-}
-
-#[test]
-fn sarif_partial_fingerprints_are_stable_across_edits() {
-    let env = small_tree();
-    let fingerprints = |env: &TestEnv| -> Vec<serde_json::Value> {
-        let run = env.run(&["scan", "--format", "sarif", "."]);
-        let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
-        doc["runs"][0]["results"]
-            .as_array()
-            .expect("results")
-            .iter()
-            .map(|r| r["partialFingerprints"].clone())
-            .collect()
-    };
-    let before = fingerprints(&env);
-    // Lines added above the secrets move them; their alerts stay the same.
-    let prod = std::fs::read_to_string(env.path("config/prod.env")).expect("read");
-    env.write("config/prod.env", format!("# moved\n\n{prod}"));
-    assert_eq!(before, fingerprints(&env));
-    assert_ne!(before[0], before[1]);
-}
-
 // ---- the human report's summary on stderr ----
 
 #[test]
@@ -315,6 +222,7 @@ fn tree_with_a_gap() -> TestEnv {
 
 #[test]
 fn issue_12_every_format_lists_the_file_not_scanned() {
+    let python = tools::PYTHON.find();
     let env = tree_with_a_gap();
     for format in FORMATS {
         let run = env.run(&["scan", "--quiet", "--max-file-size", "1K", "--format", format, "."]);
@@ -342,7 +250,7 @@ fn issue_12_every_format_lists_the_file_not_scanned() {
                 let n = &inv["toolExecutionNotifications"][0];
                 assert_eq!(n["level"], "error");
                 assert!(n["message"]["text"].as_str().unwrap().contains("big.env"), "{out}");
-                if let Err(e) = validate_sarif(out) {
+                if let Err(e) = python.as_deref().map_or(Ok(()), |p| validate_sarif(p, out)) {
                     panic!("invalid SARIF:\n{e}\n{out}");
                 }
             }
@@ -445,6 +353,7 @@ fn has_raw_controls(s: &str, keep: &[char]) -> bool {
 
 #[test]
 fn issue_12_terminal_escapes_are_shown_never_run() {
+    let python = tools::PYTHON.find();
     let env = hostile_tree();
     for format in ["human", "github", "csv"] {
         let run = env.run(&["scan", "--format", format, "."]);
@@ -479,7 +388,7 @@ fn issue_12_terminal_escapes_are_shown_never_run() {
         }
     }
     let sarif = env.run(&["scan", "--format", "sarif", "."]);
-    if let Err(e) = validate_sarif(&sarif.stdout) {
+    if let Err(e) = python.as_deref().map_or(Ok(()), |p| validate_sarif(p, &sarif.stdout)) {
         panic!("invalid SARIF:\n{e}\n{}", sarif.stdout);
     }
     let junit = env.run(&["scan", "--format", "junit", "."]);
