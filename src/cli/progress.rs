@@ -72,14 +72,19 @@ fn draw(progress: &Progress, delay: Duration, unit: &str, done: &Receiver<()>) {
     let style = ProgressStyle::with_template("{spinner} scanning: {msg}")
         .unwrap_or_else(|_| ProgressStyle::default_spinner());
     bar.set_style(style);
+    let frame =
+        || status(progress.items(), progress.bytes(), progress.units(), started.elapsed(), unit);
     loop {
-        let (items, bytes) = (progress.items(), progress.bytes());
-        bar.set_message(status(items, bytes, progress.units(), started.elapsed(), unit));
+        bar.set_message(frame());
         bar.tick();
         if !matches!(done.recv_timeout(TICK), Err(RecvTimeoutError::Timeout)) {
             break;
         }
     }
+    // The last frame shows the finished counts (drawn whatever the redraw rate: a scan that
+    // ended within one tick would otherwise leave only a frame from before the source planned
+    // its work), then the line is cleared for the summary.
+    bar.finish_with_message(frame());
     bar.finish_and_clear();
 }
 
