@@ -65,6 +65,8 @@ impl Tool {
 /// Reports that `what` is missing: panics under [`REQUIRE_ALL`], else says on stderr that the
 /// calling test skips what needs it (all of the test, or one check) and returns `None`.
 #[track_caller]
+// The skip message is for the person running the tests: stderr is where libtest shows it.
+#[allow(clippy::print_stderr)]
 pub(crate) fn missing<T>(what: &str) -> Option<T> {
     let test = std::thread::current().name().unwrap_or("a test").to_owned();
     if required() {
