@@ -8,7 +8,8 @@ use std::fs;
 use crate::common::{Run, TestEnv};
 use crate::tools;
 
-/// Runs the test `name` of this test binary alone, in a child process, with `vars` set.
+/// Runs the tests `names` of this test binary (and no other), in a child process, with `vars`
+/// set (`Some`) or removed (`None`).
 fn run_alone(names: &[&str], vars: &[(&str, Option<&OsStr>)]) -> Run {
     let mut cmd = std::process::Command::new(std::env::current_exe().expect("this test binary"));
     cmd.args(["--exact", "--nocapture", "--test-threads", "1"]).args(names);

@@ -1,9 +1,10 @@
 //! The programs and data that `scripts/test` provides: the pre-commit framework, Python with
 //! `jsonschema`, the moto AWS emulator and the real-code corpus.
 //!
-//! A plain `cargo test` (or `cargo nextest run`) has none of them: a test that needs one says so
-//! on stderr and passes without checking anything. `scripts/test`, and so CI, sets
-//! [`REQUIRE_ALL`]; then a missing tool fails the test, so that nothing is skipped unseen.
+//! A plain `cargo test` (or `cargo nextest run`) may have none of them: a test that needs one
+//! says so on stderr and skips what needs it (the whole test, or one check of it).
+//! `scripts/test`, and so CI, sets [`REQUIRE_ALL`]; then a missing tool fails the test, so that
+//! nothing is skipped unseen.
 
 use std::path::{Path, PathBuf};
 
