@@ -4,6 +4,9 @@
 //! A counting global allocator wraps the system one. It counts only on threads that asked for
 //! it (a thread-local flag), so the test harness and tests running in parallel do not disturb
 //! the count.
+//!
+//! This is a test binary of its own, not a module of `tests/it`: a `#[global_allocator]` is
+//! the allocator of the whole process, so there it would sit under every integration test.
 
 // A global allocator is an `unsafe impl`; this test binary is the only place outside
 // `source::content` that needs one.

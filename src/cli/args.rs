@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use super::args_aws::{AwsCommand, AwsScanArgs};
-use super::args_filter::{BaselineCommand, FilterArgs, IgnoreArgs};
+use super::args_filter::{FilterArgs, IgnoreArgs};
 use super::exit::EXIT_CODES_HELP;
 
 /// Finds leaked credentials, AWS access keys above all.
@@ -296,6 +296,24 @@ pub(crate) struct ScanArgs {
 
     #[command(flatten)]
     pub(crate) filter: FilterArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum BaselineCommand {
+    /// Scan and write a baseline of every finding (fails if the file exists)
+    Create(BaselineArgs),
+    /// Scan and rewrite the baseline: new findings added, those gone dropped
+    Update(BaselineArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct BaselineArgs {
+    /// The baseline file
+    #[arg(long = "baseline-file", value_name = "FILE", default_value = ".keysentry-baseline.json")]
+    pub(crate) output: PathBuf,
+
+    #[command(flatten)]
+    pub(crate) scan: ScanArgs,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,9 +1,10 @@
 //! Command-line syntax of configuration, allowlists and baselines (flattened into `scan`), and
-//! of `keysentry baseline` and `keysentry ignore`. Nothing here does work.
+//! of `keysentry ignore`. Nothing here does work. A leaf module: it imports no other syntax
+//! (`keysentry baseline`, which takes all of `scan`'s options, is in `args`).
 
 use std::path::PathBuf;
 
-use clap::{Args, Subcommand};
+use clap::Args;
 
 /// Configuration and suppression options of `scan`.
 #[derive(Debug, Default, Args)]
@@ -88,24 +89,6 @@ impl FilterArgs {
             keysentry::rules::Builtin::Core
         }
     }
-}
-
-#[derive(Debug, Subcommand)]
-pub(crate) enum BaselineCommand {
-    /// Scan and write a baseline of every finding (fails if the file exists)
-    Create(BaselineArgs),
-    /// Scan and rewrite the baseline: new findings added, those gone dropped
-    Update(BaselineArgs),
-}
-
-#[derive(Debug, Args)]
-pub(crate) struct BaselineArgs {
-    /// The baseline file
-    #[arg(long = "baseline-file", value_name = "FILE", default_value = ".keysentry-baseline.json")]
-    pub(crate) output: PathBuf,
-
-    #[command(flatten)]
-    pub(crate) scan: super::args::ScanArgs,
 }
 
 #[derive(Debug, Args)]

@@ -3,9 +3,9 @@
 //! given, and only once the scan has run for a moment, so short scans print nothing extra.
 
 use std::io::IsTerminal;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, RecvTimeoutError};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::log::{Log, Verbosity};
@@ -52,9 +52,11 @@ pub(crate) fn with_progress<T>(
     if !policy.enabled {
         return scan(&progress);
     }
-    let (done_tx, done_rx) = crossbeam_channel::bounded::<()>(0);
+    // Nothing is ever sent: dropping the sender is the signal that the scan is done.
+    let (done_tx, done_rx) = mpsc::channel::<()>();
     std::thread::scope(|s| {
-        s.spawn(|| draw(&progress, policy.delay, unit, &done_rx));
+        let shown = &progress;
+        s.spawn(move || draw(shown, policy.delay, unit, &done_rx));
         let out = scan(&progress);
         drop(done_tx);
         out
@@ -70,14 +72,19 @@ fn draw(progress: &Progress, delay: Duration, unit: &str, done: &Receiver<()>) {
     let style = ProgressStyle::with_template("{spinner} scanning: {msg}")
         .unwrap_or_else(|_| ProgressStyle::default_spinner());
     bar.set_style(style);
+    let frame =
+        || status(progress.items(), progress.bytes(), progress.units(), started.elapsed(), unit);
     loop {
-        let (items, bytes) = (progress.items(), progress.bytes());
-        bar.set_message(status(items, bytes, progress.units(), started.elapsed(), unit));
+        bar.set_message(frame());
         bar.tick();
         if !matches!(done.recv_timeout(TICK), Err(RecvTimeoutError::Timeout)) {
             break;
         }
     }
+    // The last frame shows the finished counts (drawn whatever the redraw rate: a scan that
+    // ended within one tick would otherwise leave only a frame from before the source planned
+    // its work), then the line is cleared for the summary.
+    bar.finish_with_message(frame());
     bar.finish_and_clear();
 }
 

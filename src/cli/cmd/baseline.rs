@@ -5,8 +5,8 @@ use std::io::Write;
 use anyhow::{Context, bail};
 
 use super::count;
-use crate::cli::args::ColorChoice;
-use crate::cli::args_filter::{BaselineArgs, BaselineCommand, IgnoreArgs};
+use crate::cli::args::{BaselineArgs, BaselineCommand, ColorChoice};
+use crate::cli::args_filter::IgnoreArgs;
 use crate::cli::config::ScanConfig;
 use crate::cli::env::Env;
 use crate::cli::exit::ExitStatus;
