@@ -17,6 +17,7 @@ mod aws_online;
 mod aws_pairing;
 mod builtin_rules;
 mod cli_snapshots;
+mod embedding;
 mod config_trust;
 mod exit_codes;
 mod git_history;

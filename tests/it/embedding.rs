@@ -1,7 +1,7 @@
 //! The library runs the whole scan: a program that embeds it gets exactly the findings that
 //! `keysentry scan` reports on the same tree, configuration and baseline.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 
