@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
+use keysentry::config::names::{BASELINE_FILE, IGNORED_FINGERPRINTS_FILE};
 
 /// Configuration and suppression options of `scan`.
 #[derive(Debug, Default, Args)]
@@ -39,9 +40,9 @@ pub(crate) struct FilterArgs {
         long,
         help_heading = "Configuration and baselines",
         long_help = "Do not read the scanned repository's ignore lists: .gitignore, .ignore \
-                     and git excludes (as --no-ignore), .keysentryignore (paths and \
-                     fingerprints) and .gitleaksignore, in working-tree and git scans alike. \
-                     --baseline files still apply."
+                     and git excludes (as --no-ignore), .keysentryignore, \
+                     .keysentry-ignored-fingerprints and .gitleaksignore, in working-tree and \
+                     git scans alike. --baseline files still apply."
     )]
     pub(crate) no_ignore_files: bool,
 
@@ -101,7 +102,7 @@ pub(crate) enum BaselineCommand {
 #[derive(Debug, Args)]
 pub(crate) struct BaselineArgs {
     /// The baseline file
-    #[arg(long = "baseline-file", value_name = "FILE", default_value = ".keysentry-baseline.json")]
+    #[arg(long = "baseline-file", value_name = "FILE", default_value = BASELINE_FILE)]
     pub(crate) output: PathBuf,
 
     #[command(flatten)]
@@ -114,7 +115,7 @@ pub(crate) struct IgnoreArgs {
     #[arg(value_name = "FINGERPRINT", required = true)]
     pub(crate) fingerprints: Vec<String>,
 
-    /// The ignore file to append to
-    #[arg(long, value_name = "FILE", default_value = ".keysentryignore")]
+    /// The fingerprint file to append to
+    #[arg(long, value_name = "FILE", default_value = IGNORED_FINGERPRINTS_FILE)]
     pub(crate) file: PathBuf,
 }

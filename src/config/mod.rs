@@ -6,6 +6,7 @@
 pub mod check;
 pub mod file;
 pub mod gitleaks;
+pub mod names;
 pub mod path_rules;
 
 use std::path::{Path, PathBuf};
@@ -19,10 +20,7 @@ use crate::filter::{Allowlist, Condition, PathPattern, RegexTarget};
 use crate::rules::syntax::RuleSyntax;
 use crate::rules::{Builtin, RuleError};
 
-/// The name keysentry looks for at the root of a scan.
-pub const CONFIG_FILE: &str = ".keysentry.toml";
-/// gitleaks' configuration file, used when there is no [`CONFIG_FILE`].
-pub const GITLEAKS_FILE: &str = ".gitleaks.toml";
+pub use names::{CONFIG_FILE, GITLEAKS_FILE};
 
 /// Where a configuration came from, which decides what it may set (docs/config.md, "What a
 /// repository's configuration may set").
@@ -473,7 +471,7 @@ mod tests {
     use super::*;
 
     fn load_text(text: &str) -> Result<Settings, ConfigError> {
-        load_keysentry(Path::new(".keysentry.toml"), text, Builtin::Core)
+        load_keysentry(Path::new(CONFIG_FILE), text, Builtin::Core)
     }
 
     #[test]

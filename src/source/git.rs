@@ -258,7 +258,7 @@ impl PathFilter {
         };
         let Some(text) = text else { return (PathFilter::default(), errors) };
         let mut builder = ignore::gitignore::GitignoreBuilder::new("");
-        for line in String::from_utf8_lossy(&text).lines() {
+        for line in crate::filter::ignored::path_patterns(&String::from_utf8_lossy(&text)) {
             if let Err(e) = builder.add_line(None, line) {
                 errors.push(format!("{IGNORE_FILE}: {e}"));
             }

@@ -275,7 +275,7 @@ pub(crate) fn deliver_chunk(
     lines: Option<&LineSet>,
     visitor: &mut dyn Visitor,
 ) {
-    let name = origin_path(&origin);
+    let name = origin.path_bytes().unwrap_or_default();
     let (text, blob) = match classify(content, name) {
         Classified::Text => (None, blob),
         Classified::Binary => return visitor.skipped(origin, SkipReason::Binary),
@@ -287,14 +287,6 @@ pub(crate) fn deliver_chunk(
     let renumbered = lines.filter(|_| has_lone_cr(content)).map(|l| l.renumber(content));
     let lines = renumbered.as_ref().or(lines);
     visitor.chunk(Chunk { content, origin: &origin, read, blob, lines });
-}
-
-fn origin_path(origin: &Origin) -> &[u8] {
-    match origin {
-        Origin::File { path } => path.as_os_str().as_encoded_bytes(),
-        Origin::Commit { path, .. } | Origin::Staged { path } => path.as_bytes(),
-        _ => b"",
-    }
 }
 
 /// What to do with some content.
