@@ -441,7 +441,7 @@ fn issue_12_a_hostile_keysentryignore_neither_hangs_nor_allocates() {
 fn pat_fingerprint(env: &TestEnv) -> String {
     let found = findings(env, &["."]);
     let f = found.iter().find(|f| rule_id(f) == "github.pat_classic").expect("a token finding");
-    f["fingerprint"].as_str().unwrap().to_owned()
+    f["fingerprint"].as_str().expect("a fingerprint").to_owned()
 }
 
 /// Issue 13: `keysentry ignore` writes `.keysentry-ignored-fingerprints`, never
@@ -521,8 +521,8 @@ fn issue_13_a_fingerprint_line_is_not_read_as_a_glob() {
     env.write(&named, format!("aws_access_key_id = {}\n", secrets::aws_key_id()));
     env.write(".keysentryignore", format!("{named}\n"));
     let tree = findings(&env, &["."]);
-    assert_eq!(paths_of(&tree), [named.clone()]);
+    assert_eq!(paths_of(&tree), [named.as_str()]);
     env.commit_all("both");
     let history = findings(&env, &["--history", "."]);
-    assert_eq!(paths_of(&history), [named]);
+    assert_eq!(paths_of(&history), [named.as_str()]);
 }
