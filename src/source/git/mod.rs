@@ -30,7 +30,7 @@ pub(crate) use repo::{index_path, reopen};
 pub(crate) use workers::{TreeCache, run_workers};
 
 /// A failure to open or use a repository as a whole (as opposed to one unreadable object,
-/// which is a [`SourceError`] and does not stop a scan).
+/// which is a [`SourceError`](crate::source::SourceError) and does not stop a scan).
 #[derive(Debug, thiserror::Error)]
 pub enum GitError {
     /// No repository at or above the path.

@@ -93,7 +93,7 @@ fn utf8_path(path: &Path) -> Result<&str, git2::Error> {
 ///   ([`git2::opts::strict_hash_verification`]`(false)`): it recomputes SHA-1 (with collision
 ///   detection, which is slow) of each blob, doubling the cost of a history scan, while zlib's
 ///   own checksum still catches corruption, and the sources check themselves every blob they
-///   would pass over and every blob of a staged or range scan (see [`super::blob`]).
+///   would pass over and every blob of a staged or range scan.
 /// - libgit2's object cache off ([`git2::opts::enable_caching`]`(false)`): a history scan
 ///   reads each blob once, and keeps the trees it reads twice in a cache of its own. On a
 ///   17,000-commit history the cache made the tree walk slower (0.87 s against 0.57 s) and

@@ -14,7 +14,7 @@
 //! them.
 //!
 //! In a shallow clone, each commit whose parents are missing is reported as a gap
-//! ([`SkipReason::ShallowHistory`]): the history behind it was not scanned. Any other missing
+//! ([`SkipReason::ShallowHistory`](crate::source::SkipReason::ShallowHistory)): the history behind it was not scanned. Any other missing
 //! or unreadable object is an error for that item; the scan goes on.
 
 mod attribute;
