@@ -243,6 +243,18 @@ mod tests {
         }
     }
 
+    /// Issue 13: one helper for the three truncated SHA-256 hashes, each value unchanged
+    /// (baselines and ignore lists hold them).
+    #[test]
+    fn issue_13_one_hash_helper_keeps_every_value() {
+        use sha2::Digest as _;
+        let old = |bytes: &[u8]| crate::finding::hex(&sha2::Sha256::digest(bytes)[..16]);
+        let secret = crate::finding::Secret::new(["s3", "cr", "et"].concat());
+        let fp = crate::finding::Fingerprint::new("r.id", &secret);
+        assert_eq!(fp.as_str(), old(b"r.id\0s3cret"));
+        assert_eq!(short_hash(&["a", "b"]), old(b"a\0b\0"));
+    }
+
     #[test]
     fn short_hash_separates_parts() {
         assert_ne!(short_hash(&["ab", "c"]), short_hash(&["a", "bc"]));
