@@ -61,7 +61,7 @@ pub(crate) enum Command {
     /// Write or update a baseline of known findings
     #[command(subcommand)]
     Baseline(BaselineCommand),
-    /// Ignore findings by fingerprint (appends to .keysentryignore)
+    /// Ignore findings by fingerprint (appends to .keysentry-ignored-fingerprints)
     Ignore(IgnoreArgs),
     /// Git hooks: scan staged changes (the pre-commit check), install or remove hooks
     #[command(
@@ -102,9 +102,9 @@ pub(crate) struct HookArgs {
     /// Use none of the repository's ignore lists (.keysentryignore, .gitleaksignore)
     #[arg(
         long,
-        long_help = "Do not apply the repository's .keysentryignore (paths and fingerprints) \
-                     or .gitleaksignore. With --no-config, the commit is checked with the \
-                     operator's policy only."
+        long_help = "Do not apply the repository's .keysentryignore, \
+                     .keysentry-ignored-fingerprints or .gitleaksignore. With --no-config, the \
+                     commit is checked with the operator's policy only."
     )]
     pub(crate) no_ignore_files: bool,
 
@@ -309,7 +309,7 @@ pub(crate) enum BaselineCommand {
 #[derive(Debug, Args)]
 pub(crate) struct BaselineArgs {
     /// The baseline file
-    #[arg(long = "baseline-file", value_name = "FILE", default_value = ".keysentry-baseline.json")]
+    #[arg(long = "baseline-file", value_name = "FILE", default_value = keysentry::config::names::BASELINE_FILE)]
     pub(crate) output: PathBuf,
 
     #[command(flatten)]

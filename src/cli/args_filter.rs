@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
+use keysentry::config::names::IGNORED_FINGERPRINTS_FILE;
 
 /// Configuration and suppression options of `scan`.
 #[derive(Debug, Default, Args)]
@@ -40,9 +41,9 @@ pub(crate) struct FilterArgs {
         long,
         help_heading = "Configuration and baselines",
         long_help = "Do not read the scanned repository's ignore lists: .gitignore, .ignore \
-                     and git excludes (as --no-ignore), .keysentryignore (paths and \
-                     fingerprints) and .gitleaksignore, in working-tree and git scans alike. \
-                     --baseline files still apply."
+                     and git excludes (as --no-ignore), .keysentryignore, \
+                     .keysentry-ignored-fingerprints and .gitleaksignore, in working-tree and \
+                     git scans alike. --baseline files still apply."
     )]
     pub(crate) no_ignore_files: bool,
 
@@ -97,7 +98,7 @@ pub(crate) struct IgnoreArgs {
     #[arg(value_name = "FINGERPRINT", required = true)]
     pub(crate) fingerprints: Vec<String>,
 
-    /// The ignore file to append to
-    #[arg(long, value_name = "FILE", default_value = ".keysentryignore")]
+    /// The fingerprint file to append to
+    #[arg(long, value_name = "FILE", default_value = IGNORED_FINGERPRINTS_FILE)]
     pub(crate) file: PathBuf,
 }

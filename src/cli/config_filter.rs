@@ -9,10 +9,10 @@ use super::args_filter::FilterArgs;
 use super::env::Env;
 use keysentry::aws::{AccountId, AwsOptions, Include};
 use keysentry::config::file::{self, BASELINE_SIZE_LIMIT, Within};
+use keysentry::config::names::{GITLEAKS_IGNORE_FILE, IGNORE_FILE, IGNORED_FINGERPRINTS_FILE};
 use keysentry::config::{self, Settings, Trust};
-use keysentry::filter::{Baseline, Filters, ignored_fingerprints};
+use keysentry::filter::{Baseline, Filters, ignored};
 use keysentry::rules::syntax::RuleSyntax;
-use keysentry::source::worktree::IGNORE_FILE;
 
 /// What a scan is configured with beyond its input.
 #[derive(Debug)]
@@ -33,8 +33,13 @@ pub(crate) struct Suppression {
 }
 
 /// The names of the files through which a repository suppresses findings.
-pub(crate) const SUPPRESSION_FILES: &[&str] =
-    &[config::CONFIG_FILE, config::GITLEAKS_FILE, IGNORE_FILE, ".gitleaksignore"];
+pub(crate) const SUPPRESSION_FILES: &[&str] = &[
+    config::CONFIG_FILE,
+    config::GITLEAKS_FILE,
+    IGNORE_FILE,
+    IGNORED_FINGERPRINTS_FILE,
+    GITLEAKS_IGNORE_FILE,
+];
 
 /// Loads the configuration that applies to a scan of `root` and the suppressions.
 ///
@@ -44,8 +49,9 @@ pub(crate) const SUPPRESSION_FILES: &[&str] =
 /// key by key); a configuration found in the tree sets rules, allowlists, baselines and
 /// offline AWS tagging only.
 ///
-/// Suppressions: the configuration's allowlists, the `fingerprint:` lines of
-/// `.keysentryignore` and the `.gitleaksignore` of the project directory (unless
+/// Suppressions: the configuration's allowlists, the ignored fingerprints
+/// (`.keysentry-ignored-fingerprints`, and the old `fingerprint:` lines of `.keysentryignore`,
+/// with a warning) and the `.gitleaksignore` of the project directory (unless
 /// `--no-ignore-files`), and the `--baseline` files (unless `with_baselines` is false: a
 /// baseline is written from everything found).
 pub(crate) fn load(
@@ -112,18 +118,20 @@ pub(crate) fn load(
             }
         }
     };
-    if !args.no_ignore_files
-        && let Some(text) = repo_file(IGNORE_FILE, &mut settings.warnings)
-    {
-        filters.ignored = ignored_fingerprints(&text);
-        let name = dir.join(IGNORE_FILE).display().to_string();
-        settings.warnings.extend(config::check::ignore_list_dangers(&name, &text));
+    if !args.no_ignore_files {
+        let (ignored, ignore_text) = ignored::load(&dir, Within::Tree(&tree));
+        filters.ignored = ignored.fingerprints;
+        settings.warnings.extend(ignored.warnings);
+        if let Some(text) = ignore_text {
+            let name = dir.join(IGNORE_FILE).display().to_string();
+            settings.warnings.extend(config::check::ignore_list_dangers(&name, &text));
+        }
     }
     if with_baselines {
         if !args.no_ignore_files
-            && let Some(text) = repo_file(".gitleaksignore", &mut settings.warnings)
+            && let Some(text) = repo_file(GITLEAKS_IGNORE_FILE, &mut settings.warnings)
         {
-            filters.baselines.push(Baseline::parse(".gitleaksignore", &text)?);
+            filters.baselines.push(Baseline::parse(GITLEAKS_IGNORE_FILE, &text)?);
         }
         for path in &args.baseline {
             let text = file::read_text(path, BASELINE_SIZE_LIMIT, Within::Anywhere)

@@ -107,7 +107,7 @@ pub fn ignore_list_dangers(name: &str, text: &str) -> Vec<String> {
         if t.is_empty() || t.starts_with('#') || t.starts_with('!') {
             continue;
         }
-        if t.starts_with(crate::filter::FINGERPRINT_PREFIX) {
+        if crate::filter::ignored::is_fingerprint_line(t) {
             continue;
         }
         let mut b = ignore::gitignore::GitignoreBuilder::new("");
@@ -133,7 +133,7 @@ mod tests {
     #[test]
     fn ignore_lines_that_exclude_everything_are_named() {
         let d = ignore_list_dangers(
-            ".keysentryignore",
+            crate::config::names::IGNORE_FILE,
             "# c\n*\nfixtures/\n**\n*.env\n/*\nfingerprint:ab\n",
         );
         assert_eq!(d.len(), 3, "{d:#?}");

@@ -14,7 +14,7 @@ use sha1::Digest as _;
 use std::path::Path;
 
 use super::{finding_path, key_path};
-use crate::finding::{Finding, hex};
+use crate::finding::{Finding, hex, short_sha256};
 
 /// Version of keysentry's baseline format.
 pub const BASELINE_VERSION: u32 = 1;
@@ -87,13 +87,8 @@ pub fn baseline_fingerprint_in(f: &Finding, base: Option<&Path>) -> String {
 
 /// The baseline fingerprint of `f` at `path`, its [`key_path`].
 fn fingerprint_at(f: &Finding, path: Option<&str>) -> String {
-    let mut h = sha2::Sha256::new();
-    h.update(f.rule_id.as_bytes());
-    h.update([0u8]);
-    h.update(f.secret.expose().as_bytes());
-    h.update([0u8]);
-    h.update(path.unwrap_or("").as_bytes());
-    hex(&h.finalize()[..16])
+    let path = path.unwrap_or("").as_bytes();
+    short_sha256(&[f.rule_id.as_bytes(), f.secret.expose().as_bytes(), path])
 }
 
 #[derive(Serialize, Deserialize)]

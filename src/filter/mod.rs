@@ -7,10 +7,12 @@
 
 pub mod allowlist;
 pub mod baseline;
+pub mod ignored;
 pub mod inline;
 
 pub use allowlist::{Allowlist, Condition, PathPattern, RegexTarget};
 pub use baseline::{Baseline, BaselineError, baseline_fingerprint};
+pub use ignored::{FINGERPRINT_PREFIX, ignored_fingerprints};
 
 use std::borrow::Cow;
 use std::collections::HashSet;
@@ -23,7 +25,7 @@ use crate::finding::Finding;
 pub struct Filters {
     /// Allowlists, global or for some rules.
     pub allowlists: Vec<Allowlist>,
-    /// Finding fingerprints to leave out (`keysentry ignore`).
+    /// Finding fingerprints to leave out (`keysentry ignore`, [`ignored::load`]).
     pub ignored: HashSet<String>,
     /// Baselines: a finding in any of them is left out.
     pub baselines: Vec<Baseline>,
@@ -78,13 +80,7 @@ impl Filters {
 
 /// The path a finding's origin names (a file, a file in a commit, a staged file), if any.
 pub fn finding_path(f: &Finding) -> Option<&str> {
-    use crate::finding::Origin;
-    match &f.origin {
-        Origin::File { path } => path.to_str(),
-        Origin::Commit { path, .. } | Origin::Staged { path } => Some(path),
-        Origin::Ref { path, .. } if !path.is_empty() => Some(path),
-        _ => None,
-    }
+    f.origin.path_bytes().and_then(|p| std::str::from_utf8(p).ok())
 }
 
 /// The path that identifies a finding's file, whatever the scan's arguments were: relative
@@ -116,16 +112,3 @@ pub fn key_path<'f>(f: &'f Finding, base: Option<&Path>) -> Option<Cow<'f, str>>
         _ => fallback(),
     }
 }
-
-/// The fingerprints listed in an ignore file (`.keysentryignore`): lines
-/// `fingerprint:<hex>`. Other lines (path patterns) are not fingerprints.
-pub fn ignored_fingerprints(text: &str) -> HashSet<String> {
-    text.lines()
-        .filter_map(|l| l.trim().strip_prefix(FINGERPRINT_PREFIX))
-        .map(|f| f.trim().to_ascii_lowercase())
-        .filter(|f| !f.is_empty())
-        .collect()
-}
-
-/// How `.keysentryignore` marks a fingerprint line.
-pub const FINGERPRINT_PREFIX: &str = "fingerprint:";

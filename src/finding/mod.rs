@@ -83,11 +83,7 @@ impl Fingerprint {
     /// The fingerprint of `secret` found by rule `rule_id`: the first 16 bytes of
     /// SHA-256(`rule_id` NUL `secret`), in lowercase hex.
     pub fn new(rule_id: &str, secret: &Secret) -> Fingerprint {
-        let mut h = sha2::Sha256::new();
-        h.update(rule_id.as_bytes());
-        h.update([0u8]);
-        h.update(secret.expose().as_bytes());
-        Fingerprint(hex(&h.finalize()[..16]))
+        Fingerprint(short_sha256(&[rule_id.as_bytes(), secret.expose().as_bytes()]))
     }
 
     /// The fingerprint as hex text.
@@ -160,6 +156,20 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
         let _ = write!(s, "{b:02x}");
     }
     s
+}
+
+/// Lowercase hex of the first 16 bytes of SHA-256 over `parts`, NUL-separated: the hash of
+/// fingerprints, baseline fingerprints and the reports' own ids. (A NUL cannot occur in a rule
+/// id or a path, so different parts never hash alike.)
+pub(crate) fn short_sha256(parts: &[&[u8]]) -> String {
+    let mut h = sha2::Sha256::new();
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            h.update([0u8]);
+        }
+        h.update(p);
+    }
+    hex(&h.finalize()[..16])
 }
 
 /// Where scanned content came from.
@@ -270,6 +280,21 @@ impl Origin {
             Origin::CommitMessage { commit } => format!("commit {} message", commit.short_id()),
             Origin::TagMessage { tag, .. } => format!("tag {tag} message"),
             Origin::Staged { path } => format!("{path} (staged)"),
+        }
+    }
+
+    /// The path of the file this content is, when it is a file: on disk (as the walk produced
+    /// it), in a commit, staged, or in a tagged tree; `None` for standard input, messages and
+    /// a tagged blob. Reports, filters and the binary check all take a finding's path from here.
+    pub fn path_bytes(&self) -> Option<&[u8]> {
+        match self {
+            Origin::File { path } => Some(path.as_os_str().as_encoded_bytes()),
+            Origin::Commit { path, .. } | Origin::Staged { path } => Some(path.as_bytes()),
+            Origin::Ref { path, .. } if !path.is_empty() => Some(path.as_bytes()),
+            Origin::Ref { .. }
+            | Origin::Stdin
+            | Origin::CommitMessage { .. }
+            | Origin::TagMessage { .. } => None,
         }
     }
 

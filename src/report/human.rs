@@ -97,10 +97,7 @@ impl Reporter for Human {
 
 /// One line about an AWS finding: class, account, paired parts, tags.
 fn aws_line(aws: &AwsInfo, secrets: SecretDisplay) -> String {
-    let show = |s: &Secret| match secrets {
-        SecretDisplay::Redact => s.redacted(),
-        SecretDisplay::Show => s.expose().to_owned(),
-    };
+    let show = |s: &Secret| secrets.show(s);
     let mut parts = Vec::new();
     match aws.prefix_class {
         Some(class) => parts.push(format!("{class} {}", class.describe())),

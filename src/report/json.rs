@@ -120,10 +120,7 @@ struct PairedJson {
 }
 
 fn aws_json(info: &AwsInfo, secrets: SecretDisplay) -> AwsJson<'_> {
-    let show = |s: &Secret| match secrets {
-        SecretDisplay::Redact => s.redacted(),
-        SecretDisplay::Show => s.expose().to_owned(),
-    };
+    let show = |s: &Secret| secrets.show(s);
     let paired = |p: &Paired| PairedJson {
         value: show(&p.value),
         by: p.by,

@@ -38,12 +38,18 @@ pub enum SecretDisplay {
 }
 
 impl SecretDisplay {
+    /// `secret` as this display policy allows: redacted, or in full. Every reporter shows
+    /// secrets (a finding's, an AWS key's pair) through here.
+    pub fn show(self, secret: &crate::finding::Secret) -> String {
+        match self {
+            SecretDisplay::Redact => secret.redacted(),
+            SecretDisplay::Show => secret.expose().to_owned(),
+        }
+    }
+
     /// The secret of `f` as this display policy allows.
     pub fn secret(self, f: &Finding) -> String {
-        match self {
-            SecretDisplay::Redact => f.secret.redacted(),
-            SecretDisplay::Show => f.secret.expose().to_owned(),
-        }
+        self.show(&f.secret)
     }
 
     /// The finding's line with its secret shown as this policy allows, and the range the
@@ -156,13 +162,7 @@ impl Severity {
 /// The file path of an origin, for formats that locate results in files: the path of a
 /// working-tree, committed or staged file; `None` for standard input and messages.
 pub fn origin_path(origin: &Origin) -> Option<String> {
-    match origin {
-        Origin::File { path } => Some(path.to_string_lossy().into_owned()),
-        Origin::Commit { path, .. } | Origin::Staged { path } => Some(path.clone()),
-        Origin::Ref { path, .. } if !path.is_empty() => Some(path.clone()),
-        Origin::Ref { .. } => None,
-        Origin::Stdin | Origin::CommitMessage { .. } | Origin::TagMessage { .. } => None,
-    }
+    origin.path_bytes().map(|p| String::from_utf8_lossy(p).into_owned())
 }
 
 /// The path of `origin` as formats that need some file name write it: the path, or for other
@@ -178,13 +178,9 @@ pub fn origin_commit(origin: &Origin) -> Option<&str> {
 
 /// Lowercase hex of the first 16 bytes of SHA-256 over `parts`, each followed by a NUL.
 pub(crate) fn short_hash(parts: &[&str]) -> String {
-    use sha2::Digest as _;
-    let mut h = sha2::Sha256::new();
-    for p in parts {
-        h.update(p.as_bytes());
-        h.update([0u8]);
-    }
-    crate::finding::hex(&h.finalize()[..16])
+    // Each part is followed by a NUL: an empty last part adds the final one.
+    let parts: Vec<&[u8]> = parts.iter().map(|p| p.as_bytes()).chain([&b""[..]]).collect();
+    crate::finding::short_sha256(&parts)
 }
 
 /// The finding counts per rule, sorted by rule id.
@@ -245,6 +241,18 @@ mod tests {
             assert!(text.contains("object abc is corrupt"), "{name}: {text}");
             assert!(text.contains("9000 bytes"), "{name}: {text}");
         }
+    }
+
+    /// Issue 13: one helper for the three truncated SHA-256 hashes, each value unchanged
+    /// (baselines and ignore lists hold them).
+    #[test]
+    fn issue_13_one_hash_helper_keeps_every_value() {
+        use sha2::Digest as _;
+        let old = |bytes: &[u8]| crate::finding::hex(&sha2::Sha256::digest(bytes)[..16]);
+        let secret = crate::finding::Secret::new(["s3", "cr", "et"].concat());
+        let fp = crate::finding::Fingerprint::new("r.id", &secret);
+        assert_eq!(fp.as_str(), old(b"r.id\0s3cret"));
+        assert_eq!(short_hash(&["a", "b"]), old(b"a\0b\0"));
     }
 
     #[test]

@@ -24,9 +24,10 @@ use std::sync::{Arc, Mutex};
 use ignore::Match;
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 
-use super::worktree::IGNORE_FILE;
 use super::{lexically_absolute, repository_top};
 use crate::config::file::{self, CONFIG_SIZE_LIMIT, Within};
+use crate::config::names::{DOT_IGNORE_FILE, GITIGNORE_FILE, IGNORE_FILE};
+use crate::filter::ignored::is_fingerprint_line;
 
 /// Matchers, nearest directory first.
 type Chain = Arc<Vec<Arc<Gitignore>>>;
@@ -122,9 +123,9 @@ impl IgnoreRules {
             return c;
         }
         let names: &[&str] = if in_git {
-            &[IGNORE_FILE, ".ignore", ".gitignore"]
+            &[IGNORE_FILE, DOT_IGNORE_FILE, GITIGNORE_FILE]
         } else {
-            &[IGNORE_FILE, ".ignore"]
+            &[IGNORE_FILE, DOT_IGNORE_FILE]
         };
         let mut chain: Vec<Arc<Gitignore>> =
             names.iter().filter_map(|n| self.load(dir, &dir.join(n))).map(Arc::new).collect();
@@ -170,7 +171,10 @@ impl IgnoreRules {
             }
         };
         let mut builder = GitignoreBuilder::new(dir);
-        for line in String::from_utf8_lossy(&text).lines() {
+        let text = String::from_utf8_lossy(&text);
+        // `.keysentryignore` holds path patterns; its old fingerprint lines are no globs.
+        let keysentry = file.file_name().is_some_and(|n| n == IGNORE_FILE);
+        for line in text.lines().filter(|l| !keysentry || !is_fingerprint_line(l)) {
             if let Err(e) = builder.add_line(Some(file.to_path_buf()), line) {
                 self.warn(format!("{}: {e}", file.display()));
             }

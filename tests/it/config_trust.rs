@@ -283,12 +283,13 @@ fn issue_12_baseline_and_ignore_files_are_not_written_through_links() {
     env.symlink(env.outside().join("gone"), ".keysentry-baseline.json");
     prompt(&env, &["baseline", "create", "."]).assert_code(2);
     assert!(!env.outside().join("gone").exists());
-    env.symlink(&target, ".keysentryignore");
+    // `keysentry ignore` writes the fingerprint file (issue 13).
+    env.symlink(&target, ".keysentry-ignored-fingerprints");
     let run = prompt(&env, &["ignore", &"ab".repeat(16)]);
     run.assert_code(2);
     assert_eq!(std::fs::read_to_string(&target).unwrap(), "# the operator's file\n");
-    env.remove(".keysentryignore");
-    mkfifo(&env.path(".keysentryignore"));
+    env.remove(".keysentry-ignored-fingerprints");
+    mkfifo(&env.path(".keysentry-ignored-fingerprints"));
     prompt(&env, &["ignore", &"ab".repeat(16)]).assert_code(2);
 }
 

@@ -211,4 +211,3 @@ fn human(reports: &[KeyReport], out: &mut dyn Write) -> io::Result<()> {
     }
     Ok(())
 }
-

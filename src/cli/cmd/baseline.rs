@@ -14,7 +14,8 @@ use crate::cli::log::Log;
 use crate::cli::progress::ProgressPolicy;
 use crate::cli::scanning;
 use keysentry::config::file;
-use keysentry::filter::{FINGERPRINT_PREFIX, baseline::write_baseline};
+use keysentry::config::names::{IGNORE_FILE, IGNORED_FINGERPRINTS_FILE};
+use keysentry::filter::{baseline::write_baseline, ignored};
 use keysentry::report::{Redactor, SecretDisplay, escape, gaps};
 
 pub(crate) fn run(
@@ -63,20 +64,28 @@ pub(crate) fn run(
     Ok(if incomplete { ExitStatus::Error } else { ExitStatus::Clean })
 }
 
-/// `keysentry ignore`: appends `fingerprint:` lines to the ignore file.
+/// `keysentry ignore`: appends fingerprints, one per line, to the fingerprint file
+/// (`.keysentry-ignored-fingerprints`; never `.keysentryignore`, which holds path patterns).
 pub(crate) fn ignore(args: IgnoreArgs, log: Log) -> anyhow::Result<ExitStatus> {
     for f in &args.fingerprints {
-        if f.len() != 32 || !f.bytes().all(|b| b.is_ascii_hexdigit()) {
+        if !ignored::is_fingerprint(f) {
             bail!("{f:?} is not a fingerprint (32 hex digits, as reports print them)");
         }
     }
-    // The ignore file is the repository's: a regular file, never a link to elsewhere (the
+    if args.file.file_name().is_some_and(|n| n == IGNORE_FILE) {
+        bail!(
+            "{}: {IGNORE_FILE} holds path patterns only; fingerprints go to \
+             {IGNORED_FINGERPRINTS_FILE} (the default of --file)",
+            args.file.display()
+        );
+    }
+    // The fingerprint file is the repository's: a regular file, never a link to elsewhere (the
     // append would write there) nor a FIFO (the read would wait forever).
     file::check_write_target(&args.file)?;
     let existing =
         file::read_optional(&args.file, file::BASELINE_SIZE_LIMIT, file::Within::Anywhere)?
             .unwrap_or_default();
-    let known = keysentry::filter::ignored_fingerprints(&existing);
+    let (known, _) = ignored::parse_fingerprints(&args.file.display().to_string(), &existing);
     let mut file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -90,7 +99,8 @@ pub(crate) fn ignore(args: IgnoreArgs, log: Log) -> anyhow::Result<ExitStatus> {
     for f in &args.fingerprints {
         let f = f.to_ascii_lowercase();
         if !known.contains(&f) && !text.contains(&f) {
-            text.push_str(&format!("{FINGERPRINT_PREFIX}{f}\n"));
+            text.push_str(&f);
+            text.push('\n');
             added += 1;
         }
     }
@@ -101,5 +111,13 @@ pub(crate) fn ignore(args: IgnoreArgs, log: Log) -> anyhow::Result<ExitStatus> {
         args.file.display(),
         count(added, "fingerprint", "fingerprints")
     ));
+    // Old-form lines beside it still apply; say where they belong.
+    let old = args.file.with_file_name(IGNORE_FILE);
+    if let Ok(Some(text)) =
+        file::read_optional(&old, file::BASELINE_SIZE_LIMIT, file::Within::Anywhere)
+        && let Some(w) = ignored::old_form_warning(&old.display().to_string(), &text)
+    {
+        log.alert(escape(&w));
+    }
     Ok(ExitStatus::Clean)
 }
