@@ -47,6 +47,7 @@ pub use sink::{Collect, Sink, Summary};
 pub mod aws;
 pub mod config;
 pub mod detect;
+pub mod files;
 pub mod filter;
 pub mod finding;
 pub mod pipeline;

@@ -309,7 +309,7 @@ pub(crate) enum BaselineCommand {
 #[derive(Debug, Args)]
 pub(crate) struct BaselineArgs {
     /// The baseline file
-    #[arg(long = "baseline-file", value_name = "FILE", default_value = keysentry::config::names::BASELINE_FILE)]
+    #[arg(long = "baseline-file", value_name = "FILE", default_value = keysentry::files::names::BASELINE_FILE)]
     pub(crate) output: PathBuf,
 
     #[command(flatten)]

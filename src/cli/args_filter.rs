@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use keysentry::config::names::IGNORED_FINGERPRINTS_FILE;
+use keysentry::files::names::IGNORED_FINGERPRINTS_FILE;
 
 /// Configuration and suppression options of `scan`.
 #[derive(Debug, Default, Args)]

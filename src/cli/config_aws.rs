@@ -36,7 +36,7 @@ pub(crate) fn account_options(args: &AwsAccountArgs) -> anyhow::Result<AwsOption
 /// A list file named on the command line: a regular file within the configuration size cap
 /// (`--aws-accounts-file /dev/zero` or a FIFO is an error, not a hang).
 fn read_list(path: &std::path::Path) -> anyhow::Result<String> {
-    use keysentry::config::file::{CONFIG_SIZE_LIMIT, Within, read_text};
+    use keysentry::files::read::{CONFIG_SIZE_LIMIT, Within, read_text};
     Ok(read_text(path, CONFIG_SIZE_LIMIT, Within::Anywhere)?)
 }
 

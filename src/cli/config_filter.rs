@@ -8,9 +8,9 @@ use anyhow::Context;
 use super::args_filter::FilterArgs;
 use super::env::Env;
 use keysentry::aws::{AccountId, AwsOptions, Include};
-use keysentry::config::file::{self, BASELINE_SIZE_LIMIT, Within};
-use keysentry::config::names::{GITLEAKS_IGNORE_FILE, IGNORE_FILE, IGNORED_FINGERPRINTS_FILE};
 use keysentry::config::{self, Settings, Trust};
+use keysentry::files::names::{GITLEAKS_IGNORE_FILE, IGNORE_FILE, IGNORED_FINGERPRINTS_FILE};
+use keysentry::files::read::{self as file, BASELINE_SIZE_LIMIT, Within};
 use keysentry::filter::{Baseline, Filters, ignored};
 use keysentry::rules::syntax::RuleSyntax;
 

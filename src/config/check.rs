@@ -133,7 +133,7 @@ mod tests {
     #[test]
     fn ignore_lines_that_exclude_everything_are_named() {
         let d = ignore_list_dangers(
-            crate::config::names::IGNORE_FILE,
+            crate::files::names::IGNORE_FILE,
             "# c\n*\nfixtures/\n**\n*.env\n/*\nfingerprint:ab\n",
         );
         assert_eq!(d.len(), 3, "{d:#?}");

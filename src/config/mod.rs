@@ -7,11 +7,14 @@
 mod aws_online;
 pub mod check;
 mod discover;
-pub mod file;
 pub mod gitleaks;
 mod keysentry;
-pub mod names;
 pub mod path_rules;
+
+/// File names (moved to [`crate::files::names`]; kept here for old paths).
+pub use crate::files::names;
+/// Reading steering files safely (moved to [`crate::files::read`]; kept here for old paths).
+pub use crate::files::read as file;
 
 use std::path::{Path, PathBuf};
 

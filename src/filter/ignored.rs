@@ -8,8 +8,8 @@
 use std::collections::HashSet;
 use std::path::Path;
 
-use crate::config::file::{self, BASELINE_SIZE_LIMIT, Within};
-use crate::config::names::{IGNORE_FILE, IGNORED_FINGERPRINTS_FILE};
+use crate::files::names::{IGNORE_FILE, IGNORED_FINGERPRINTS_FILE};
+use crate::files::read::{self as file, BASELINE_SIZE_LIMIT, Within};
 
 /// How `.keysentryignore` marked a fingerprint line, in the old form (and how a line moved
 /// from there into [`IGNORED_FINGERPRINTS_FILE`] may still begin).

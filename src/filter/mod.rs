@@ -97,11 +97,11 @@ pub fn key_path<'f>(f: &'f Finding, base: Option<&Path>) -> Option<Cow<'f, str>>
     };
     let fallback = || path.to_str().map(|p| Cow::Borrowed(p.trim_start_matches("./")));
     let Ok(cwd) = std::env::current_dir() else { return fallback() };
-    let abs = crate::source::lexically_absolute(&cwd, path);
-    let root = abs.parent().and_then(crate::source::repository_top);
+    let abs = crate::files::lexically_absolute(&cwd, path);
+    let root = abs.parent().and_then(crate::files::enclosing_worktree);
     let rel = match (root, base) {
         (Some(root), _) => abs.strip_prefix(root).ok(),
-        (None, Some(base)) => abs.strip_prefix(crate::source::lexically_absolute(&cwd, base)).ok(),
+        (None, Some(base)) => abs.strip_prefix(crate::files::lexically_absolute(&cwd, base)).ok(),
         (None, None) => None,
     };
     match rel {

@@ -237,36 +237,6 @@ pub(crate) fn deliver_chunk(
     visitor.chunk(Chunk { content, origin: &origin, read, blob, lines });
 }
 
-/// `path` made absolute against `cwd`, with `.` and `..` resolved lexically (as
-/// `std::path::absolute` does, without asking the system, and without keeping `..`).
-pub(crate) fn lexically_absolute(cwd: &std::path::Path, path: &std::path::Path) -> PathBuf {
-    use std::path::Component;
-    let joined;
-    let abs = if path.is_absolute() {
-        path
-    } else {
-        joined = cwd.join(path);
-        &joined
-    };
-    let mut out = PathBuf::with_capacity(abs.as_os_str().len());
-    for c in abs.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
-}
-
-/// The top of the git working tree `dir` is in: the nearest directory, `dir` itself
-/// included, that holds a `.git` entry (a directory, or a file in a linked worktree).
-pub(crate) fn repository_top(dir: &std::path::Path) -> Option<&std::path::Path> {
-    dir.ancestors().find(|d| d.join(".git").symlink_metadata().is_ok())
-}
-
 #[cfg(test)]
 mod issue_12_debug {
     use super::*;

@@ -1,8 +1,8 @@
 //! The working-tree walk's ignore files, read by keysentry itself rather than by the `ignore`
 //! crate's walker, so that a hostile tree cannot make the walk open a FIFO (which blocks
 //! forever) or a device (`.gitignore -> /dev/zero`, which never ends): every ignore file is
-//! read with [`crate::config::file::read_bytes_optional`] (a regular file of at most
-//! [`crate::config::file::CONFIG_SIZE_LIMIT`] bytes), like every file that steers a scan. One
+//! read with [`crate::files::read::read_bytes_optional`] (a regular file of at most
+//! [`crate::files::read::CONFIG_SIZE_LIMIT`] bytes), like every file that steers a scan. One
 //! that cannot be read is reported as a warning and its patterns are not applied (so more is
 //! scanned, never less).
 //!
@@ -24,9 +24,9 @@ use std::sync::{Arc, Mutex};
 use ignore::Match;
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 
-use super::{lexically_absolute, repository_top};
-use crate::config::file::{self, CONFIG_SIZE_LIMIT, Within};
-use crate::config::names::{DOT_IGNORE_FILE, GITIGNORE_FILE, IGNORE_FILE};
+use crate::files::names::{DOT_IGNORE_FILE, GITIGNORE_FILE, IGNORE_FILE};
+use crate::files::read::{self as file, CONFIG_SIZE_LIMIT, Within};
+use crate::files::{enclosing_worktree, lexically_absolute};
 use crate::filter::ignored::is_fingerprint_line;
 
 /// Matchers, nearest directory first.
@@ -59,7 +59,7 @@ impl IgnoreRules {
             .map(|r| {
                 let abs = lexically_absolute(&cwd, r);
                 let dir = if abs.is_dir() { abs.clone() } else { parent(&abs) };
-                match repository_top(&dir) {
+                match enclosing_worktree(&dir) {
                     Some(repo) => (abs, repo.to_path_buf(), true),
                     None => (abs, dir, false),
                 }

@@ -13,7 +13,7 @@ use super::walk_ignore::IgnoreRules;
 use super::{ContentReader, SkipReason, Source, SourceError, Visitor, VisitorFactory};
 use crate::finding::Origin;
 
-pub use crate::config::names::IGNORE_FILE;
+pub use crate::files::names::IGNORE_FILE;
 
 /// Files at least this large are memory-mapped.
 pub const MMAP_THRESHOLD: u64 = 1024 * 1024;

@@ -70,7 +70,7 @@ pub(crate) fn run_keys(cmd: KeyCommand, env: &crate::cli::env::Env) -> anyhow::R
 /// or audit log of online work done with the operator's credentials.
 fn operator_settings(env: &crate::cli::env::Env) -> anyhow::Result<keysentry::config::Settings> {
     match &env.operator_config {
-        Some(file) if keysentry::config::file::exists(file) => {
+        Some(file) if keysentry::files::read::exists(file) => {
             Ok(keysentry::config::load(file, keysentry::rules::Builtin::Core)
                 .with_context(|| format!("the operator's configuration {}", file.display()))?)
         }

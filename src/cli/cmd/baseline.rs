@@ -13,8 +13,8 @@ use crate::cli::exit::ExitStatus;
 use crate::cli::log::Log;
 use crate::cli::progress::ProgressPolicy;
 use crate::cli::scanning;
-use keysentry::config::file;
-use keysentry::config::names::{IGNORE_FILE, IGNORED_FINGERPRINTS_FILE};
+use keysentry::files::names::{IGNORE_FILE, IGNORED_FINGERPRINTS_FILE};
+use keysentry::files::read as file;
 use keysentry::filter::{baseline::write_baseline, ignored};
 use keysentry::report::{Redactor, SecretDisplay, escape, gaps};
 

@@ -14,7 +14,7 @@ pub(crate) fn run(cmd: RulesCommand, log: Log) -> anyhow::Result<ExitStatus> {
         RulesCommand::Check { file } => {
             let report = match &file {
                 Some(path) => {
-                    use keysentry::config::file::{CONFIG_SIZE_LIMIT, Within, read_text};
+                    use keysentry::files::read::{CONFIG_SIZE_LIMIT, Within, read_text};
                     let text = read_text(path, CONFIG_SIZE_LIMIT, Within::Anywhere)?;
                     check::check_files(&[(&path.display().to_string(), &text)])
                 }

@@ -5,8 +5,8 @@ use std::path::Path;
 use git2::Repository;
 
 use super::path_of;
-use crate::config::file::{self, Within};
-pub use crate::config::names::IGNORE_FILE;
+pub use crate::files::names::IGNORE_FILE;
+use crate::files::read::{self as file, Within};
 
 /// The paths a repository's root `.keysentryignore` excludes (gitignore syntax). It is read
 /// from the working tree, or from `HEAD` in a bare repository.
