@@ -27,6 +27,7 @@ mod git_range;
 mod git_staged;
 mod gitleaks_compat;
 mod harness;
+mod ignore_lists;
 mod pre_commit_framework;
 mod progress;
 mod real_code;
