@@ -3,24 +3,8 @@
 
 use crate::common;
 
-use common::{TestEnv, finding_path, rule_id, secrets};
-use serde_json::Value;
-
-fn findings(env: &TestEnv, args: &[&str]) -> Vec<Value> {
-    let run = env.scan_json(args);
-    assert!(run.code == 0 || run.code == 1, "exit {}: {}", run.code, run.stderr);
-    run.findings()
-}
-
-fn paths_of(f: &[Value]) -> Vec<String> {
-    let mut p: Vec<String> = f.iter().map(|f| finding_path(f).to_owned()).collect();
-    p.sort();
-    p
-}
-
-fn token_line(name: &str) -> String {
-    format!("{name} = \"{}\"\n", secrets::github_pat())
-}
+use super::suppression::{findings, paths_of, token_line};
+use common::{TestEnv, rule_id, secrets};
 
 #[test]
 fn ignore_appends_fingerprints() {
