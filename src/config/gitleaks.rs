@@ -10,14 +10,13 @@
 
 use std::path::Path;
 
-use regex::Regex;
 use toml::{Table, Value};
 
 use super::file::{CONFIG_SIZE_LIMIT, Within};
 use super::{ConfigError, Settings, builtin_rules};
 use crate::filter::{Allowlist, Condition, PathPattern, RegexTarget};
-use crate::rules::Builtin;
 use crate::rules::syntax::{AllowlistSyntax, Anchor, RuleSyntax};
+use crate::rules::{Builtin, Pattern};
 
 /// keysentry's built-in rules that stand for gitleaks' default rules of the same secret, for
 /// `[extend] disabledRules` when `useDefault` is set.
@@ -237,7 +236,7 @@ fn convert_rule(
         }
     }
     let path = match rule.get("path").and_then(Value::as_str) {
-        Some(p) => Some(Regex::new(p).map_err(|e| format!("rule {id}: path regex: {e}"))?),
+        Some(p) => Some(Pattern::new(p).map_err(|e| format!("rule {id}: path regex: {e}"))?),
         None => None,
     };
     let Some(regex) = rule.get("regex").and_then(Value::as_str) else {
@@ -281,6 +280,7 @@ fn convert_rule(
         id: id.clone(),
         description: rule.get("description").and_then(Value::as_str).unwrap_or(&id).to_owned(),
         keywords,
+        severity: Default::default(),
         regex,
         secret_group,
         first_group,
@@ -338,10 +338,10 @@ fn allowlist(a: &Table, extra: &[&str], warnings: &mut Vec<String>) -> Result<Al
             warnings.push(format!("allowlist key `{key}` is not supported and was ignored"));
         }
     }
-    let compile = |what: &str| -> Result<Vec<Regex>, String> {
+    let compile = |what: &str| -> Result<Vec<Pattern>, String> {
         strings(a.get(what))
             .iter()
-            .map(|r| Regex::new(&translate_regex(r)).map_err(|e| format!("{what}: {e}")))
+            .map(|r| Pattern::new(&translate_regex(r)).map_err(|e| format!("{what}: {e}")))
             .collect()
     };
     let condition = match a.get("condition").and_then(Value::as_str).map(str::to_ascii_uppercase) {
@@ -433,7 +433,7 @@ mod tests {
         assert_eq!(translate_regex(r"a\Q.*+\Eb"), r"a\.\*\+b");
         assert_eq!(translate_regex(r"x{2,3}y{,3}z{a}"), r"x{2,3}y\{,3}z\{a}");
         assert_eq!(translate_regex(r"\{literal\}"), r"\{literal\}");
-        assert!(Regex::new(&translate_regex(r"key\s*[:=]\s*\Q${\E")).is_ok());
+        assert!(Pattern::new(&translate_regex(r"key\s*[:=]\s*\Q${\E")).is_ok());
     }
 
     #[test]

@@ -12,12 +12,11 @@ use std::path::{Path, PathBuf};
 
 use file::{CONFIG_SIZE_LIMIT, FileError, Within};
 
-use regex::Regex;
 use serde::Deserialize;
 
 use crate::filter::{Allowlist, Condition, PathPattern, RegexTarget};
 use crate::rules::syntax::RuleSyntax;
-use crate::rules::{Builtin, RuleError};
+use crate::rules::{Builtin, Pattern, RuleError};
 
 /// The name keysentry looks for at the root of a scan.
 pub const CONFIG_FILE: &str = ".keysentry.toml";
@@ -426,7 +425,7 @@ fn load_keysentry(path: &Path, text: &str, which: Builtin) -> Result<Settings, C
         let regexes = a
             .regexes
             .iter()
-            .map(|r| Regex::new(r).map_err(|e| at("regexes", e.to_string())))
+            .map(|r| Pattern::new(r).map_err(|e| at("regexes", e)))
             .collect::<Result<Vec<_>, _>>()?;
         for id in &a.rules {
             if !rules.iter().any(|r| r.id == *id) {

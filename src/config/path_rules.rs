@@ -5,9 +5,8 @@
 
 use std::sync::Mutex;
 
-use regex::Regex;
-
 use crate::finding::{BlobId, Finding, Fingerprint, Location, Origin, Secret};
+use crate::rules::Pattern;
 use crate::source::{Chunk, Planned, SkipReason, Source, SourceError, Visitor, VisitorFactory};
 
 /// A rule that reports files by path.
@@ -18,7 +17,7 @@ pub struct PathRule {
     /// What it detects.
     pub description: String,
     /// Searched in the file's path (relative to the scan root or the repository).
-    pub path: Regex,
+    pub path: Pattern,
 }
 
 /// `inner`, with path-only rules applied to the path of every item it yields or skips.
@@ -55,6 +54,7 @@ impl<'a> WithPathRules<'a> {
             out.push(Finding {
                 rule_id: r.id.clone(),
                 description: r.description.clone(),
+                severity: crate::rules::Severity::default(),
                 origin: origin.clone(),
                 location: Location {
                     line: 1,
