@@ -149,6 +149,18 @@ pub fn counts_by_rule(findings: &[Finding]) -> Vec<(&str, usize)> {
 mod tests {
     use super::*;
 
+    /// A finding's severity is its rule's `severity` field.
+    #[test]
+    fn issue_13_severity_comes_from_the_rule() {
+        let toml = "[[rules]]\nid = 'acme.token'\ndescription = 'd'\nkeywords = ['acme_']\n\
+                    regex = 'acme_[0-9]{4}'\nseverity = 'low'\n";
+        let rules = crate::rules::syntax::parse(toml).unwrap().rules;
+        let detector = crate::detect::Detector::new(crate::rules::RuleSet::compile(rules).unwrap());
+        let mut scratch = crate::detect::Scratch::new();
+        let found = detector.scan(b"x = acme_1234", &Origin::Stdin, &mut scratch);
+        assert_eq!(found.iter().map(Severity::of).collect::<Vec<_>>(), [Severity::Low]);
+    }
+
     /// An outcome with no finding, one warning, one file too large and one error, reported in
     /// every format: each carries the warning and the gaps (gitleaks-json has no place for them).
     #[test]

@@ -61,4 +61,17 @@ mod tests {
         assert!(err.to_string().contains("urgent"), "{err}");
         assert!(Severity::Critical > Severity::High && Severity::Low > Severity::Info);
     }
+
+    /// The built-in rules carry the severities that report's table of rule ids gave.
+    #[test]
+    fn issue_13_builtin_rules_set_their_severity() {
+        let rules = crate::rules::Builtin::All.syntax().unwrap();
+        let of = |id: &str| rules.iter().find(|r| r.id == id).map(|r| r.severity);
+        assert_eq!(of("aws.access_key_id"), Some(Severity::Critical));
+        assert_eq!(of("private_key.pem"), Some(Severity::Critical));
+        assert_eq!(of("database.url_password"), Some(Severity::Critical));
+        assert_eq!(of("github.pat_classic"), Some(Severity::High));
+        assert_eq!(of("generic.secret"), Some(Severity::Medium));
+        assert_eq!(of("aws.identifier"), Some(Severity::Info));
+    }
 }
