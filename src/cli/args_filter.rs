@@ -6,6 +6,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 use keysentry::files::names::IGNORED_FINGERPRINTS_FILE;
+use keysentry::rules::Builtin;
+use keysentry::rules::builtin::EXTENDED_RULES;
 
 /// Configuration and suppression options of `scan`.
 #[derive(Debug, Default, Args)]
@@ -68,27 +70,27 @@ pub(crate) struct FilterArgs {
     )]
     pub(crate) no_inline_ignore: bool,
 
-    /// Run the extended built-in rules too (166 more token formats)
+    // The counts come from the rule files, counted when keysentry is compiled.
     #[arg(
         long,
         help_heading = "Configuration and baselines",
-        long_help = "Run the extended built-in rules as well as the core ones: 166 more token \
-                     formats, 195 rules in all (`keysentry rules list` marks them). The \
-                     prefilter then looks for four times as many keywords, and text without \
-                     secrets scans several times slower (docs/rules.md). `extended = true` in \
-                     [extend] of .keysentry.toml does the same."
+        help = format!("Run the extended built-in rules too ({EXTENDED_RULES} more token formats)"),
+        long_help = format!(
+            "Run the extended built-in rules as well as the core ones: {EXTENDED_RULES} more \
+             token formats, {} rules in all (`keysentry rules list` marks them). The prefilter \
+             then looks for four times as many keywords, and text without secrets scans \
+             several times slower (docs/rules.md). `extended = true` in [extend] of \
+             .keysentry.toml does the same.",
+            Builtin::All.count()
+        )
     )]
     pub(crate) extended_rules: bool,
 }
 
 impl FilterArgs {
     /// The built-in rules asked for.
-    pub(crate) fn builtin(&self) -> keysentry::rules::Builtin {
-        if self.extended_rules {
-            keysentry::rules::Builtin::All
-        } else {
-            keysentry::rules::Builtin::Core
-        }
+    pub(crate) fn builtin(&self) -> Builtin {
+        if self.extended_rules { Builtin::All } else { Builtin::Core }
     }
 }
 

@@ -85,7 +85,7 @@ pub fn dangerous_shapes(settings: &Settings) -> Vec<String> {
             }
         }
         for r in al.regexes.iter().chain(&al.match_regexes) {
-            let Ok(re) = regex::Regex::new(r) else { continue };
+            let Ok(re) = crate::rules::Pattern::new(r) else { continue };
             if let Some(why) = regex_danger(|v| re.is_match(v)) {
                 out.push(format!(
                     "{file}rule {}: allowlist regex {r:?} {why}: it can hide every finding of \
@@ -129,6 +129,7 @@ pub fn ignore_list_dangers(name: &str, text: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rules::Pattern;
 
     #[test]
     fn ignore_lines_that_exclude_everything_are_named() {
@@ -145,16 +146,16 @@ mod tests {
         let a = Allowlist {
             stopwords: vec!["a".into(), "example".into()],
             regexes: vec![
-                regex::Regex::new(".*").unwrap(),
-                regex::Regex::new("").unwrap(),
-                regex::Regex::new(".").unwrap(),
-                regex::Regex::new("^sk_test_").unwrap(),
+                Pattern::new(".*").unwrap(),
+                Pattern::new("").unwrap(),
+                Pattern::new(".").unwrap(),
+                Pattern::new("^sk_test_").unwrap(),
             ],
             paths: vec![
                 PathPattern::glob("**").unwrap(),
                 PathPattern::glob("*").unwrap(),
                 PathPattern::glob("fixtures/**").unwrap(),
-                PathPattern::Regex(regex::Regex::new("").unwrap()),
+                PathPattern::Regex(Pattern::new("").unwrap()),
             ],
             ..Allowlist::default()
         };

@@ -2,12 +2,12 @@
 
 use std::path::{Path, PathBuf};
 
-use regex::Regex;
 use serde::Deserialize;
 
 use super::{AwsOnlineSettings, ConfigError, Settings, builtin_rules};
 use crate::filter::{Allowlist, Condition, PathPattern, RegexTarget};
 use crate::rules::Builtin;
+use crate::rules::Pattern;
 use crate::rules::syntax::RuleSyntax;
 
 #[derive(Deserialize)]
@@ -152,7 +152,7 @@ pub(super) fn load_keysentry(
         let regexes = a
             .regexes
             .iter()
-            .map(|r| Regex::new(r).map_err(|e| at("regexes", e.to_string())))
+            .map(|r| Pattern::new(r).map_err(|e| at("regexes", e)))
             .collect::<Result<Vec<_>, _>>()?;
         for id in &a.rules {
             if !rules.iter().any(|r| r.id == *id) {

@@ -2,7 +2,7 @@
 //! every file whose path matches is a finding, whatever its content. The pipeline applies them
 //! (`pipeline::path_rules`).
 
-use regex::Regex;
+use crate::rules::Pattern;
 
 /// A rule that reports files by path.
 #[derive(Clone, Debug)]
@@ -12,5 +12,5 @@ pub struct PathRule {
     /// What it detects.
     pub description: String,
     /// Searched in the file's path (relative to the scan root or the repository).
-    pub path: Regex,
+    pub path: Pattern,
 }

@@ -1,9 +1,8 @@
 //! Allowlists: conditions under which a finding is not a leak.
 
-use regex::Regex;
-
 use super::finding_path;
 use crate::finding::Finding;
+use crate::rules::Pattern;
 
 /// How an allowlist's criteria combine.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -35,8 +34,9 @@ pub enum PathPattern {
     /// A glob (`fixtures/**`, `*.test.js`), matched against the whole path relative to the
     /// scanned root; a pattern without `/` also matches file names in any directory.
     Glob(globset::GlobMatcher),
-    /// A regex (gitleaks' `paths`), searched in the path.
-    Regex(Regex),
+    /// A regex (gitleaks' `paths`), searched in the path, in the rules' dialect
+    /// ([`crate::rules::regex`]).
+    Regex(Pattern),
 }
 
 impl PathPattern {
@@ -71,8 +71,9 @@ pub struct Allowlist {
     pub description: Option<String>,
     /// How the criteria combine.
     pub condition: Condition,
-    /// Regexes, matched against `regex_target`.
-    pub regexes: Vec<Regex>,
+    /// Regexes, matched against `regex_target`, in the rules' dialect
+    /// ([`crate::rules::regex`]).
+    pub regexes: Vec<Pattern>,
     /// What `regexes` are matched against.
     pub regex_target: RegexTarget,
     /// Path patterns.
@@ -166,6 +167,56 @@ impl Allowlist {
         match self.condition {
             Condition::Or => results.iter().any(|&r| r),
             Condition::And => !results.is_empty() && results.iter().all(|&r| r),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::detect::{Detector, Scratch};
+    use crate::finding::Origin;
+    use crate::rules::{Builtin, RuleSet};
+
+    /// For a pattern and a line, in one configuration file: whether a rule with that regex
+    /// finds something on the line, and whether an allowlist with that regex (matched against
+    /// the line) allows another rule's finding there.
+    fn rule_and_allowlist(pattern: &str, line: &str) -> (bool, bool) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keysentry.toml");
+        let config = format!(
+            "[[rules]]\nid = 'dialect.probe'\ndescription = 'd'\nkeywords = ['tok']\n\
+             regex = '''{pattern}'''\n\n\
+             [[rules]]\nid = 'dialect.any'\ndescription = 'd'\nkeywords = ['tok']\n\
+             regex = '''tok(.+)'''\nsecret_group = 1\n\n\
+             [[allowlists]]\nrules = ['dialect.any']\nregex_target = 'line'\n\
+             regexes = ['''{pattern}''']\n"
+        );
+        std::fs::write(&path, config).unwrap();
+        let settings = crate::config::load(&path, Builtin::Core).unwrap();
+        let rules = settings.rules.into_iter().filter(|r| r.id.starts_with("dialect.")).collect();
+        let detector = Detector::new(RuleSet::compile(rules).unwrap());
+        let found = detector.scan(line.as_bytes(), &Origin::Stdin, &mut Scratch::new());
+        let by = |id: &str| found.iter().find(|f| f.rule_id == id);
+        let any = by("dialect.any").expect("the catch-all rule finds the line");
+        (by("dialect.probe").is_some(), settings.allowlists[0].allows(any))
+    }
+
+    /// Rules and allowlists of a configuration file read regexes in one dialect: `\w` and
+    /// `(?i)` are ASCII-only in both, and a non-ASCII literal matches itself in both.
+    #[test]
+    fn issue_13_one_regex_dialect() {
+        let kelvin = "\u{212a}"; // KELVIN SIGN: Unicode case folding makes it a `k`.
+        let cases = [
+            (r"tok \w+$", "tok abc".to_owned(), true),
+            (r"tok \w+$", "tok abc\u{e9}".to_owned(), false),
+            (r"(?i)tok k$", format!("tok {kelvin}"), false),
+            (r"(?i)TOK K$", "tok k".to_owned(), true),
+            ("tok \u{e9}$", "tok \u{e9}".to_owned(), true),
+            ("(?i)tok \u{c9}$", "tok \u{e9}".to_owned(), false),
+        ];
+        for (pattern, line, expected) in cases {
+            let (rule, allowlist) = rule_and_allowlist(pattern, &line);
+            assert_eq!((rule, allowlist), (expected, expected), "{pattern} on {line:?}");
         }
     }
 }

@@ -335,6 +335,8 @@ pub struct Finding {
     pub rule_id: String,
     /// What the rule detects, for people.
     pub description: String,
+    /// How much it matters: the rule's severity (reports lower it for AWS examples).
+    pub severity: crate::rules::Severity,
     /// Where the content came from.
     pub origin: Origin,
     /// Where in the content the secret is.
@@ -404,6 +406,7 @@ mod tests {
         Finding {
             rule_id: "generic.secret".into(),
             description: "A secret".into(),
+            severity: crate::rules::Severity::Medium,
             origin: Origin::Commit { path: "a.env".into(), commit },
             location: Location {
                 line: 1,

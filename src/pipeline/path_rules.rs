@@ -43,6 +43,7 @@ impl<'a> WithPathRules<'a> {
             out.push(Finding {
                 rule_id: r.id.clone(),
                 description: r.description.clone(),
+                severity: crate::rules::Severity::default(),
                 origin: origin.clone(),
                 location: Location {
                     line: 1,

@@ -26,6 +26,7 @@ pub use text::{Gap, Redactor, escape, escape_keep_lines, gaps, is_unsafe_char};
 
 use crate::aws::AwsTag;
 use crate::finding::{Finding, Origin};
+pub use crate::rules::Severity;
 use crate::sink::ScanOutcome;
 
 /// Whether secrets are shown in full.
@@ -95,66 +96,14 @@ pub trait Reporter {
     fn report(&self, outcome: &ScanOutcome, out: &mut dyn Write) -> io::Result<()>;
 }
 
-/// How much a finding matters, for formats that rank results (SARIF, GitLab, GitHub
-/// annotations). Set by rule, lowered for AWS documentation examples and identifiers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Severity {
-    /// Not a credential: an AWS identifier (informational).
-    Info,
-    /// A documentation example or similar, reported on request.
-    Low,
-    /// A probable secret found by a generic rule (assignments, tokens without a vendor prefix).
-    Medium,
-    /// A vendor token or key.
-    High,
-    /// Cloud credentials and private keys: full access to infrastructure.
-    Critical,
-}
-
 impl Severity {
-    /// The severity of every finding of rule `rule_id`, before per-finding adjustments.
-    pub fn of_rule(rule_id: &str) -> Severity {
-        let provider = rule_id.split('.').next().unwrap_or(rule_id);
-        match rule_id {
-            "aws.identifier" => Severity::Info,
-            "generic.secret" | "jwt.token" => Severity::Medium,
-            "google.service_account_key"
-            | "azure.storage_connection_string"
-            | "database.url_password" => Severity::Critical,
-            _ if provider == "aws" || provider == "private_key" => Severity::Critical,
-            _ => Severity::High,
-        }
-    }
-
-    /// The severity of one finding: its rule's, lowered for AWS identifiers and examples.
+    /// The severity of one finding: its rule's ([`Finding::severity`]), lowered for AWS
+    /// identifiers and documentation examples.
     pub fn of(f: &Finding) -> Severity {
         match &f.aws {
             Some(a) if a.tags.contains(&AwsTag::Identifier) => Severity::Info,
             Some(a) if a.tags.contains(&AwsTag::Example) => Severity::Low,
-            _ => Severity::of_rule(&f.rule_id),
-        }
-    }
-
-    /// The name GitLab's security reports use.
-    pub fn name(self) -> &'static str {
-        match self {
-            Severity::Info => "Info",
-            Severity::Low => "Low",
-            Severity::Medium => "Medium",
-            Severity::High => "High",
-            Severity::Critical => "Critical",
-        }
-    }
-
-    /// GitHub code scanning's `security-severity` score (0.0 to 10.0; 9.0 and above is
-    /// critical, 7.0 high, 4.0 medium, above 0 low).
-    pub fn score(self) -> &'static str {
-        match self {
-            Severity::Info => "0.0",
-            Severity::Low => "2.0",
-            Severity::Medium => "5.5",
-            Severity::High => "8.0",
-            Severity::Critical => "9.5",
+            _ => f.severity,
         }
     }
 }
@@ -196,14 +145,16 @@ pub fn counts_by_rule(findings: &[Finding]) -> Vec<(&str, usize)> {
 mod tests {
     use super::*;
 
+    /// A finding's severity is its rule's `severity` field.
     #[test]
-    fn severities_by_rule() {
-        assert_eq!(Severity::of_rule("aws.access_key_id"), Severity::Critical);
-        assert_eq!(Severity::of_rule("private_key.pem"), Severity::Critical);
-        assert_eq!(Severity::of_rule("github.pat_classic"), Severity::High);
-        assert_eq!(Severity::of_rule("generic.secret"), Severity::Medium);
-        assert_eq!(Severity::of_rule("aws.identifier"), Severity::Info);
-        assert!(Severity::Critical > Severity::High && Severity::Low > Severity::Info);
+    fn issue_13_severity_comes_from_the_rule() {
+        let toml = "[[rules]]\nid = 'acme.token'\ndescription = 'd'\nkeywords = ['acme_']\n\
+                    regex = 'acme_[0-9]{4}'\nseverity = 'low'\n";
+        let rules = crate::rules::syntax::parse(toml).unwrap().rules;
+        let detector = crate::detect::Detector::new(crate::rules::RuleSet::compile(rules).unwrap());
+        let mut scratch = crate::detect::Scratch::new();
+        let found = detector.scan(b"x = acme_1234", &Origin::Stdin, &mut scratch);
+        assert_eq!(found.iter().map(Severity::of).collect::<Vec<_>>(), [Severity::Low]);
     }
 
     /// An outcome with no finding, one warning, one file too large and one error, reported in

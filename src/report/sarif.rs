@@ -40,7 +40,7 @@ fn rule_name(id: &str) -> String {
 }
 
 fn rule(f: &Finding) -> Value {
-    let severity = Severity::of_rule(&f.rule_id);
+    let severity = f.severity;
     let help = format!(
         "{desc}. A secret in source code can be read by anyone who can read the repository or \
          any of its copies. Revoke or rotate it with its issuer first, then remove it from the \

@@ -2,6 +2,10 @@
 
 use serde::Deserialize;
 
+pub use super::checksum::Checksum;
+use super::error::{RuleError, RuleErrorKind};
+pub use super::severity::Severity;
+
 /// A rule file: a list of `[[rules]]` tables.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -37,6 +41,11 @@ pub struct RuleSyntax {
     /// `secretGroup`, whose regex often has one group per alternative.
     #[serde(default)]
     pub first_group: bool,
+    /// How much a finding of this rule matters, for formats that rank results (SARIF,
+    /// GitLab, GitHub annotations, CSV): `info`, `low`, `medium`, `high` (the default) or
+    /// `critical`.
+    #[serde(default)]
+    pub severity: Severity,
     /// Minimum Shannon entropy of the secret, in bits per byte.
     #[serde(default)]
     pub entropy: Option<f64>,
@@ -75,43 +84,6 @@ pub struct RuleSyntax {
     pub builtin: bool,
 }
 
-/// A checksum built into a token format.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
-pub enum Checksum {
-    /// GitHub's and npm's tokens: the last 6 characters are the CRC-32 of the characters
-    /// between the first `_` and them, in base 62 (`0-9A-Za-z`), padded with `0`s.
-    #[serde(rename = "crc32_base62")]
-    Crc32Base62,
-}
-
-impl Checksum {
-    /// Whether `secret` carries a valid checksum.
-    pub fn verify(self, secret: &[u8]) -> bool {
-        match self {
-            Checksum::Crc32Base62 => {
-                let Some(start) = secret.iter().position(|&b| b == b'_').map(|i| i + 1) else {
-                    return false;
-                };
-                let Some(split) = secret.len().checked_sub(6).filter(|&s| s > start) else {
-                    return false;
-                };
-                let (body, sum) = (&secret[start..split], &secret[split..]);
-                let mut value: u64 = 0;
-                for &c in sum {
-                    let digit = match c {
-                        b'0'..=b'9' => c - b'0',
-                        b'A'..=b'Z' => c - b'A' + 10,
-                        b'a'..=b'z' => c - b'a' + 36,
-                        _ => return false,
-                    };
-                    value = value * 62 + u64::from(digit);
-                }
-                value == u64::from(crc32fast::hash(body))
-            }
-        }
-    }
-}
-
 /// Where a rule's regex starts matching.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -145,6 +117,22 @@ pub struct AllowlistSyntax {
 /// Parses a rule file. The error names the line and the offending key.
 pub fn parse(text: &str) -> Result<RuleFile, toml::de::Error> {
     toml::from_str(text)
+}
+
+/// Parses several rule files into one list of rule definitions.
+pub fn parse_files(files: &[(&str, &str)]) -> Result<Vec<RuleSyntax>, Vec<RuleError>> {
+    let mut all = Vec::new();
+    let mut errors = Vec::new();
+    for (name, text) in files {
+        match parse(text) {
+            Ok(f) => all.extend(f.rules),
+            Err(e) => errors.push(RuleError {
+                id: (*name).to_owned(),
+                kind: RuleErrorKind::Parse { file: (*name).to_owned(), message: e.to_string() },
+            }),
+        }
+    }
+    if errors.is_empty() { Ok(all) } else { Err(errors) }
 }
 
 #[cfg(test)]

@@ -1,9 +1,10 @@
-//! The built-in rules, core and extended, pass `rules::check`, the linter behind `keysentry
+//! The built-in rules, core and extended, pass `detect::check`, the linter behind `keysentry
 //! rules check`: every pattern compiles, ids are unique, and every example behaves through the
 //! full detector (with all the built-in rules loaded, so that each example is found by its own
 //! rule alone and no negative example by any).
 
-use keysentry::rules::{Builtin, RuleSet, check};
+use keysentry::detect::check;
+use keysentry::rules::{Builtin, RuleSet};
 
 #[test]
 fn builtin_rules_pass_the_linter() {

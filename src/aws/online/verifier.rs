@@ -146,6 +146,7 @@ mod tests {
         Finding {
             rule_id: "aws.access_key_id".into(),
             description: "An AWS access key id".into(),
+            severity: crate::rules::Severity::default(),
             origin: Origin::File { path: path.into() },
             location: Location {
                 line: 1,

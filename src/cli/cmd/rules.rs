@@ -6,7 +6,8 @@ use super::count;
 use crate::cli::args::{ListFormat, RulesCommand};
 use crate::cli::exit::ExitStatus;
 use crate::cli::log::Log;
-use keysentry::rules::{Builtin, RuleSet, check};
+use keysentry::detect::check;
+use keysentry::rules::{Builtin, RuleSet};
 
 pub(crate) fn run(cmd: RulesCommand, log: Log) -> anyhow::Result<ExitStatus> {
     match cmd {

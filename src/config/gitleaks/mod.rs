@@ -14,7 +14,7 @@ mod translate;
 
 use std::path::{Path, PathBuf};
 
-use regex::Regex;
+use crate::rules::Pattern;
 
 use super::file::{CONFIG_SIZE_LIMIT, Within};
 use super::{ConfigError, Settings, builtin_rules};
@@ -155,7 +155,7 @@ fn convert_rule(
 ) -> Result<Option<RuleSyntax>, String> {
     let description = rule.description.clone().unwrap_or_else(|| id.clone());
     let path = match &rule.path {
-        Some(p) => Some(Regex::new(p).map_err(|e| format!("rule {id}: path regex: {e}"))?),
+        Some(p) => Some(Pattern::new(p).map_err(|e| format!("rule {id}: path regex: {e}"))?),
         None => None,
     };
     let Some(regex) = &rule.regex else {
@@ -194,6 +194,7 @@ fn convert_rule(
         id: id.clone(),
         description,
         keywords,
+        severity: Default::default(),
         regex,
         secret_group,
         first_group,
@@ -240,9 +241,9 @@ fn convert_rule(
 
 /// A gitleaks allowlist table as an [`Allowlist`].
 fn convert_allowlist(a: &AllowlistSyntax) -> Result<Allowlist, String> {
-    let compile = |what: &str, list: &[String]| -> Result<Vec<Regex>, String> {
+    let compile = |what: &str, list: &[String]| -> Result<Vec<Pattern>, String> {
         list.iter()
-            .map(|r| Regex::new(&translate_regex(r)).map_err(|e| format!("{what}: {e}")))
+            .map(|r| Pattern::new(&translate_regex(r)).map_err(|e| format!("{what}: {e}")))
             .collect()
     };
     let condition = match a.condition.as_deref().map(str::to_ascii_uppercase) {

@@ -61,6 +61,6 @@ mod tests {
         assert_eq!(translate_regex(r"a\Q.*+\Eb"), r"a\.\*\+b");
         assert_eq!(translate_regex(r"x{2,3}y{,3}z{a}"), r"x{2,3}y\{,3}z\{a}");
         assert_eq!(translate_regex(r"\{literal\}"), r"\{literal\}");
-        assert!(regex::Regex::new(&translate_regex(r"key\s*[:=]\s*\Q${\E")).is_ok());
+        assert!(crate::rules::Pattern::new(&translate_regex(r"key\s*[:=]\s*\Q${\E")).is_ok());
     }
 }

@@ -1,10 +1,12 @@
 //! The rule linter behind `keysentry rules check` and the built-in rules test.
 //!
 //! Every example runs through the whole [`Detector`] built from all rules being checked, so a
-//! rule that shadows or duplicates another is caught too.
+//! rule that shadows or duplicates another is caught too. It lives above the rules, in the
+//! detector's module, because it needs the detector: the rules themselves are data and
+//! depend on nothing.
 
-use super::{RuleError, RuleErrorKind, RuleSet, parse_files};
-use crate::detect::Detector;
+use super::Detector;
+use crate::rules::{RuleError, RuleErrorKind, RuleSet, parse_files};
 
 /// What `check` found.
 #[derive(Debug, Default)]
