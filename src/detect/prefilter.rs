@@ -1,6 +1,10 @@
 //! The keyword prefilter: which keywords occur where, found case-insensitively in one pass
 //! over the content by Teddy (SIMD) searchers over a rare window of each keyword, or by one
 //! Aho-Corasick automaton where SIMD is not available.
+//!
+//! What runs over every block of content is `#[inline]`, so that it inlines into
+//! [`Detector::find`] as it did when this was one module (a release build splits modules into
+//! separate codegen units).
 
 use aho_corasick::packed;
 
@@ -160,17 +164,20 @@ fn prefilter_literals(keywords: &[String]) -> Vec<Vec<u8>> {
 /// fingerprints each byte by its two nibbles separately, and lowercase letters all have a high
 /// nibble of 6 or 7: on text it learns little from it. Mixed, letters spread over all 16 high
 /// nibbles, and with many literals Teddy's fingerprints reject far more positions.
+#[inline]
 fn spread(b: u8) -> u8 {
     let l = b.to_ascii_lowercase();
     l ^ (l << 4)
 }
 
 /// [`spread`] over `src`, into `dst`: what the Teddy searchers look at.
+#[inline]
 pub(super) fn spread_into(src: &[u8], dst: &mut Vec<u8>) {
     dst.clear();
     dst.extend(src.iter().copied().map(spread));
 }
 
+#[inline]
 pub(super) fn lowercase_into(src: &[u8], dst: &mut Vec<u8>) {
     dst.clear();
     // Written as a plain map so that it vectorizes.
@@ -181,6 +188,7 @@ impl Detector {
     /// Appends to `hits`, sorted by position, the keywords whose literal starts in the first
     /// `limit` bytes of `block` (the content from offset `pos`, spread for Teddy, lowercased for
     /// the automaton).
+    #[inline]
     pub(super) fn collect_hits(
         &self,
         content: &[u8],

@@ -1,5 +1,9 @@
 //! Regions: the part of the content that the candidate rules of some keyword hits run over
 //! (the line holding them, bounded on very long lines), and the candidate rules themselves.
+//!
+//! The functions here run for every keyword hit, called from [`super::Detector::find`]: they
+//! are `#[inline]` so that they inline there as they did when they were one module (a
+//! release build splits modules into separate codegen units).
 
 use crate::rules::{Anchor, Rule};
 
@@ -21,6 +25,7 @@ pub(super) struct Region {
 }
 
 impl Region {
+    #[inline]
     pub(super) fn around(content: &[u8], hit: usize) -> Region {
         let lo = hit.saturating_sub(LINE_WINDOW);
         let hi = (hit + LINE_WINDOW).min(content.len());
@@ -45,12 +50,14 @@ impl Region {
     /// Whether a later hit is covered: on this line, and, on a cut line, with at least half a
     /// window of context after it, so that a secret straddling the cut is seen whole from a
     /// region of its own.
+    #[inline]
     pub(super) fn covers(&self, hit: usize) -> bool {
         hit >= self.start && hit < self.end && (!self.cut_end || hit + LINE_WINDOW / 2 <= self.end)
     }
 }
 
 /// Whether `end` cuts a line (is neither the end of the content nor a line end).
+#[inline]
 pub(super) fn cut(content: &[u8], end: usize) -> bool {
     end < content.len() && !matches!(content[end], b'\n' | b'\r')
 }
@@ -78,6 +85,7 @@ pub(super) struct Candidates {
 impl Candidates {
     /// Adds the rules of a keyword hit at `pos`; anchored rules start at the hit's word, which
     /// does not reach back past `floor` (the region's start) nor more than 64 bytes.
+    #[inline]
     pub(super) fn add(
         &mut self,
         rules: &[Rule],
