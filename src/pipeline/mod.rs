@@ -3,7 +3,7 @@
 //!
 //! ```text
 //!  Source ──chunks──▶ workers: detect ─▶ AWS step ─▶ inline ignores
-//!                                   │ findings, skips, errors, warnings (bounded channel)
+//!                                   │ findings, skips, errors, warnings (batches, bounded channel)
 //!                                   ▼
 //!                     collector: [source finishing] ─▶ allowlists, ignore lists, baselines
 //!                                 ─▶ [verifier] ─▶ Sink
@@ -38,11 +38,12 @@ use crate::source::Source;
 use crate::verify::Verifier;
 use filtering::Filtering;
 use path_rules::WithPathRules;
-use worker::{Event, Factory};
+use worker::{Batch, Factory};
 
-/// Events in flight between the workers and the collector: a worker waits when the collector
-/// (or the sink behind it) falls behind, so a scan's memory stays bounded by what is in flight.
-const IN_FLIGHT: usize = 1024;
+/// Batches in flight between the workers and the collector (each of at most 256 items, see
+/// `worker::BATCH`): a worker waits when the collector (or the sink behind it) falls behind, so
+/// a scan's memory stays bounded by what is in flight.
+const IN_FLIGHT: usize = 16;
 
 /// What a scan does beyond detection.
 #[derive(Debug)]
@@ -151,8 +152,8 @@ impl Scan {
         };
         let mut out = std::thread::scope(|s| {
             let collector = s.spawn(move || {
-                for event in rx {
-                    out.event(event);
+                for batch in rx {
+                    out.batch(batch);
                 }
                 out
             });
@@ -204,19 +205,22 @@ struct Collector<'a> {
 }
 
 impl Collector<'_> {
-    fn event(&mut self, event: Event) {
-        match event {
-            Event::Findings(found) => self.findings(found),
-            Event::Skipped(origin, reason) => {
-                self.summary.gaps += u64::from(reason.is_gap());
-                self.call(|s| s.skipped(origin, reason));
-            }
-            Event::Error(error) => {
-                self.summary.gaps += 1;
-                self.call(|s| s.error(error));
-            }
-            Event::Warning(message) => self.call(|s| s.warning(message)),
-            Event::Stats(stats) => self.summary.stats.add(&stats),
+    fn batch(&mut self, batch: Batch) {
+        let Batch { findings, skipped, errors, warnings, stats } = batch;
+        for (origin, reason) in skipped {
+            self.summary.gaps += u64::from(reason.is_gap());
+            self.call(|s| s.skipped(origin, reason));
+        }
+        for error in errors {
+            self.summary.gaps += 1;
+            self.call(|s| s.error(error));
+        }
+        for message in warnings {
+            self.call(|s| s.warning(message));
+        }
+        self.findings(findings);
+        if let Some(stats) = stats {
+            self.summary.stats.add(&stats);
         }
     }
 
