@@ -148,15 +148,8 @@ pub(crate) fn scan(
     aws: AwsOptions,
     warnings: Vec<String>,
 ) -> Scan {
-    let settings = &suppression.settings;
-    let options = ScanOptions {
-        aws,
-        inline_ignore: suppression.inline_ignore,
-        path_rules: settings.path_rules.clone(),
-        filters: std::mem::take(&mut suppression.filters),
-        config_file: settings.file.clone(),
-        warnings: settings.warnings.iter().cloned().chain(warnings).collect(),
-    };
+    let mut options = ScanOptions::configured(suppression, aws);
+    options.warnings.extend(warnings);
     Scan::with_detector(detector, options)
 }
 

@@ -10,6 +10,7 @@ mod discover;
 pub mod gitleaks;
 mod keysentry;
 pub mod path_rules;
+mod setup;
 
 /// File names (moved to [`crate::files::names`]; kept here for old paths).
 pub use crate::files::names;
@@ -23,6 +24,7 @@ use file::{CONFIG_SIZE_LIMIT, FileError, Within};
 pub use aws_online::AwsOnlineSettings;
 pub use discover::{discover, project_dir, repository_top};
 use keysentry::load_keysentry;
+pub use setup::{SUPPRESSION_FILES, SetupError, SetupOptions, Suppression, setup};
 
 use crate::filter::{Allowlist, PathPattern};
 use crate::rules::syntax::RuleSyntax;

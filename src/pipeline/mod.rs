@@ -28,6 +28,7 @@ use std::sync::mpsc;
 use std::time::Instant;
 
 use crate::aws::{AwsEnricher, AwsOptions};
+use crate::config::Suppression;
 use crate::config::path_rules::PathRule;
 use crate::detect::Detector;
 use crate::filter::Filters;
@@ -74,6 +75,23 @@ impl Default for ScanOptions {
             filters: Filters::default(),
             config_file: None,
             warnings: Vec::new(),
+        }
+    }
+}
+
+impl ScanOptions {
+    /// The options a loaded configuration ([`crate::config::setup`]) asks for, with `aws` for
+    /// the AWS step; the suppression's filters move into them. This is how `keysentry scan`
+    /// builds its options.
+    pub fn configured(suppression: &mut Suppression, aws: AwsOptions) -> ScanOptions {
+        let settings = &suppression.settings;
+        ScanOptions {
+            aws,
+            inline_ignore: suppression.inline_ignore,
+            path_rules: settings.path_rules.clone(),
+            filters: std::mem::take(&mut suppression.filters),
+            config_file: settings.file.clone(),
+            warnings: settings.warnings.clone(),
         }
     }
 }

@@ -6,8 +6,9 @@ use crate::common;
 use std::collections::BTreeSet;
 
 use common::{TestEnv, secrets};
-use keysentry::filter::{Baseline, Filters};
-use keysentry::rules::{Builtin, RuleSet};
+use keysentry::aws::AwsOptions;
+use keysentry::config::SetupOptions;
+use keysentry::rules::RuleSet;
 use keysentry::sink::Collect;
 use keysentry::source::worktree::{
     DEFAULT_MAX_FILE_SIZE, IgnoreFiles, MMAP_THRESHOLD, Symlinks, Worktree, WorktreeOptions,
@@ -48,24 +49,17 @@ fn issue_13_the_embedded_library_finds_what_keysentry_scan_reports() {
         .collect();
 
     // The same scan through the library: configuration, baseline, scan, sink.
-    let settings =
-        keysentry::config::load_found(&env.path(".keysentry.toml"), Builtin::Core, &root)
-            .expect("the configuration loads");
-    let text = std::fs::read_to_string(&baseline).expect("the baseline");
-    let filters = Filters {
-        allowlists: settings.allowlists,
-        rule_paths: settings.rule_paths,
-        baselines: vec![Baseline::parse("baseline", &text).expect("the baseline parses")],
-        base: Some(root.clone()),
-        ..Filters::default()
+    let setup = SetupOptions {
+        inline_ignore: true,
+        baselines: vec![baseline.clone()],
+        with_baselines: true,
+        ..SetupOptions::default()
     };
-    let options = ScanOptions {
-        path_rules: settings.path_rules,
-        filters,
-        config_file: settings.file,
-        ..ScanOptions::default()
-    };
-    let scan = Scan::new(RuleSet::compile(settings.rules).expect("rules compile"), options);
+    let mut suppression = keysentry::config::setup(&setup, &root).expect("the configuration loads");
+    assert!(suppression.settings.file.is_some(), "the tree's configuration is found");
+    let options = ScanOptions::configured(&mut suppression, AwsOptions::with_builtin_canaries());
+    let rules = RuleSet::compile(suppression.settings.rules).expect("rules compile");
+    let scan = Scan::new(rules, options);
     let source = Worktree::new(WorktreeOptions {
         paths: vec![root.clone()],
         ignore: IgnoreFiles::Respect,
