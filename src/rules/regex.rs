@@ -28,6 +28,14 @@ pub fn build(pattern: &str) -> Result<meta::Regex, String> {
         .map_err(|e| e.syntax_error().map_or_else(|| e.to_string(), ToString::to_string))
 }
 
+/// How many explicit capture groups `pattern` has, parsed in the dialect (without compiling
+/// it: a pattern that parses may still exceed the size limit, see [`build`]).
+pub fn capture_groups(pattern: &str) -> Result<usize, String> {
+    regex_automata::util::syntax::parse_with(pattern, &syntax_config())
+        .map(|hir| hir.properties().explicit_captures_len())
+        .map_err(|e| e.to_string())
+}
+
 /// The syntax of the dialect: bytes, Unicode off (see [`build`]).
 fn syntax_config() -> regex_automata::util::syntax::Config {
     regex_automata::util::syntax::Config::new().utf8(false).unicode(false)

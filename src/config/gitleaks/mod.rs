@@ -170,14 +170,11 @@ fn convert_rule(
         settings.rule_paths.push((id.clone(), PathPattern::Regex(re)));
     }
     let regex = translate_regex(regex);
-    // Parsed as rule regexes are compiled (bytes, ASCII classes, as RE2's): compiling here with
-    // Unicode classes made the largest gitleaks rules (generic-api-key, pypi-upload-token,
-    // vault-batch-token) exceed the size limit although they compile as rules.
-    let syntax = regex_automata::util::syntax::Config::new().utf8(false).unicode(false);
-    let captures = regex_automata::util::syntax::parse_with(&regex, &syntax)
-        .map_err(|e| format!("rule {id}: regex does not parse in Rust syntax: {e}"))?
-        .properties()
-        .explicit_captures_len();
+    // Parsed in the rules' dialect (bytes, ASCII classes, as RE2's): with Unicode classes the
+    // largest gitleaks rules (generic-api-key, pypi-upload-token, vault-batch-token) exceeded
+    // the size limit although they compile as rules.
+    let captures = crate::rules::regex::capture_groups(&regex)
+        .map_err(|e| format!("rule {id}: regex does not parse in Rust syntax: {e}"))?;
     // Without `secretGroup`, gitleaks takes the first group that matched something, else the
     // whole match.
     let (secret_group, first_group) = match rule.secret_group {
