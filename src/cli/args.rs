@@ -287,7 +287,8 @@ pub(crate) struct ScanArgs {
         long,
         short = 'j',
         value_name = "N",
-        long_help = "Number of worker threads. 0 or absent: one per core."
+        long_help = "Number of worker threads. 0 or absent: one per core. At most four per core are \
+                     run (more only add contention)."
     )]
     pub(crate) threads: Option<usize>,
 

@@ -50,6 +50,8 @@ pub(crate) struct ScanConfig {
     pub(crate) color: bool,
     pub(crate) aws: keysentry::aws::AwsOptions,
     pub(crate) suppression: Suppression,
+    /// `--threads` as given, when it was more than the sources run.
+    pub(crate) threads_clamped: Option<(usize, usize)>,
     /// Online AWS checks after the scan.
     #[cfg(feature = "aws")]
     pub(crate) online: Option<super::config_aws::OnlineRun>,
@@ -143,6 +145,10 @@ impl ScanConfig {
             secrets: if args.show_secrets { SecretDisplay::Show } else { SecretDisplay::Redact },
             aws,
             suppression,
+            threads_clamped: args
+                .threads
+                .map(|n| (n, keysentry::source::worker_threads(n)))
+                .filter(|(n, used)| used < n),
             #[cfg(feature = "aws")]
             online,
         })

@@ -124,6 +124,12 @@ pub(crate) fn prepare(
     env: &Env,
     log: Log,
 ) -> anyhow::Result<(Opened, Scan)> {
+    if let Some((asked, used)) = config.threads_clamped {
+        log.warn(format_args!(
+            "--threads {asked}: running {used} (at most {} per core)",
+            keysentry::source::MAX_THREADS_PER_CORE
+        ));
+    }
     if let Some(file) = &config.suppression.settings.file {
         log.debug(format_args!("configuration: {}", file.display()));
     }

@@ -237,6 +237,20 @@ pub(crate) fn deliver_chunk(
     visitor.chunk(Chunk { content, origin: &origin, read, blob, lines });
 }
 
+/// Worker threads per core at most: more only adds contention and memory (`-j 10000` spawned
+/// ten thousand threads for one file).
+pub const MAX_THREADS_PER_CORE: usize = 4;
+
+/// The worker threads a source runs for `requested` (0: one per core), at most
+/// [`MAX_THREADS_PER_CORE`] per core.
+pub fn worker_threads(requested: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    match requested {
+        0 => cores,
+        n => n.min(cores * MAX_THREADS_PER_CORE),
+    }
+}
+
 #[cfg(test)]
 mod issue_12_debug {
     use super::*;

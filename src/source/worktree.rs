@@ -53,7 +53,7 @@ pub struct WorktreeOptions {
     pub max_file_size: u64,
     /// Files at least this large are memory-mapped.
     pub mmap_threshold: u64,
-    /// Worker threads (0: one per core).
+    /// Worker threads (0: one per core; at most [`super::MAX_THREADS_PER_CORE`] per core).
     pub threads: usize,
 }
 
@@ -91,7 +91,7 @@ impl Worktree {
         b.standard_filters(false)
             .hidden(false)
             .follow_links(self.options.symlinks == Symlinks::Follow)
-            .threads(self.options.threads)
+            .threads(super::worker_threads(self.options.threads))
             .filter_entry(move |e| {
                 if e.depth() == 0 {
                     return true;

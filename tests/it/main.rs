@@ -33,6 +33,7 @@ mod progress;
 mod real_code;
 mod report_formats;
 mod report_sarif;
+mod resource_limits;
 mod rules_cli;
 mod scan_content;
 mod scan_output;

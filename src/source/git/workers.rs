@@ -61,10 +61,7 @@ pub(crate) fn run_workers(
     factory: &dyn VisitorFactory,
     work: &(dyn Fn(&mut WorkerRepo<'_>, usize, &mut dyn Visitor) + Sync),
 ) {
-    let threads = match threads {
-        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        n => n,
-    };
+    let threads = crate::source::worker_threads(threads);
     let next = AtomicUsize::new(0);
     std::thread::scope(|scope| {
         for worker in 0..threads.min(items).max(1) {
