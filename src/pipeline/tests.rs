@@ -227,3 +227,19 @@ fn issue_13_an_allowlist_that_hides_everything_is_reported_in_the_stream() {
         outcome.warnings
     );
 }
+
+#[test]
+fn issue_13_a_scan_can_be_shared_between_threads() {
+    fn shared<T: Send + Sync>() {}
+    shared::<Scan>();
+    // Two sources at once through one scan.
+    let scan = scan();
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| {
+                let (outcome, _) = collect(&scan, &Planner { holds: false });
+                assert_eq!(outcome.findings.len(), 3);
+            });
+        }
+    });
+}
