@@ -47,6 +47,7 @@ pub fn ignored_fingerprints(text: &str) -> HashSet<String> {
 pub fn parse_fingerprints(name: &str, text: &str) -> (HashSet<String>, Vec<String>) {
     let mut found = HashSet::new();
     let mut warnings = Vec::new();
+    let mut more = 0usize;
     for (n, line) in text.lines().enumerate() {
         let t = line.trim();
         if t.is_empty() || t.starts_with('#') {
@@ -55,32 +56,48 @@ pub fn parse_fingerprints(name: &str, text: &str) -> (HashSet<String>, Vec<Strin
         let f = t.strip_prefix(FINGERPRINT_PREFIX).unwrap_or(t).trim();
         if is_fingerprint(f) {
             found.insert(f.to_ascii_lowercase());
-        } else {
+        } else if warnings.len() < LISTED {
             warnings.push(format!(
                 "{name}:{}: not a fingerprint (32 hex digits, as reports print them); the line \
                  was not applied",
                 n + 1
             ));
+        } else {
+            more += 1;
         }
+    }
+    if more > 0 {
+        // A file of a million bad lines is one more warning, not a million.
+        warnings.push(format!(
+            "{name}: {more} more lines are not fingerprints either and were not applied"
+        ));
     }
     (found, warnings)
 }
 
+/// How many lines a warning names one by one before it counts the rest.
+pub(crate) const LISTED: usize = 10;
+
 /// The warning for old-form fingerprint lines in a `.keysentryignore` read from `name`, if it
 /// has any: which lines, and where they belong now.
 pub fn old_form_warning(name: &str, text: &str) -> Option<String> {
-    let lines: Vec<String> = text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| is_fingerprint_line(l))
-        .map(|(n, _)| (n + 1).to_string())
-        .collect();
-    if lines.is_empty() {
+    let numbers = text.lines().enumerate().filter(|(_, l)| is_fingerprint_line(l));
+    let (mut lines, mut total) = (Vec::new(), 0usize);
+    for (n, _) in numbers {
+        total += 1;
+        if lines.len() < LISTED {
+            lines.push((n + 1).to_string());
+        }
+    }
+    if total == 0 {
         return None;
     }
-    let one = lines.len() == 1;
-    let which =
+    let one = total == 1;
+    let mut which =
         if one { format!("line {}", lines[0]) } else { format!("lines {}", lines.join(", ")) };
+    if total > lines.len() {
+        which.push_str(&format!(" (and {} more)", total - lines.len()));
+    }
     let (is, it, they) = if one {
         ("is a fingerprint", "it", "it is")
     } else {
@@ -166,5 +183,15 @@ mod tests {
         let two = old_form_warning("i", "fingerprint:ab\nx\nfingerprint:cd\n").unwrap();
         assert!(two.starts_with("i: lines 1, 3 are fingerprints"), "{two}");
         assert!(two.contains("move them, as they are, to"), "{two}");
+    }
+
+    #[test]
+    fn issue_13_a_flood_of_bad_lines_is_counted_not_listed() {
+        let (found, warnings) = parse_fingerprints("F", &"zz\n".repeat(1_000));
+        assert!(found.is_empty());
+        assert_eq!(warnings.len(), LISTED + 1, "{warnings:?}");
+        assert!(warnings[LISTED].contains("990 more lines"), "{warnings:?}");
+        let old = old_form_warning("i", &"fingerprint:ab\n".repeat(1_000)).expect("a warning");
+        assert!(old.len() < 600 && old.contains("(and 990 more)"), "{old}");
     }
 }

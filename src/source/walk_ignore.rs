@@ -174,10 +174,19 @@ impl IgnoreRules {
         let text = String::from_utf8_lossy(&text);
         // `.keysentryignore` holds path patterns; its old fingerprint lines are no globs.
         let keysentry = file.file_name().is_some_and(|n| n == IGNORE_FILE);
+        let mut bad = 0usize;
         for line in text.lines().filter(|l| !keysentry || !is_fingerprint_line(l)) {
             if let Err(e) = builder.add_line(Some(file.to_path_buf()), line) {
-                self.warn(format!("{}: {e}", file.display()));
+                bad += 1;
+                if bad <= crate::filter::ignored::LISTED {
+                    self.warn(format!("{}: {e}", file.display()));
+                }
             }
+        }
+        if bad > crate::filter::ignored::LISTED {
+            // A file of a million bad patterns is one more warning, not a million.
+            let more = bad - crate::filter::ignored::LISTED;
+            self.warn(format!("{}: {more} more lines are not valid patterns", file.display()));
         }
         match builder.build() {
             Ok(g) if !g.is_empty() => Some(g),

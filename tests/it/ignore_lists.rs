@@ -133,3 +133,21 @@ fn issue_13_a_fingerprint_line_is_not_read_as_a_glob() {
     let history = findings(&env, &["--history", "."]);
     assert_eq!(paths_of(&history), [named.as_str()]);
 }
+
+/// A hostile repository's ignore lists full of lines that are not what they should be: each
+/// file gives a few warnings and a count, not one warning per line (which put a million lines
+/// into every report and the CI log).
+#[test]
+fn issue_13_bad_ignore_lines_give_a_bounded_number_of_warnings() {
+    let env = TestEnv::new();
+    env.write(".keysentryignore", "a{b\nfingerprint:0123\n".repeat(5_000));
+    env.write(".keysentry-ignored-fingerprints", "not a fingerprint\n".repeat(5_000));
+    env.write("a.txt", "nothing here\n");
+    let run = env.run(&["scan", "."]);
+    run.assert_code(0);
+    let warnings = run.stderr.lines().filter(|l| l.contains("warning")).count();
+    assert!((3..40).contains(&warnings), "{warnings} warnings:\n{}", run.stderr);
+    assert!(run.stderr.contains("4990 more lines are not valid patterns"), "{}", run.stderr);
+    assert!(run.stderr.contains("4990 more lines are not fingerprints"), "{}", run.stderr);
+    assert!(run.stderr.contains("(and 4990 more)"), "{}", run.stderr);
+}
