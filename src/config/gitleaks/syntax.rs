@@ -11,87 +11,59 @@ use crate::config::ConfigError;
 
 /// A whole configuration file.
 #[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub(super) struct GitleaksFile {
-    #[serde(default)]
-    #[expect(dead_code, reason = "gitleaks' key: accepted, not used")]
+    // gitleaks' key: accepted, not used.
     pub(super) title: Option<toml::Value>,
-    #[serde(default)]
-    #[expect(dead_code, reason = "gitleaks' key: accepted, not used")]
+    // gitleaks' key: accepted, not used.
     pub(super) description: Option<toml::Value>,
-    #[serde(default)]
-    #[expect(dead_code, reason = "gitleaks' key: accepted, not used")]
+    // gitleaks' key: accepted, not used.
     pub(super) min_version: Option<toml::Value>,
-    #[serde(default)]
     pub(super) extend: Option<ExtendSyntax>,
-    #[serde(default)]
     pub(super) rules: Vec<RuleSyntax>,
     /// The old single global allowlist.
-    #[serde(default)]
     pub(super) allowlist: Option<AllowlistSyntax>,
-    #[serde(default)]
     pub(super) allowlists: Vec<AllowlistSyntax>,
 }
 
 /// `[extend]`: the default rules, another file, rules to disable.
 #[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub(super) struct ExtendSyntax {
-    #[serde(default)]
     pub(super) use_default: bool,
-    #[serde(default)]
     pub(super) path: Option<String>,
-    #[serde(default)]
     pub(super) disabled_rules: Vec<String>,
 }
 
 /// One `[[rules]]` table.
 #[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub(super) struct RuleSyntax {
-    #[serde(default)]
     pub(super) id: Option<String>,
-    #[serde(default)]
     pub(super) description: Option<String>,
-    #[serde(default)]
     pub(super) regex: Option<String>,
-    #[serde(default)]
     pub(super) secret_group: Option<i64>,
-    #[serde(default)]
     pub(super) entropy: Option<f64>,
-    #[serde(default)]
     pub(super) keywords: Vec<String>,
-    #[serde(default)]
     pub(super) path: Option<String>,
-    #[serde(default)]
-    #[expect(dead_code, reason = "gitleaks' key: accepted, not used")]
+    // gitleaks' key: accepted, not used.
     pub(super) tags: Option<toml::Value>,
     /// The old single rule allowlist.
-    #[serde(default)]
     pub(super) allowlist: Option<AllowlistSyntax>,
-    #[serde(default)]
     pub(super) allowlists: Vec<AllowlistSyntax>,
 }
 
 /// An allowlist table, global or of a rule (`targetRules` only in global ones).
 #[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub(super) struct AllowlistSyntax {
-    #[serde(default)]
     pub(super) description: Option<String>,
-    #[serde(default)]
     pub(super) condition: Option<String>,
-    #[serde(default)]
     pub(super) regex_target: Option<String>,
-    #[serde(default)]
     pub(super) regexes: Vec<String>,
-    #[serde(default)]
     pub(super) paths: Vec<String>,
-    #[serde(default)]
     pub(super) commits: Vec<String>,
-    #[serde(default)]
     pub(super) stopwords: Vec<String>,
-    #[serde(default)]
     pub(super) target_rules: Vec<String>,
 }
 
