@@ -123,7 +123,7 @@ fn throughput(c: &mut Criterion, group_name: &str, which: Builtin) {
         group.bench_function(name, |b| {
             b.iter(|| {
                 out.clear();
-                detector.find(&text, &mut scratch, &mut out);
+                let _ = detector.find(&text, &mut scratch, &mut out);
                 out.len()
             })
         });
@@ -181,7 +181,7 @@ fn aws_step(c: &mut Criterion) {
             let mut n = 0;
             for f in &files {
                 matches.clear();
-                detector.find(f, &mut scratch, &mut matches);
+                let _ = detector.find(f, &mut scratch, &mut matches);
                 if !matches.is_empty() {
                     n += step(f, &mut matches);
                 }
@@ -198,6 +198,51 @@ fn aws_step(c: &mut Criterion) {
     group.finish();
 }
 
+/// Issue 14: keyword floods (each of a few rules' keywords repeated, on one line and one per
+/// line) against plain text of the same size: the ratio of their throughputs is the target
+/// (at least a quarter). The keywords are those of the rules slowest on floods when measured.
+fn keyword_floods(c: &mut Criterion) {
+    const FLOOD: usize = 4 << 20;
+    let detector = Detector::new(RuleSet::builtin_set(Builtin::All).expect("built-in rules"));
+    let mut group = c.benchmark_group("keyword_flood");
+    group.throughput(Throughput::Bytes(FLOOD as u64));
+    group.sample_size(10);
+    let plain: Vec<u8> = b"the quick brown fox jumps over the lazy dog 0123456789\n"
+        .iter()
+        .copied()
+        .cycle()
+        .take(FLOOD)
+        .collect();
+    let mut cases = vec![("plain".to_owned(), plain)];
+    for keywords in [
+        &["secret"][..],
+        &["password", "token", "api_key"],
+        &["akia", "asia"],
+        &["-----begin openssh private key-----"],
+    ] {
+        for (form, sep) in [("line", "="), ("lines", "=\n")] {
+            let unit: String = keywords.iter().map(|k| format!("{k}{sep}")).collect();
+            let text = unit.bytes().cycle().take(FLOOD).collect();
+            cases.push((
+                format!("{}_{form}", keywords[0].trim_matches('-').replace(' ', "_")),
+                text,
+            ));
+        }
+    }
+    let mut scratch = Scratch::new();
+    let mut out = Vec::new();
+    for (name, text) in &cases {
+        group.bench_function(name.as_str(), |b| {
+            b.iter(|| {
+                out.clear();
+                let _ = detector.find(text, &mut scratch, &mut out);
+                out.len()
+            })
+        });
+    }
+    group.finish();
+}
+
 fn compile_time(c: &mut Criterion) {
     c.bench_function("rules/compile_builtin", |b| {
         b.iter(|| Detector::new(RuleSet::builtin().expect("built-in rules compile")))
@@ -207,5 +252,5 @@ fn compile_time(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, detector_throughput, aws_step, compile_time);
+criterion_group!(benches, detector_throughput, aws_step, keyword_floods, compile_time);
 criterion_main!(benches);

@@ -17,7 +17,7 @@ use std::cell::Cell;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use keysentry::detect::{Detector, Match, Scratch};
+use keysentry::detect::{Coverage, Detector, Match, Scratch};
 use keysentry::rules::RuleSet;
 
 struct Counting;
@@ -144,11 +144,15 @@ fn a_clean_chunk_allocates_nothing_once_scratch_is_warm() {
     let mut out: Vec<Match> = Vec::new();
 
     // The first call grows the scratch buffers.
-    let first = allocations_in(|| detector.find(&clean, &mut scratch, &mut out));
+    let first = allocations_in(|| {
+        assert_eq!(detector.find(&clean, &mut scratch, &mut out), Coverage::Complete)
+    });
     assert!(first > 0, "the counting allocator sees nothing: the test proves nothing");
     assert!(out.is_empty());
 
-    let second = allocations_in(|| detector.find(&clean, &mut scratch, &mut out));
+    let second = allocations_in(|| {
+        assert_eq!(detector.find(&clean, &mut scratch, &mut out), Coverage::Complete)
+    });
     assert_eq!(second, 0, "allocations on a warm scratch");
     assert!(out.is_empty());
 }
@@ -160,9 +164,9 @@ fn a_chunk_with_a_hit_still_works_on_a_warm_scratch() {
     let (hit, (start, end)) = chunk_with_a_key(&clean);
     let mut scratch = Scratch::new();
     let mut out = Vec::new();
-    detector.find(&clean, &mut scratch, &mut out);
+    assert_eq!(detector.find(&clean, &mut scratch, &mut out), Coverage::Complete);
 
-    detector.find(&hit, &mut scratch, &mut out);
+    assert_eq!(detector.find(&hit, &mut scratch, &mut out), Coverage::Complete);
     assert_eq!(out.len(), 1, "{out:?}");
     assert_eq!((out[0].start, out[0].end), (start, end));
     assert_eq!(detector.rules()[out[0].rule].id, "aws.access_key_id");
@@ -170,7 +174,9 @@ fn a_chunk_with_a_hit_still_works_on_a_warm_scratch() {
     // And clean content after it is still clean, with nothing allocated when `out` is a fresh
     // vector.
     let mut out = Vec::new();
-    let n = allocations_in(|| detector.find(&clean, &mut scratch, &mut out));
+    let n = allocations_in(|| {
+        assert_eq!(detector.find(&clean, &mut scratch, &mut out), Coverage::Complete)
+    });
     assert_eq!(n, 0);
     assert!(out.is_empty());
 }
@@ -184,12 +190,14 @@ fn a_clean_chunk_allocates_nothing_with_a_reused_match_vector() {
     let (hit, _) = chunk_with_a_key(&clean);
     let mut scratch = Scratch::new();
     let mut out = Vec::new();
-    detector.find(&clean, &mut scratch, &mut out);
-    detector.find(&hit, &mut scratch, &mut out);
+    assert_eq!(detector.find(&clean, &mut scratch, &mut out), Coverage::Complete);
+    assert_eq!(detector.find(&hit, &mut scratch, &mut out), Coverage::Complete);
     assert_eq!(out.len(), 1);
 
     out.clear();
-    let n = allocations_in(|| detector.find(&clean, &mut scratch, &mut out));
+    let n = allocations_in(|| {
+        assert_eq!(detector.find(&clean, &mut scratch, &mut out), Coverage::Complete)
+    });
     assert_eq!(n, 0, "allocations with a reused, cleared match vector");
     assert!(out.is_empty());
 }

@@ -292,6 +292,19 @@ pub(crate) struct ScanArgs {
     )]
     pub(crate) threads: Option<usize>,
 
+    /// Stop searching an item after DURATION, and report it
+    #[arg(
+        long,
+        value_name = "DURATION",
+        value_parser = parse_duration,
+        long_help = "Stop searching a file, blob or input once detection has run for DURATION \
+                     on it, and report it as searched in part (the scan is then incomplete: \
+                     exit 2 unless secrets were found). Seconds, or with a suffix ms, s or m \
+                     (10s, 500ms, 2m). Default: no limit (the regex work per byte is bounded \
+                     anyway: content denser in keywords than code is cut and reported)."
+    )]
+    pub(crate) timeout: Option<std::time::Duration>,
+
     #[command(flatten)]
     pub(crate) aws: AwsScanArgs,
 
@@ -380,6 +393,27 @@ pub(crate) fn parse_size(s: &str) -> Result<u64, String> {
     };
     let n: u64 = num.trim().parse().map_err(|_| format!("invalid size {s:?}"))?;
     n.checked_mul(mult).ok_or_else(|| format!("size {s:?} is too large"))
+}
+
+/// A duration: seconds, or with a suffix ms, s or m; more than zero.
+pub(crate) fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let t = s.trim();
+    let (num, unit) = if let Some(n) = t.strip_suffix("ms") {
+        (n, 0.001)
+    } else if let Some(n) = t.strip_suffix('s') {
+        (n, 1.0)
+    } else if let Some(n) = t.strip_suffix('m') {
+        (n, 60.0)
+    } else {
+        (t, 1.0)
+    };
+    let n: f64 =
+        num.trim().parse().map_err(|_| format!("invalid duration {s:?} (e.g. 10s, 500ms, 2m)"))?;
+    let secs = n * unit;
+    if !(secs.is_finite() && secs > 0.0 && secs < 1e9) {
+        return Err(format!("duration {s:?} must be more than zero and finite"));
+    }
+    Ok(std::time::Duration::from_secs_f64(secs))
 }
 
 /// A count of at least 1 (`--max-commits 0` would scan nothing, or, as it once did,

@@ -52,6 +52,8 @@ pub(crate) struct ScanConfig {
     pub(crate) suppression: Suppression,
     /// `--threads` as given, when it was more than the sources run.
     pub(crate) threads_clamped: Option<(usize, usize)>,
+    /// `--timeout`: how long detection may take per item.
+    pub(crate) timeout: Option<std::time::Duration>,
     /// Online AWS checks after the scan.
     #[cfg(feature = "aws")]
     pub(crate) online: Option<super::config_aws::OnlineRun>,
@@ -149,6 +151,7 @@ impl ScanConfig {
                 .threads
                 .map(|n| (n, keysentry::source::worker_threads(n)))
                 .filter(|(n, used)| used < n),
+            timeout: args.timeout,
             #[cfg(feature = "aws")]
             online,
         })

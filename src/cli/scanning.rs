@@ -137,7 +137,9 @@ pub(crate) fn prepare(
     log.debug(format_args!("{} rules loaded", detector.rules().len()));
     let (source, warnings) = Opened::open(&config.input, &config.suppression, env, log)?;
     let aws = config.aws.clone();
-    Ok((source, scan(detector, &mut config.suppression, aws, warnings)))
+    let mut scan = scan(detector, &mut config.suppression, aws, warnings);
+    scan.set_timeout(config.timeout);
+    Ok((source, scan))
 }
 
 /// Compiles the rules the configuration and the AWS options ask for.

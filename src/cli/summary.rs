@@ -42,6 +42,9 @@ pub(crate) fn summarize(outcome: &ScanOutcome, unit: (&'static str, &'static str
                 "skipped {}: not a regular file (a FIFO, socket or device), not opened",
                 name(origin)
             )),
+            SkipReason::Cut { .. } => {
+                log.alert(format_args!("not scanned in full: {}: {reason}", name(origin)))
+            }
             other if other.is_gap() => {
                 log.alert(format_args!("not scanned: {}: {other}", name(origin)))
             }

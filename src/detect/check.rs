@@ -30,15 +30,31 @@ impl CheckReport {
 
 /// Lints rule files given as (name, contents): parse, compile (regexes, secret groups, ids,
 /// keywords, duplicates), then every example through the detector of all the files' rules.
-pub fn check_files(files: &[(&str, &str)]) -> CheckReport {
-    let syntax = match parse_files(files) {
+/// `builtin`: the files are the built-in rules, whose regexes may be larger than a
+/// configuration's ([`crate::rules::REGEX_SIZE_LIMIT`]).
+pub fn check_files(files: &[(&str, &str)], builtin: bool) -> CheckReport {
+    let mut syntax = match parse_files(files) {
         Ok(s) => s,
         Err(errors) => return CheckReport { errors, ..CheckReport::default() },
     };
+    for s in &mut syntax {
+        s.builtin = builtin;
+    }
     let set = match RuleSet::compile(syntax) {
         Ok(set) => set,
         Err(errors) => return CheckReport { errors, ..CheckReport::default() },
     };
+    let errors: Vec<RuleError> = set
+        .rules()
+        .iter()
+        .filter_map(|r| {
+            let e = r.regex.try_compile().err()?;
+            Some(RuleError { id: r.id.clone(), kind: RuleErrorKind::Regex(e) })
+        })
+        .collect();
+    if !errors.is_empty() {
+        return CheckReport { errors, ..CheckReport::default() };
+    }
     check_set(set)
 }
 
@@ -93,7 +109,7 @@ mod tests {
 
     #[test]
     fn a_good_file_passes() {
-        let r = check_files(&[("good.toml", GOOD)]);
+        let r = check_files(&[("good.toml", GOOD)], false);
         assert!(r.is_ok(), "{:?}", r.errors);
         assert_eq!((r.rules, r.examples, r.negative_examples), (1, 1, 1));
     }
@@ -109,7 +125,7 @@ mod tests {
                 r#"negative_examples = ["dmo_short"]"#,
                 r#"negative_examples = ["dmo_zzzzzzzz"]"#,
             );
-        let r = check_files(&[("bad.toml", &bad)]);
+        let r = check_files(&[("bad.toml", &bad)], false);
         let msgs: Vec<String> = r.errors.iter().map(ToString::to_string).collect();
         assert!(msgs.iter().any(|m| m.contains("example 0 contains none")), "{msgs:?}");
         assert!(msgs.iter().any(|m| m.contains("example 1 must yield exactly one")), "{msgs:?}");
@@ -121,14 +137,14 @@ mod tests {
 
     #[test]
     fn parse_errors_name_the_file() {
-        let r = check_files(&[("broken.toml", "[[rules]]\nid = ")]);
+        let r = check_files(&[("broken.toml", "[[rules]]\nid = ")], false);
         assert!(r.errors[0].to_string().contains("broken.toml"));
     }
 
     #[test]
     fn missing_examples_are_an_error() {
         let none = GOOD.replace(r#"negative_examples = ["dmo_short"]"#, "");
-        let r = check_files(&[("none.toml", &none)]);
+        let r = check_files(&[("none.toml", &none)], false);
         assert!(r.errors.iter().any(|e| matches!(e.kind, RuleErrorKind::MissingExamples)));
     }
 }

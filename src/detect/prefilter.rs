@@ -187,7 +187,7 @@ pub(super) fn lowercase_into(src: &[u8], dst: &mut Vec<u8>) {
 impl Detector {
     /// Appends to `hits`, sorted by position, the keywords whose literal starts in the first
     /// `limit` bytes of `block` (the content from offset `pos`, spread for Teddy, lowercased for
-    /// the automaton).
+    /// the automaton: with `automaton`, or where Teddy is not available).
     #[inline]
     pub(super) fn collect_hits(
         &self,
@@ -195,9 +195,11 @@ impl Detector {
         block: &[u8],
         pos: usize,
         limit: usize,
+        automaton: bool,
         hits: &mut Vec<Hit>,
     ) {
-        match &self.prefilter {
+        let prefilter = if automaton { &Prefilter::Automaton } else { &self.prefilter };
+        match prefilter {
             Prefilter::Packed(searchers) => {
                 for s in searchers {
                     let mut at = 0;

@@ -54,6 +54,9 @@ pub struct ScanOptions {
     /// Leave out findings whose line carries an inline ignore comment (`keysentry:allow`,
     /// `gitleaks:allow`, …; see [`crate::filter::inline`]). On by default.
     pub inline_ignore: bool,
+    /// How long detection may take on one item (file, blob, input): past it, the item's
+    /// search stops and the item is reported as searched in part (`--timeout`). None: no limit.
+    pub timeout: Option<std::time::Duration>,
     /// gitleaks' path-only rules: a finding for every item whose path matches, read or not.
     pub path_rules: Vec<PathRule>,
     /// Allowlists, ignore lists and baselines.
@@ -71,6 +74,7 @@ impl Default for ScanOptions {
         ScanOptions {
             aws: AwsOptions::with_builtin_canaries(),
             inline_ignore: true,
+            timeout: None,
             path_rules: Vec::new(),
             filters: Filters::default(),
             config_file: None,
@@ -88,6 +92,7 @@ impl ScanOptions {
         ScanOptions {
             aws,
             inline_ignore: suppression.inline_ignore,
+            timeout: None,
             path_rules: settings.path_rules.clone(),
             filters: std::mem::take(&mut suppression.filters),
             config_file: settings.file.clone(),
@@ -121,6 +126,11 @@ impl Scan {
     pub fn verifier(mut self, verifier: Box<dyn Verifier>) -> Scan {
         self.verifier = Some(verifier);
         self
+    }
+
+    /// Sets how long detection may take per item ([`ScanOptions::timeout`]).
+    pub fn set_timeout(&mut self, timeout: Option<std::time::Duration>) {
+        self.options.timeout = timeout;
     }
 
     /// The detector.
@@ -165,6 +175,7 @@ impl Scan {
             detector: &self.detector,
             aws: &self.aws,
             inline_ignore: options.inline_ignore,
+            timeout: options.timeout,
             progress,
             tx,
         };

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::SyncSender;
 
 use crate::aws::AwsEnricher;
-use crate::detect::{Detector, Match, Scratch};
+use crate::detect::{Coverage, Detector, Limits, Match, Scratch};
 use crate::finding::{Finding, Origin};
 use crate::sink::ScanStats;
 use crate::source::{Chunk, Planned, ReadMethod, SkipReason, SourceError, Visitor, VisitorFactory};
@@ -72,6 +72,8 @@ pub(super) struct Factory<'d> {
     pub(super) detector: &'d Detector,
     pub(super) aws: &'d AwsEnricher,
     pub(super) inline_ignore: bool,
+    /// How long detection may take per item.
+    pub(super) timeout: Option<std::time::Duration>,
     pub(super) progress: &'d Progress,
     pub(super) tx: SyncSender<Batch>,
 }
@@ -126,7 +128,15 @@ impl Visitor for Worker<'_, '_> {
         f.progress.items.fetch_add(1, Ordering::Relaxed);
         f.progress.bytes.fetch_add(len, Ordering::Relaxed);
         self.matches.clear();
-        f.detector.find(chunk.content, &mut self.scratch, &mut self.matches);
+        let limits = Limits { deadline: f.timeout.map(|t| std::time::Instant::now() + t) };
+        let coverage =
+            f.detector.find_within(chunk.content, limits, &mut self.scratch, &mut self.matches);
+        if let Coverage::Cut { at, reason } = coverage {
+            // What was found before the cut is reported below; the cut is a gap.
+            let reason = SkipReason::Cut { at: at as u64, size: len, reason };
+            self.batch.skipped.push((chunk.origin.clone(), reason));
+            self.gathered();
+        }
         if self.matches.is_empty() {
             return;
         }
@@ -151,7 +161,7 @@ impl Visitor for Worker<'_, '_> {
             SkipReason::TooLarge { .. } => self.stats.skipped_too_large += 1,
             SkipReason::LfsPointer => self.stats.skipped_lfs += 1,
             // Listed, not counted apart: the statistics' shape stays as it is.
-            SkipReason::ShallowHistory | SkipReason::NotAFile => {}
+            SkipReason::ShallowHistory | SkipReason::NotAFile | SkipReason::Cut { .. } => {}
         }
         self.batch.skipped.push((origin, reason));
         self.gathered();

@@ -217,6 +217,9 @@ impl Reporter for Json {
                     SkipReason::NotAFile => {
                         SkippedJson { origin, reason: "not_a_file", size: None }
                     }
+                    SkipReason::Cut { size, .. } => {
+                        SkippedJson { origin, reason: "cut_short", size: Some(*size) }
+                    }
                 })
                 .collect(),
             errors: outcome.errors.iter().map(|e| r.string(&e.to_string())).collect(),

@@ -13,7 +13,7 @@ pub mod regex;
 mod severity;
 pub mod syntax;
 
-pub use self::regex::{Pattern, RuleRegex};
+pub use self::regex::{Pattern, REGEX_SIZE_LIMIT, RuleRegex};
 pub use builtin::{BUILTIN_FILES, Builtin, EXTENDED_FILES};
 pub use error::{RuleError, RuleErrorKind};
 pub use syntax::{AllowlistSyntax, Anchor, Checksum, RuleFile, RuleSyntax, Severity, parse_files};
@@ -175,7 +175,8 @@ fn compile_rule(s: RuleSyntax, lazy: bool) -> Result<Rule, Vec<RuleError>> {
     if let Some(e) = s.entropy.filter(|e| !(0.0..=8.0).contains(e)) {
         errors.push(err(RuleErrorKind::Entropy(e)));
     }
-    let regex = match RuleRegex::new(&s.regex, lazy) {
+    let line_confined = !s.multiline && s.anchor != Anchor::Content;
+    let regex = match RuleRegex::new(&s.regex, lazy, line_confined) {
         Ok((re, groups)) => {
             let available = groups - 1;
             if s.secret_group > available {

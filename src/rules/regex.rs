@@ -11,21 +11,115 @@
 use std::sync::OnceLock;
 
 use regex_automata::meta;
+use regex_syntax::hir::{self, Class, Hir, HirKind, Look};
+
+/// The most heap one compiled automaton (NFA) of a configured regex may take, in bytes. A
+/// regex's worst case search time per byte grows with its automaton's size (the search falls
+/// back to simulating the NFA when a lazy DFA cannot keep up), so this bounds what a
+/// configuration can cost: ten times the core built-in rules' largest (24 KiB), room for
+/// every rule of gitleaks' default configuration (the largest, a 1,000-fold repetition). A repetition
+/// such as `(?:[a-z]|aa|aaa){1,2000}` needs 400 KiB, and searched 60 s per MiB: it is refused.
+pub const REGEX_SIZE_LIMIT: usize = 256 << 10;
+/// The limit for the built-in rules, which are tested (two extended ones, with long counted
+/// repetitions, need 190 and 370 KiB).
+const BUILTIN_SIZE_LIMIT: usize = 10 << 20;
 
 /// Compiles a pattern in keysentry's regex dialect (see the module documentation). The error
-/// message, like the regex crate's, shows where and why a pattern is invalid.
+/// message, like the regex crate's, shows where and why a pattern is invalid, or that it is
+/// too large ([`REGEX_SIZE_LIMIT`]).
 pub fn build(pattern: &str) -> Result<meta::Regex, String> {
-    meta::Builder::new()
+    build_within(pattern, REGEX_SIZE_LIMIT)
+}
+
+/// [`build`] with an automaton size limit; `line_confined`: made unable to match across a
+/// line end ([`confine_to_lines`]).
+fn build_rule(
+    pattern: &str,
+    size_limit: usize,
+    line_confined: bool,
+) -> Result<meta::Regex, String> {
+    if !line_confined {
+        return build_within(pattern, size_limit);
+    }
+    let hir = regex_automata::util::syntax::parse_with(pattern, &syntax_config())
+        .map_err(|e| e.to_string())?;
+    builder(size_limit).build_from_hir(&confine_to_lines(&hir)).map_err(|e| build_error(&e))
+}
+
+/// The regex `hir` as it searches within one line, made to search many lines at once with the
+/// same matches: no class matches a line end (LF or CR), a literal holding one never
+/// matches, and `^` and `$` (and `\A`, `\z`) match at line ends (LF, CR or CRLF), as they did
+/// at the edges of the one line searched. Single-line rules' regexes are compiled so, which
+/// lets the detector search a run of lines with hits in one search instead of one per line.
+fn confine_to_lines(hir: &Hir) -> Hir {
+    let line_ends = || [(b'\n', b'\n'), (b'\r', b'\r')];
+    match hir.kind() {
+        HirKind::Empty => Hir::empty(),
+        HirKind::Literal(hir::Literal(bytes)) => {
+            if bytes.iter().any(|b| matches!(b, b'\n' | b'\r')) { Hir::fail() } else { hir.clone() }
+        }
+        HirKind::Class(Class::Bytes(class)) => {
+            let mut class = class.clone();
+            let ends = line_ends().map(|(a, b)| hir::ClassBytesRange::new(a, b));
+            class.difference(&hir::ClassBytes::new(ends));
+            Hir::class(Class::Bytes(class))
+        }
+        HirKind::Class(Class::Unicode(class)) => {
+            let mut class = class.clone();
+            let ends =
+                line_ends().map(|(a, b)| hir::ClassUnicodeRange::new(char::from(a), char::from(b)));
+            class.difference(&hir::ClassUnicode::new(ends));
+            Hir::class(Class::Unicode(class))
+        }
+        HirKind::Look(look) => Hir::look(match look {
+            Look::Start | Look::StartLF => Look::StartCRLF,
+            Look::End | Look::EndLF => Look::EndCRLF,
+            other => *other,
+        }),
+        HirKind::Repetition(rep) => Hir::repetition(hir::Repetition {
+            sub: Box::new(confine_to_lines(&rep.sub)),
+            ..rep.clone()
+        }),
+        HirKind::Capture(cap) => {
+            Hir::capture(hir::Capture { sub: Box::new(confine_to_lines(&cap.sub)), ..cap.clone() })
+        }
+        HirKind::Concat(subs) => Hir::concat(subs.iter().map(confine_to_lines).collect()),
+        HirKind::Alternation(subs) => Hir::alternation(subs.iter().map(confine_to_lines).collect()),
+    }
+}
+
+/// The meta regex builder of the dialect, with an automaton size limit.
+fn builder(size_limit: usize) -> meta::Builder {
+    let mut builder = meta::Builder::new();
+    builder
         .configure(
             meta::Config::new()
                 .match_kind(regex_automata::MatchKind::LeftmostFirst)
                 .utf8_empty(false)
-                .nfa_size_limit(Some(10 << 20))
+                .nfa_size_limit(Some(size_limit))
                 .hybrid_cache_capacity(2 << 20),
         )
-        .syntax(syntax_config())
-        .build(pattern)
-        .map_err(|e| e.syntax_error().map_or_else(|| e.to_string(), ToString::to_string))
+        .syntax(syntax_config());
+    builder
+}
+
+/// [`build`] with an automaton size limit.
+fn build_within(pattern: &str, size_limit: usize) -> Result<meta::Regex, String> {
+    builder(size_limit).build(pattern).map_err(|e| build_error(&e))
+}
+
+/// The message of a regex build error: the syntax error, or why the regex is too large.
+fn build_error(e: &regex_automata::meta::BuildError) -> String {
+    match (e.syntax_error(), e.size_limit()) {
+        (Some(syntax), _) => syntax.to_string(),
+        (None, Some(limit)) => format!(
+            "the regex is too large to search in bounded time: its automaton needs more than \
+             {} KiB (the limit; the built-in rules and gitleaks' default ones need less). Large counted \
+             repetitions ({{1,2000}}) multiply a regex's size: bound them tighter",
+            limit >> 10
+        ),
+        (None, None) => e.to_string(),
+    }
 }
 
 /// How many explicit capture groups `pattern` has, parsed in the dialect (without compiling
@@ -74,25 +168,31 @@ impl Pattern {
 #[derive(Clone, Debug)]
 pub struct RuleRegex {
     pattern: String,
+    /// Compiled unable to match across line ends ([`confine_to_lines`]).
+    line_confined: bool,
     compiled: OnceLock<meta::Regex>,
 }
 
 impl RuleRegex {
     /// The regex of a rule and its number of capture groups (group 0 included): compiled, or,
-    /// when `lazy`, only parsed.
-    pub(super) fn new(pattern: &str, lazy: bool) -> Result<(RuleRegex, usize), String> {
+    /// when `lazy`, only parsed; `line_confined` for a rule that searches single lines.
+    pub(super) fn new(
+        pattern: &str,
+        lazy: bool,
+        line_confined: bool,
+    ) -> Result<(RuleRegex, usize), String> {
         let compiled = OnceLock::new();
         let groups = if lazy {
             let hir = regex_automata::util::syntax::parse_with(pattern, &syntax_config())
                 .map_err(|e| e.to_string())?;
             hir.properties().explicit_captures_len() + 1
         } else {
-            let re = build(pattern)?;
+            let re = build_rule(pattern, REGEX_SIZE_LIMIT, line_confined)?;
             let groups = re.captures_len();
             let _ = compiled.set(re);
             groups
         };
-        Ok((RuleRegex { pattern: pattern.to_owned(), compiled }, groups))
+        Ok((RuleRegex { pattern: pattern.to_owned(), line_confined, compiled }, groups))
     }
 
     /// The pattern, as written in the rule.
@@ -113,7 +213,48 @@ impl RuleRegex {
     /// If a lazily compiled pattern exceeds the regex size limits; the test suite compiles
     /// every built-in rule, and other rules are compiled when they load.
     pub fn get(&self) -> &meta::Regex {
-        self.compiled
-            .get_or_init(|| build(&self.pattern).expect("built-in rule regexes compile (tested)"))
+        self.try_compile().expect("built-in rule regexes compile (tested)")
+    }
+
+    /// The compiled regex, compiling a built-in rule's now (the linter checks them so).
+    pub fn try_compile(&self) -> Result<&meta::Regex, String> {
+        if let Some(re) = self.compiled.get() {
+            return Ok(re);
+        }
+        let re = build_rule(&self.pattern, BUILTIN_SIZE_LIMIT, self.line_confined)?;
+        Ok(self.compiled.get_or_init(|| re))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nfa_size(pattern: &str) -> usize {
+        regex_automata::nfa::thompson::Compiler::new()
+            .syntax(syntax_config())
+            .build(pattern)
+            .expect("compiles")
+            .memory_usage()
+    }
+
+    /// Issue 14: the size limit leaves every built-in rule far from it (the limit's reason
+    /// says what the largest needs), and refuses the regex that searched 60 s per MiB.
+    #[test]
+    fn the_size_limit_bounds_configured_regexes_not_built_in_ones() {
+        let set = crate::rules::RuleSet::builtin_set(crate::rules::Builtin::All).unwrap();
+        let core = crate::rules::RuleSet::builtin().unwrap();
+        let largest = core.rules().iter().map(|r| nfa_size(r.regex.pattern())).max().unwrap();
+        assert!(largest <= 24 << 10, "the largest core rule needs {largest} bytes");
+        assert!(largest * 4 < REGEX_SIZE_LIMIT);
+        // Every built-in rule compiles (under its own, larger limit).
+        for r in set.rules() {
+            let _ = r.regex.get();
+        }
+        let err = build("(?:[a-z]|aa|aaa){1,2000}[0-9]").unwrap_err();
+        assert!(err.contains("too large to search in bounded time"), "{err}");
+        assert!(err.contains("256 KiB"), "{err}");
+        // A syntax error still reads as one.
+        assert!(build("(unclosed").unwrap_err().contains("unclosed group"));
     }
 }

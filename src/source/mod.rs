@@ -25,6 +25,7 @@ pub use content::{ContentReader, ReadMethod};
 pub(crate) use lines::has_lone_cr;
 pub use lines::{LineSet, next_line_start};
 
+use crate::detect::CutReason;
 use crate::finding::{BlobId, Finding, Origin};
 
 /// A piece of content to scan. It is borrowed: it lives only for the visitor call.
@@ -78,6 +79,16 @@ pub enum SkipReason {
     /// (reading a FIFO can block forever, a device can be endless); git cannot store such
     /// files, so nothing committed is missed.
     NotAFile,
+    /// Searched in part: detection stopped before the end (the regex work allowed for content
+    /// of its size was spent, or `--timeout` passed). Findings before the cut are reported.
+    Cut {
+        /// The first byte not searched in full.
+        at: u64,
+        /// The content's size.
+        size: u64,
+        /// Why detection stopped.
+        reason: CutReason,
+    },
 }
 
 impl std::fmt::Display for SkipReason {
@@ -94,6 +105,9 @@ impl std::fmt::Display for SkipReason {
                  repository and was not scanned (`git fetch --unshallow` brings it)",
             ),
             SkipReason::NotAFile => f.write_str("not a regular file (a FIFO, socket or device)"),
+            SkipReason::Cut { at, size, reason } => {
+                write!(f, "searched only up to byte {at} of {size}: {reason}")
+            }
         }
     }
 }
@@ -105,7 +119,9 @@ impl SkipReason {
     pub fn is_gap(&self) -> bool {
         match self {
             SkipReason::Binary | SkipReason::LfsPointer | SkipReason::NotAFile => false,
-            SkipReason::TooLarge { .. } | SkipReason::ShallowHistory => true,
+            SkipReason::TooLarge { .. } | SkipReason::ShallowHistory | SkipReason::Cut { .. } => {
+                true
+            }
         }
     }
 }

@@ -29,3 +29,77 @@ fn issue_14_threads_are_clamped_to_a_few_per_core() {
         );
     }
 }
+
+/// Issue 14, point 1: a keyword flood scanned for seconds per MiB (each hit rescanned a window
+/// around it). Now it is linear; and a secret in the flood is still found, with its line.
+#[test]
+fn issue_14_a_keyword_flood_is_scanned_in_full_and_its_secret_found() {
+    let env = TestEnv::new();
+    let key = secrets::aws_key_id();
+    for (name, unit) in [("one-line.txt", "password=secret=token="), ("lines.txt", "secret=\n")] {
+        let mut text = unit.repeat((1 << 20) / unit.len());
+        let at = text.len() / 2;
+        let at = text[..at].rfind('\n').map_or(at, |i| i + 1);
+        text.insert_str(at, &format!("\naws_access_key_id = {key}\n"));
+        env.write(name, text);
+    }
+    let run = env.scan_json(&["."]);
+    run.assert_code(1);
+    let findings = run.findings();
+    assert_eq!(
+        findings.iter().filter(|f| common::rule_id(f) == "aws.access_key_id").count(),
+        2,
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("searched only up to"), "{}", run.stderr);
+}
+
+/// Issue 14, point 2: a configured regex whose automaton is too large (this one searched 60 s
+/// per MiB) is refused when the configuration loads, with the reason; not run unbounded.
+#[test]
+fn issue_14_a_configured_regex_over_the_size_budget_is_refused_with_the_reason() {
+    let env = TestEnv::new();
+    env.write("a.txt", "a".repeat(1 << 20));
+    let rule = "[[rules]]\nid = \"t.slow\"\ndescription = \"slow\"\nkeywords = [\"aaa\"]\n\
+                regex = '''(?:[a-z]|aa|aaa){1,2000}[0-9]'''\n";
+    env.write(".keysentry.toml", rule);
+    let run = env.run(&["scan", "."]);
+    run.assert_code(2);
+    assert!(run.stderr.contains("t.slow"), "{}", run.stderr);
+    assert!(run.stderr.contains("too large to search in bounded time"), "{}", run.stderr);
+    // The same in a gitleaks configuration.
+    env.remove(".keysentry.toml");
+    env.write(".gitleaks.toml", rule.replace("description = \"slow\"\n", ""));
+    let run = env.run(&["scan", "."]);
+    run.assert_code(2);
+    assert!(run.stderr.contains("too large to search in bounded time"), "{}", run.stderr);
+}
+
+/// Issue 14, point 6: `--timeout` stops searching an item that takes too long and reports it
+/// as searched in part: the scan is incomplete (exit 2), in every report.
+#[test]
+fn issue_14_timeout_reports_an_item_searched_in_part() {
+    let env = TestEnv::new();
+    // Dense enough to take far longer than a millisecond in any build.
+    env.write("dense.txt", "secret=password=".repeat((8 << 20) / 16));
+    let run = env.run(&["scan", "--timeout", "1ms", "."]);
+    run.assert_code(2);
+    assert!(
+        run.stderr.contains("not scanned in full: dense.txt: searched only up to byte"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("--timeout"), "{}", run.stderr);
+    let run = env.scan_json(&["--timeout", "1ms", "."]);
+    run.assert_code(2);
+    let json = run.json();
+    assert_eq!(json["skipped"][0]["reason"], "cut_short", "{json}");
+    assert_eq!(json["incomplete"], true, "{json}");
+    // Bad durations are refused.
+    for bad in ["0", "-1s", "soon", "1h"] {
+        env.run(&["scan", "--timeout", bad, "."]).assert_code(2);
+    }
+    // Without the option, the same file is searched in full.
+    env.run(&["scan", "."]).assert_code(0);
+}

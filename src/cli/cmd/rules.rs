@@ -17,9 +17,9 @@ pub(crate) fn run(cmd: RulesCommand, log: Log) -> anyhow::Result<ExitStatus> {
                 Some(path) => {
                     use keysentry::files::read::{CONFIG_SIZE_LIMIT, Within, read_text};
                     let text = read_text(path, CONFIG_SIZE_LIMIT, Within::Anywhere)?;
-                    check::check_files(&[(&path.display().to_string(), &text)])
+                    check::check_files(&[(&path.display().to_string(), &text)], false)
                 }
-                None => check::check_files(&Builtin::All.files()),
+                None => check::check_files(&Builtin::All.files(), true),
             };
             for e in &report.errors {
                 log.error(e);
