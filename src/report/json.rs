@@ -217,6 +217,9 @@ impl Reporter for Json {
                     SkipReason::NotAFile => {
                         SkippedJson { origin, reason: "not_a_file", size: None }
                     }
+                    SkipReason::Changed(_) => {
+                        SkippedJson { origin, reason: "changed_while_scanned", size: None }
+                    }
                 })
                 .collect(),
             errors: outcome.errors.iter().map(|e| r.string(&e.to_string())).collect(),

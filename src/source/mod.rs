@@ -21,7 +21,7 @@ pub use classify::{
     has_binary_magic, has_text_name, is_binary,
 };
 pub(crate) use classify::{Classified, classify};
-pub use content::{ContentReader, ReadMethod};
+pub use content::{Change, Content, ContentReader, ReadMethod};
 pub(crate) use lines::has_lone_cr;
 pub use lines::{LineSet, next_line_start};
 
@@ -78,6 +78,11 @@ pub enum SkipReason {
     /// (reading a FIFO can block forever, a device can be endless); git cannot store such
     /// files, so nothing committed is missed.
     NotAFile,
+    /// The file changed while it was scanned (it shrank, grew or was rewritten between the
+    /// moment it was opened and the end of its scan), or was removed before it could be read:
+    /// what was scanned is not the file as it is. Findings in what was read are still
+    /// reported. See [`content`](ContentReader) for how mapped files are kept safe to read.
+    Changed(Change),
 }
 
 impl std::fmt::Display for SkipReason {
@@ -94,6 +99,7 @@ impl std::fmt::Display for SkipReason {
                  repository and was not scanned (`git fetch --unshallow` brings it)",
             ),
             SkipReason::NotAFile => f.write_str("not a regular file (a FIFO, socket or device)"),
+            SkipReason::Changed(change) => change.fmt(f),
         }
     }
 }
@@ -105,7 +111,9 @@ impl SkipReason {
     pub fn is_gap(&self) -> bool {
         match self {
             SkipReason::Binary | SkipReason::LfsPointer | SkipReason::NotAFile => false,
-            SkipReason::TooLarge { .. } | SkipReason::ShallowHistory => true,
+            SkipReason::TooLarge { .. } | SkipReason::ShallowHistory | SkipReason::Changed(_) => {
+                true
+            }
         }
     }
 }

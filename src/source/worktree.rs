@@ -10,7 +10,7 @@ use ignore::{WalkBuilder, WalkState};
 
 use super::walk_ignore::IgnoreRules;
 
-use super::{ContentReader, SkipReason, Source, SourceError, Visitor, VisitorFactory};
+use super::{Change, ContentReader, SkipReason, Source, SourceError, Visitor, VisitorFactory};
 use crate::finding::Origin;
 
 pub use crate::files::names::IGNORE_FILE;
@@ -168,6 +168,10 @@ fn read_file(path: PathBuf, max: u64, reader: &mut ContentReader, visitor: &mut 
     let io_err = |path: PathBuf, source| SourceError::Io { path, source };
     let mut file = match File::open(&path) {
         Ok(f) => f,
+        // Listed by the walk, gone now (and not a dangling link: that is an error).
+        Err(e) if e.kind() == io::ErrorKind::NotFound && path.symlink_metadata().is_err() => {
+            return visitor.skipped(Origin::File { path }, SkipReason::Changed(Change::Removed));
+        }
         Err(e) => return visitor.error(io_err(path, e)),
     };
     // A binary extension alone does not hide a file: it is skipped unread only when its first
@@ -184,21 +188,26 @@ fn read_file(path: PathBuf, max: u64, reader: &mut ContentReader, visitor: &mut 
             return visitor.error(io_err(path, e));
         }
     }
-    let len = match file.metadata() {
-        Ok(m) if m.is_file() => m.len(),
+    let metadata = match file.metadata() {
+        Ok(m) if m.is_file() => m,
         Ok(m) if m.is_dir() => return,
         Ok(_) => return read_special(file, path, max, reader, visitor),
         Err(e) => return visitor.error(io_err(path, e)),
     };
+    let len = metadata.len();
     if len > max {
         let reason = SkipReason::TooLarge { size: len, limit: max };
         return visitor.skipped(Origin::File { path }, reason);
     }
-    let content = match reader.read(file, len) {
+    let content = match reader.read(file, &metadata) {
         Ok(c) => c,
         Err(e) => return visitor.error(io_err(path, e)),
     };
-    super::deliver(&content, content.method(), Origin::File { path }, visitor);
+    super::deliver(&content, content.method(), Origin::File { path: path.clone() }, visitor);
+    // After detection: a mapping reads the file as it is at each access.
+    if let Some(change) = content.changed() {
+        visitor.skipped(Origin::File { path }, SkipReason::Changed(change));
+    }
 }
 
 /// Reads up to `buf.len()` bytes from the start of `file`; how many were read.
