@@ -91,6 +91,9 @@ impl std::fmt::Display for Change {
     }
 }
 
+/// The buffer capacity [`ContentReader::trim`] keeps.
+const KEEP: u64 = 1 << 20;
+
 /// Reads files, reusing one buffer. Keep one per worker thread.
 #[derive(Debug)]
 pub struct ContentReader {
@@ -218,6 +221,14 @@ impl ContentReader {
             file.metadata().map_or(Some(Change::Rewritten), |m| stamp.compare(&Stamp::of(&m)))
         };
         Ok(Content { data: Data::Buffered(&self.buf), watched: None, changed })
+    }
+
+    /// Frees the buffer if a large file was read into it, so that a reader kept per worker
+    /// holds large content only while it is scanned.
+    pub fn trim(&mut self) {
+        if self.buf.capacity() as u64 > KEEP {
+            self.buf = Vec::new();
+        }
     }
 
     /// Reads a stream of unknown size (standard input, a pipe, a device) up to `limit` bytes.

@@ -1,6 +1,7 @@
 //! Sources of content: each pushes borrowed [`Chunk`]s into [`Visitor`]s, one visitor per
 //! worker thread, from as many threads as it likes.
 
+mod budget;
 mod classify;
 mod content;
 pub mod git;
@@ -16,6 +17,8 @@ pub mod worktree;
 use std::io;
 use std::path::PathBuf;
 
+pub(crate) use budget::Budget;
+pub use budget::CONTENT_IN_FLIGHT;
 pub use classify::{
     BINARY_EXTENSIONS, BINARY_PROBE, TEXT_EXTENSIONS, TEXT_NAMES, has_binary_extension,
     has_binary_magic, has_text_name, is_binary,

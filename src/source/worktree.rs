@@ -10,7 +10,9 @@ use ignore::{WalkBuilder, WalkState};
 
 use super::walk_ignore::IgnoreRules;
 
-use super::{Change, ContentReader, SkipReason, Source, SourceError, Visitor, VisitorFactory};
+use super::{
+    Budget, Change, ContentReader, SkipReason, Source, SourceError, Visitor, VisitorFactory,
+};
 use crate::finding::Origin;
 
 pub use crate::files::names::IGNORE_FILE;
@@ -111,6 +113,8 @@ impl Source for Worktree {
         let Some((walker, rules)) = self.walker() else { return };
         let max = self.options.max_file_size;
         let threshold = self.options.mmap_threshold;
+        let budget = Budget::new(super::CONTENT_IN_FLIGHT);
+        let budget = &budget;
         walker.run(|| {
             let mut visitor = factory.visitor();
             let mut reader = ContentReader::new(threshold);
@@ -142,7 +146,7 @@ impl Source for Worktree {
                     return WalkState::Continue;
                 }
                 let path = display_path(entry.into_path());
-                read_file(path, max, &mut reader, visitor.as_mut());
+                read_file(path, (max, budget), &mut reader, visitor.as_mut());
                 WalkState::Continue
             })
         });
@@ -164,7 +168,14 @@ fn display_path(path: PathBuf) -> PathBuf {
     }
 }
 
-fn read_file(path: PathBuf, max: u64, reader: &mut ContentReader, visitor: &mut dyn Visitor) {
+/// Reads and delivers one file no larger than `max`, holding its size from `budget` while
+/// its content is in memory.
+fn read_file(
+    path: PathBuf,
+    (max, budget): (u64, &Budget),
+    reader: &mut ContentReader,
+    visitor: &mut dyn Visitor,
+) {
     let io_err = |path: PathBuf, source| SourceError::Io { path, source };
     let mut file = match File::open(&path) {
         Ok(f) => f,
@@ -199,13 +210,20 @@ fn read_file(path: PathBuf, max: u64, reader: &mut ContentReader, visitor: &mut 
         let reason = SkipReason::TooLarge { size: len, limit: max };
         return visitor.skipped(Origin::File { path }, reason);
     }
+    let hold = budget.hold(len);
     let content = match reader.read(file, &metadata) {
         Ok(c) => c,
         Err(e) => return visitor.error(io_err(path, e)),
     };
     super::deliver(&content, content.method(), Origin::File { path: path.clone() }, visitor);
     // After detection: a mapping reads the file as it is at each access.
-    if let Some(change) = content.changed() {
+    let changed = content.changed();
+    drop(content);
+    // A large file read into the buffer (one that could not be mapped) is not kept there
+    // once its bytes are given back to the budget.
+    reader.trim();
+    drop(hold);
+    if let Some(change) = changed {
         visitor.skipped(Origin::File { path }, SkipReason::Changed(change));
     }
 }
