@@ -42,7 +42,7 @@ use std::fs::{File, Metadata};
 use std::io::{self, Read};
 use std::ops::Deref;
 
-use memmap2::Mmap;
+use memmap2::{Mmap, MmapOptions};
 
 /// How content was read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,8 +79,8 @@ impl std::fmt::Display for Change {
         match self {
             Change::Shrank { before } => write!(
                 f,
-                "changed while scanned: it shrank from {before} bytes, and what lay past its \
-                 new end was read as zeros"
+                "changed while scanned: it shrank from {before} bytes while mapped, and what \
+                 lay past its new end was read as zeros"
             ),
             Change::Resized { before, after } => {
                 write!(f, "changed while scanned: from {before} to {after} bytes")
@@ -205,7 +205,7 @@ impl ContentReader {
         let len = stamp.len;
         if len >= self.mmap_threshold
             && len > 0
-            && let Some(guarded) = Guarded::map(&file)
+            && let Some(guarded) = Guarded::map(&file, len)
         {
             return Ok(Content {
                 data: Data::Mapped(guarded),
@@ -246,16 +246,18 @@ impl ContentReader {
 #[derive(Debug)]
 struct Guarded {
     map: Mmap,
-    #[cfg(any(target_os = "linux", target_os = "android"))]
+    #[cfg(target_os = "linux")]
     slot: usize,
 }
 
 impl Guarded {
-    /// Maps `file`, or `None` when it cannot be mapped safely here (no guard on this system,
+    /// Maps the first `len` bytes of `file` (its size when it was opened: memmap2 would ask
+    /// `fstat` again), or `None` when it cannot be mapped safely here (no guard on this system,
     /// the guard not in place, no free slot) or cannot be mapped at all (procfs, some network
     /// filesystems): then it is read instead.
-    fn map(file: &File) -> Option<Guarded> {
-        #[cfg(any(target_os = "linux", target_os = "android"))]
+    fn map(file: &File, len: u64) -> Option<Guarded> {
+        let len = usize::try_from(len).ok()?;
+        #[cfg(target_os = "linux")]
         {
             if !guard::ready() {
                 return None;
@@ -265,7 +267,7 @@ impl Guarded {
             // `Content::changed`), and a truncation would raise SIGBUS on reads past the new
             // end. The range is registered before any byte is read and removed in `Drop`
             // before the unmapping, and the guard's handler turns that SIGBUS into zero pages.
-            let map = unsafe { Mmap::map(file) }.ok()?;
+            let map = unsafe { MmapOptions::new().len(len).map(file) }.ok()?;
             let slot = guard::register(map.as_ptr() as usize, map.len())?;
             Some(Guarded { map, slot })
         }
@@ -273,29 +275,29 @@ impl Guarded {
         {
             // SAFETY: read-only and private; Windows refuses to truncate a file while a
             // mapping of it exists, so every mapped byte stays readable.
-            unsafe { Mmap::map(file) }.ok().map(|map| Guarded { map })
+            unsafe { MmapOptions::new().len(len).map(file) }.ok().map(|map| Guarded { map })
         }
-        #[cfg(not(any(target_os = "linux", target_os = "android", windows)))]
+        #[cfg(not(any(target_os = "linux", windows)))]
         {
-            let _ = file;
+            let _ = (file, len);
             None
         }
     }
 
     /// Whether a read past the file's end was turned into zeros.
     fn faulted(&self) -> bool {
-        #[cfg(any(target_os = "linux", target_os = "android"))]
+        #[cfg(target_os = "linux")]
         {
             guard::faulted(self.slot)
         }
-        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        #[cfg(not(target_os = "linux"))]
         {
             false
         }
     }
 }
 
-#[cfg(any(target_os = "linux", target_os = "android"))]
+#[cfg(target_os = "linux")]
 impl Drop for Guarded {
     fn drop(&mut self) {
         // Before `map` is unmapped (fields drop after this), so that the range is never
@@ -305,7 +307,7 @@ impl Drop for Guarded {
 }
 
 /// The SIGBUS guard: the registry of mapped ranges and the handler.
-#[cfg(any(target_os = "linux", target_os = "android"))]
+#[cfg(target_os = "linux")]
 mod guard {
     use std::sync::OnceLock;
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering, fence};
@@ -551,7 +553,7 @@ mod tests {
         let mut r = ContentReader::new(1024);
         let (f, m) = open(&path);
         let c = r.read(f, &m).unwrap();
-        #[cfg(any(target_os = "linux", target_os = "android", windows))]
+        #[cfg(any(target_os = "linux", windows))]
         assert_eq!(c.method(), ReadMethod::Mapped);
         assert_eq!(c.len(), 4096);
         assert_eq!(c.changed(), None);
@@ -593,7 +595,7 @@ mod tests {
         assert_eq!(c.changed(), Some(Change::Resized { before: 3, after: 6 }));
     }
 
-    #[cfg(any(target_os = "linux", target_os = "android"))]
+    #[cfg(target_os = "linux")]
     #[test]
     fn a_mapped_file_truncated_under_the_scan_reads_as_zeros_and_is_flagged() {
         let dir = tempfile::tempdir().unwrap();
@@ -619,7 +621,7 @@ mod tests {
         assert_eq!(c.changed(), None);
     }
 
-    #[cfg(any(target_os = "linux", target_os = "android"))]
+    #[cfg(target_os = "linux")]
     #[test]
     fn a_mapped_file_that_grew_is_changed_and_its_mapping_unflagged() {
         let dir = tempfile::tempdir().unwrap();
@@ -632,7 +634,7 @@ mod tests {
         assert_eq!(c.changed(), Some(Change::Resized { before: 8192, after: 8196 }));
     }
 
-    #[cfg(any(target_os = "linux", target_os = "android"))]
+    #[cfg(target_os = "linux")]
     #[test]
     fn slots_are_taken_once_and_reused_once_freed() {
         let a = guard::register(0x10_000, 0x2000).unwrap();
