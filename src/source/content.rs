@@ -32,8 +32,15 @@
 //! so it is compared once, right after it was read. What was found in the content is still
 //! reported; the gap says the content was not scanned as it is now.
 //!
+//! Mapping stays the way large files are read (the guard costs a `sigaction` query, a slot and
+//! an `fstat` per mapped file: nothing measurable, `docs/benchmarks.md`). Reading recently
+//! modified files instead of mapping them was the other option; it narrows the window but
+//! cannot close it (a file may be truncated at any time), and a change is reported either way.
+//!
 //! The table and the handler are process-wide, as signal dispositions are: this is the one
-//! exception to "no global mutable state" in the library. On Windows a mapped file cannot be
+//! exception to "no global mutable state" in the library. A program that embeds the library
+//! and installs its own `SIGBUS` handler afterwards turns the guard off (files are then read,
+//! not mapped); a handler installed before is chained to. On Windows a mapped file cannot be
 //! truncated (the system refuses while a mapping exists), so mappings there are not guarded.
 //! Other systems read every file into the buffer.
 #![allow(unsafe_code)]
@@ -241,8 +248,8 @@ impl ContentReader {
 }
 
 /// Reads `file` to its end into `buf`, `len` (its size from `fstat`) being a hint.
-/// `read_to_end` would ask `fstat` and `lseek` for the size again: two system calls per file,
-/// a tenth of the time of a scan of many small files.
+/// `read_to_end` would ask `statx` and `lseek` for the size again: two system calls per file,
+/// which show in the system time of a scan of many small files (`docs/benchmarks.md`).
 fn read_all(file: &mut File, buf: &mut Vec<u8>, len: u64) -> io::Result<()> {
     buf.clear();
     // One byte more than expected: a second read that returns nothing ends a file that did
