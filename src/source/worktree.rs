@@ -280,3 +280,57 @@ fn walk_error(e: ignore::Error) -> SourceError {
     }
     SourceError::Walk(e.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::Chunk;
+
+    /// What a visitor was given, as text.
+    #[derive(Default)]
+    struct Record(Vec<String>);
+
+    impl Visitor for Record {
+        fn chunk(&mut self, chunk: Chunk<'_>) {
+            self.0.push(format!("chunk {}", chunk.content.len()));
+        }
+        fn skipped(&mut self, origin: Origin, reason: SkipReason) {
+            self.0.push(format!("skipped {}: {reason}", origin.display_name()));
+        }
+        fn error(&mut self, error: SourceError) {
+            self.0.push(format!("error {error}"));
+        }
+    }
+
+    fn read(path: PathBuf) -> Vec<String> {
+        let budget = Budget::new(super::super::CONTENT_IN_FLIGHT);
+        let mut record = Record::default();
+        read_file(path, (1 << 20, &budget), &mut ContentReader::new(1024), &mut record);
+        record.0
+    }
+
+    /// A file the walk listed and that is gone before it is opened changed under the scan; a
+    /// dangling link is still an error.
+    #[test]
+    fn issue_14_a_file_removed_before_its_read_is_a_change_a_dangling_link_an_error() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let gone = dir.path().join("gone.txt");
+        assert_eq!(
+            read(gone.clone()),
+            [format!(
+                "skipped {}: removed during the scan, before it could be read",
+                gone.display()
+            )]
+        );
+        #[cfg(unix)]
+        {
+            let link = dir.path().join("dangling");
+            std::os::unix::fs::symlink(&gone, &link).expect("symlink");
+            let got = read(link);
+            assert!(got.len() == 1 && got[0].starts_with("error "), "{got:?}");
+        }
+        let here = dir.path().join("here.txt");
+        std::fs::write(&here, vec![b'a'; 4096]).expect("write");
+        assert_eq!(read(here), ["chunk 4096"]);
+    }
+}
