@@ -60,7 +60,7 @@ pub enum ReadMethod {
     Mapped,
 }
 
-/// How a file changed while it was scanned (see the [module documentation](self)).
+/// How a file changed while it was scanned (see [`ContentReader`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Change {
     /// It shrank while mapped: what lay past its new end was read as zeros.
@@ -102,6 +102,13 @@ impl std::fmt::Display for Change {
 const KEEP: u64 = 1 << 20;
 
 /// Reads files, reusing one buffer. Keep one per worker thread.
+///
+/// Large files are memory-mapped. On Linux a mapping is guarded: a process-wide `SIGBUS`
+/// handler, installed on the first mapped read, turns a read past the end of a file truncated
+/// under the scan into zeros instead of killing the process (any other `SIGBUS` goes to the
+/// handler it replaced, or the default action). [`Content::changed`] then says how the file
+/// changed while it was read; a source reports that as
+/// [`SkipReason::Changed`](super::SkipReason::Changed).
 #[derive(Debug)]
 pub struct ContentReader {
     buf: Vec<u8>,
@@ -199,8 +206,8 @@ impl Stamp {
 }
 
 impl ContentReader {
-    /// Files of at least `mmap_threshold` bytes are memory-mapped (where mappings are guarded,
-    /// see the [module documentation](self)); smaller ones are read.
+    /// Files of at least `mmap_threshold` bytes are memory-mapped (where mappings are guarded:
+    /// on Linux and Windows); smaller ones are read.
     pub fn new(mmap_threshold: u64) -> ContentReader {
         ContentReader { buf: Vec::new(), mmap_threshold }
     }
