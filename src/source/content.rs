@@ -675,6 +675,43 @@ mod tests {
         assert_eq!(c.changed(), None);
     }
 
+    /// The guard rescues only its own mappings: a SIGBUS anywhere else still ends the process
+    /// as it would have without the guard (here, in a child that reads past the end of a
+    /// truncated mapping that is not registered).
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_sigbus_outside_the_registered_mappings_still_ends_the_process() {
+        assert!(guard::ready(), "the guard installs");
+        let dir = tempfile::tempdir().unwrap();
+        let path = file_of(&dir, "f", &vec![b'z'; 1 << 16]);
+        let file = File::open(&path).unwrap();
+        // SAFETY: a private read-only mapping; only the child reads it, past the end.
+        let map = unsafe { Mmap::map(&file) }.unwrap();
+        std::fs::OpenOptions::new().write(true).open(&path).unwrap().set_len(0).unwrap();
+        let past_end = map.as_ptr().wrapping_add(8192);
+        // SAFETY: the child only makes system calls and reads one byte before `_exit`: no
+        // lock or allocation that another thread of this process could have held at the fork.
+        let pid = unsafe { libc::fork() };
+        assert!(pid >= 0, "fork");
+        if pid == 0 {
+            // SAFETY: see above; no core file for the expected crash.
+            unsafe {
+                let none = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+                libc::setrlimit(libc::RLIMIT_CORE, &none);
+                std::ptr::read_volatile(past_end);
+                libc::_exit(0);
+            }
+        }
+        let mut status = 0;
+        // SAFETY: waits for the child just forked.
+        assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+        assert!(
+            libc::WIFSIGNALED(status) && libc::WTERMSIG(status) == libc::SIGBUS,
+            "the child was not ended by SIGBUS: status {status:#x}"
+        );
+        drop(map);
+    }
+
     #[cfg(target_os = "linux")]
     #[test]
     fn a_mapped_file_that_grew_is_changed_and_its_mapping_unflagged() {
