@@ -102,6 +102,9 @@ pub const REGEX_SLACK: usize = 16 << 20;
 /// Keyword hits in a block past which the next block is searched with the automaton (see
 /// `prefilter`): one per 64 bytes.
 const DENSE_HITS: usize = BLOCK / 64;
+/// A span holding more than one hit per this many bytes is searched without the regex's own
+/// literal prefilter.
+const DENSE_SPAN: usize = 32;
 /// How far apart the windows of a single-line rule's hits may be and still join into one span:
 /// a search costs as much as reading about this many bytes.
 const LINE_GAP: usize = 256;
@@ -191,6 +194,8 @@ pub struct Scratch {
 struct RegexScratch {
     owner: u64,
     caches: Vec<Option<meta::Cache>>,
+    /// The caches of the rules' unfiltered regexes (`RuleRegex::unfiltered`).
+    dense_caches: Vec<Option<meta::Cache>>,
     slots: Vec<Option<NonMaxUsize>>,
 }
 
@@ -391,7 +396,7 @@ impl Detector {
         }
         let whole = Text { start: 0, end: content.len(), cut_start: false, cut_end: false };
         for &ri in &candidates.content {
-            self.search(content, ri, whole, None, regex, &mut budget, out);
+            self.search(content, ri, whole, None, false, regex, &mut budget, out);
         }
         finish(&self.rules, &mut out[first..]);
         // Drop the emptied and the repeated matches of this chunk, in place.
@@ -501,10 +506,12 @@ impl Detector {
                 // An anchored match is no longer than a line window's width.
                 let end = text.end.min(at + 2 * LINE_WINDOW);
                 let t = Text { end, cut_end: text.cut_end || end < text.end, ..text };
-                self.search(content, r, t, Some(at), regex, budget, out);
+                self.search(content, r, t, Some(at), false, regex, budget, out);
             }
         } else {
-            self.search(content, r, text, None, regex, budget, out);
+            // A span with a hit every few bytes: the regex's own prefilter would stop at each.
+            let dense = span.hits.saturating_mul(DENSE_SPAN) > text.end - text.start;
+            self.search(content, r, text, None, dense, regex, budget, out);
         }
         span.clear();
     }
@@ -515,6 +522,8 @@ impl Detector {
             scratch.owner = self.id;
             scratch.caches.clear();
             scratch.caches.resize_with(self.rules.len(), || None);
+            scratch.dense_caches.clear();
+            scratch.dense_caches.resize_with(self.rules.len(), || None);
         }
     }
 
@@ -529,6 +538,7 @@ impl Detector {
         ri: usize,
         text: Text,
         anchor: Option<usize>,
+        dense: bool,
         scratch: &mut RegexScratch,
         budget: &mut Budget,
         out: &mut Vec<Match>,
@@ -543,7 +553,7 @@ impl Detector {
         };
         let piece = longest.saturating_mul(PIECE);
         if anchor.is_some() || text.end - text.start <= piece {
-            self.search_text(content, ri, text, anchor, longest, scratch, budget, out);
+            self.search_text(content, ri, text, anchor, dense, longest, scratch, budget, out);
             return;
         }
         let mut start = text.start;
@@ -555,7 +565,7 @@ impl Detector {
                 cut_start: start > text.start || text.cut_start,
                 cut_end: end < text.end || text.cut_end,
             };
-            self.search_text(content, ri, t, None, longest, scratch, budget, out);
+            self.search_text(content, ri, t, None, dense, longest, scratch, budget, out);
             if end == text.end {
                 break;
             }
@@ -571,6 +581,7 @@ impl Detector {
         ri: usize,
         text: Text,
         anchor: Option<usize>,
+        dense: bool,
         longest: usize,
         scratch: &mut RegexScratch,
         budget: &mut Budget,
@@ -581,8 +592,12 @@ impl Detector {
         }
         let rule = &self.rules[ri];
         let hay = &content[text.start..text.end];
-        let regex = rule.regex.get();
-        let cache = scratch.caches[ri].get_or_insert_with(|| regex.create_cache());
+        let (regex, caches) = if dense {
+            (rule.regex.unfiltered(), &mut scratch.dense_caches)
+        } else {
+            (rule.regex.get(), &mut scratch.caches)
+        };
+        let cache = caches[ri].get_or_insert_with(|| regex.create_cache());
         let slots = &mut scratch.slots;
         slots.clear();
         let groups = if rule.first_group { regex.captures_len() } else { rule.secret_group + 1 };
@@ -591,9 +606,15 @@ impl Detector {
         if let Some(at) = anchor {
             input = input.range(at - text.start..).anchored(regex_automata::Anchored::Yes);
         }
-        // The match's bounds first (the DFAs alone), its groups then, only for a match that
-        // may be reported.
-        while let Some(m) = regex.search_with(cache, &input) {
+        // The match's end first (the forward DFA alone): a match running into a cut edge is
+        // left to another text without looking for its start, as on dense content most are.
+        // Then its start, and its groups only for a match that may be reported.
+        while let Some(half) = regex.search_half_with(cache, &input) {
+            if text.cut_end && half.offset() == hay.len() {
+                break;
+            }
+            let bounded = input.clone().range(input.start()..half.offset());
+            let Some(m) = regex.search_with(cache, &bounded) else { break };
             let whole = m.range();
             // Resume after the match (one byte further for an empty match).
             input.set_start(if whole.is_empty() { whole.end + 1 } else { whole.end });

@@ -128,6 +128,8 @@ pub(super) struct Span {
     pub(super) anchors: Vec<usize>,
     /// Too many anchors: search the whole span instead.
     pub(super) dense: bool,
+    /// Hits in the span.
+    pub(super) hits: usize,
     /// The rule is in [`Candidates::listed`].
     listed: bool,
 }
@@ -138,6 +140,7 @@ impl Span {
         self.text = None;
         self.anchors.clear();
         self.dense = false;
+        self.hits = 0;
     }
 }
 
@@ -182,6 +185,7 @@ impl Candidates {
     #[inline]
     pub(super) fn add(&mut self, rule: &Rule, r: usize, window: Text, content: &[u8], pos: usize) {
         let span = &mut self.spans[r];
+        span.hits += 1;
         match &mut span.text {
             Some(t) => {
                 debug_assert!(window.start >= t.start, "windows come in order");

@@ -161,7 +161,10 @@ impl Visitor for Worker<'_, '_> {
             SkipReason::TooLarge { .. } => self.stats.skipped_too_large += 1,
             SkipReason::LfsPointer => self.stats.skipped_lfs += 1,
             // Listed, not counted apart: the statistics' shape stays as it is.
-            SkipReason::ShallowHistory | SkipReason::NotAFile | SkipReason::Cut { .. } => {}
+            SkipReason::ShallowHistory
+            | SkipReason::NotAFile
+            | SkipReason::Changed(_)
+            | SkipReason::Cut { .. } => {}
         }
         self.batch.skipped.push((origin, reason));
         self.gathered();

@@ -220,6 +220,9 @@ impl Reporter for Json {
                     SkipReason::Cut { size, .. } => {
                         SkippedJson { origin, reason: "cut_short", size: Some(*size) }
                     }
+                    SkipReason::Changed(_) => {
+                        SkippedJson { origin, reason: "changed_while_scanned", size: None }
+                    }
                 })
                 .collect(),
             errors: outcome.errors.iter().map(|e| r.string(&e.to_string())).collect(),

@@ -171,6 +171,8 @@ pub struct RuleRegex {
     /// Compiled unable to match across line ends ([`confine_to_lines`]).
     line_confined: bool,
     compiled: OnceLock<meta::Regex>,
+    /// The same regex without its literal prefilter, for text dense in its keywords.
+    unfiltered: OnceLock<meta::Regex>,
 }
 
 impl RuleRegex {
@@ -192,7 +194,8 @@ impl RuleRegex {
             let _ = compiled.set(re);
             groups
         };
-        Ok((RuleRegex { pattern: pattern.to_owned(), line_confined, compiled }, groups))
+        let unfiltered = OnceLock::new();
+        Ok((RuleRegex { pattern: pattern.to_owned(), line_confined, compiled, unfiltered }, groups))
     }
 
     /// The pattern, as written in the rule.
@@ -214,6 +217,20 @@ impl RuleRegex {
     /// every built-in rule, and other rules are compiled when they load.
     pub fn get(&self) -> &meta::Regex {
         self.try_compile().expect("built-in rule regexes compile (tested)")
+    }
+
+    /// The regex without the literal prefilter that starts its searches: on text where its
+    /// literals occur every few bytes, each of them restarted the search, which cost more
+    /// than running the automaton over every byte. Compiled on first use.
+    pub fn unfiltered(&self) -> &meta::Regex {
+        self.unfiltered.get_or_init(|| {
+            let mut builder = builder(BUILTIN_SIZE_LIMIT);
+            builder.configure(meta::Config::new().auto_prefilter(false));
+            let hir = regex_automata::util::syntax::parse_with(&self.pattern, &syntax_config())
+                .expect("the regex compiled before");
+            let hir = if self.line_confined { confine_to_lines(&hir) } else { hir };
+            builder.build_from_hir(&hir).expect("the regex compiled before")
+        })
     }
 
     /// The compiled regex, compiling a built-in rule's now (the linter checks them so).

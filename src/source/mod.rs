@@ -1,6 +1,7 @@
 //! Sources of content: each pushes borrowed [`Chunk`]s into [`Visitor`]s, one visitor per
 //! worker thread, from as many threads as it likes.
 
+mod budget;
 mod classify;
 mod content;
 pub mod git;
@@ -16,12 +17,14 @@ pub mod worktree;
 use std::io;
 use std::path::PathBuf;
 
+pub(crate) use budget::Budget;
+pub use budget::CONTENT_IN_FLIGHT;
 pub use classify::{
     BINARY_EXTENSIONS, BINARY_PROBE, TEXT_EXTENSIONS, TEXT_NAMES, has_binary_extension,
     has_binary_magic, has_text_name, is_binary,
 };
 pub(crate) use classify::{Classified, classify};
-pub use content::{ContentReader, ReadMethod};
+pub use content::{Change, Content, ContentReader, ReadMethod};
 pub(crate) use lines::has_lone_cr;
 pub use lines::{LineSet, next_line_start};
 
@@ -89,6 +92,11 @@ pub enum SkipReason {
         /// Why detection stopped.
         reason: CutReason,
     },
+    /// The file changed while it was scanned (it shrank, grew or was rewritten between the
+    /// moment it was opened and the end of its scan), or was removed before it could be read:
+    /// what was scanned is not the file as it is. Findings in what was read are still
+    /// reported. See [`content`](ContentReader) for how mapped files are kept safe to read.
+    Changed(Change),
 }
 
 impl std::fmt::Display for SkipReason {
@@ -108,6 +116,7 @@ impl std::fmt::Display for SkipReason {
             SkipReason::Cut { at, size, reason } => {
                 write!(f, "searched only up to byte {at} of {size}: {reason}")
             }
+            SkipReason::Changed(change) => change.fmt(f),
         }
     }
 }
@@ -119,9 +128,10 @@ impl SkipReason {
     pub fn is_gap(&self) -> bool {
         match self {
             SkipReason::Binary | SkipReason::LfsPointer | SkipReason::NotAFile => false,
-            SkipReason::TooLarge { .. } | SkipReason::ShallowHistory | SkipReason::Cut { .. } => {
-                true
-            }
+            SkipReason::TooLarge { .. }
+            | SkipReason::ShallowHistory
+            | SkipReason::Changed(_)
+            | SkipReason::Cut { .. } => true,
         }
     }
 }

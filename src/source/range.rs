@@ -179,7 +179,13 @@ impl Range {
         out
     }
 
-    fn visit_commit(&self, repo: &Repository, id: Oid, visitor: &mut dyn Visitor) {
+    fn visit_commit(
+        &self,
+        repo: &Repository,
+        id: Oid,
+        budget: &crate::source::Budget,
+        visitor: &mut dyn Visitor,
+    ) {
         let result = (|| -> Result<(), git2::Error> {
             let commit = repo.find_commit(id)?;
             let info = Arc::new(git::commit_info(&commit));
@@ -210,16 +216,9 @@ impl Range {
                 commit: info.clone(),
             };
             let old_side = parents.first().map_or(git::Side::Empty, git::Side::Tree);
+            let limits = git::Limits { max_file_size: self.max_file_size, budget };
             for change in git::diff_changes(&diff, old_side, git::Side::Tree(&tree)) {
-                git::visit_change(
-                    repo,
-                    &change,
-                    others,
-                    &self.filter,
-                    &origin,
-                    self.max_file_size,
-                    visitor,
-                );
+                git::visit_change(repo, &change, others, &self.filter, &origin, &limits, visitor);
             }
             Ok(())
         })();
@@ -238,7 +237,9 @@ impl Source for Range {
             1,
             &self.errors,
             factory,
-            &|repo, i, visitor| self.visit_commit(repo.repo(), self.commits[i], visitor),
+            &|repo, i, visitor| {
+                self.visit_commit(repo.repo(), self.commits[i], repo.budget(), visitor)
+            },
         );
     }
 

@@ -129,16 +129,11 @@ impl Source for Staged {
         };
         let origin =
             |path: &[u8]| Origin::Staged { path: String::from_utf8_lossy(path).into_owned() };
+        // One thread: the budget only bounds what one diff holds.
+        let budget = super::Budget::new(super::CONTENT_IN_FLIGHT);
+        let limits = git::Limits { max_file_size: self.max_file_size, budget: &budget };
         for change in &self.changes {
-            git::visit_change(
-                &repo,
-                change,
-                &[],
-                &self.filter,
-                &origin,
-                self.max_file_size,
-                visitor.as_mut(),
-            );
+            git::visit_change(&repo, change, &[], &self.filter, &origin, &limits, visitor.as_mut());
         }
     }
 }

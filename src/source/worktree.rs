@@ -10,7 +10,9 @@ use ignore::{WalkBuilder, WalkState};
 
 use super::walk_ignore::IgnoreRules;
 
-use super::{ContentReader, SkipReason, Source, SourceError, Visitor, VisitorFactory};
+use super::{
+    Budget, Change, ContentReader, SkipReason, Source, SourceError, Visitor, VisitorFactory,
+};
 use crate::finding::Origin;
 
 pub use crate::files::names::IGNORE_FILE;
@@ -111,6 +113,8 @@ impl Source for Worktree {
         let Some((walker, rules)) = self.walker() else { return };
         let max = self.options.max_file_size;
         let threshold = self.options.mmap_threshold;
+        let budget = Budget::new(super::CONTENT_IN_FLIGHT);
+        let budget = &budget;
         walker.run(|| {
             let mut visitor = factory.visitor();
             let mut reader = ContentReader::new(threshold);
@@ -142,7 +146,7 @@ impl Source for Worktree {
                     return WalkState::Continue;
                 }
                 let path = display_path(entry.into_path());
-                read_file(path, max, &mut reader, visitor.as_mut());
+                read_file(path, (max, budget), &mut reader, visitor.as_mut());
                 WalkState::Continue
             })
         });
@@ -164,10 +168,21 @@ fn display_path(path: PathBuf) -> PathBuf {
     }
 }
 
-fn read_file(path: PathBuf, max: u64, reader: &mut ContentReader, visitor: &mut dyn Visitor) {
+/// Reads and delivers one file no larger than `max`, holding its size from `budget` while
+/// its content is in memory.
+fn read_file(
+    path: PathBuf,
+    (max, budget): (u64, &Budget),
+    reader: &mut ContentReader,
+    visitor: &mut dyn Visitor,
+) {
     let io_err = |path: PathBuf, source| SourceError::Io { path, source };
     let mut file = match File::open(&path) {
         Ok(f) => f,
+        // Listed by the walk, gone now (and not a dangling link: that is an error).
+        Err(e) if e.kind() == io::ErrorKind::NotFound && path.symlink_metadata().is_err() => {
+            return visitor.skipped(Origin::File { path }, SkipReason::Changed(Change::Removed));
+        }
         Err(e) => return visitor.error(io_err(path, e)),
     };
     // A binary extension alone does not hide a file: it is skipped unread only when its first
@@ -184,21 +199,33 @@ fn read_file(path: PathBuf, max: u64, reader: &mut ContentReader, visitor: &mut 
             return visitor.error(io_err(path, e));
         }
     }
-    let len = match file.metadata() {
-        Ok(m) if m.is_file() => m.len(),
+    let metadata = match file.metadata() {
+        Ok(m) if m.is_file() => m,
         Ok(m) if m.is_dir() => return,
         Ok(_) => return read_special(file, path, max, reader, visitor),
         Err(e) => return visitor.error(io_err(path, e)),
     };
+    let len = metadata.len();
     if len > max {
         let reason = SkipReason::TooLarge { size: len, limit: max };
         return visitor.skipped(Origin::File { path }, reason);
     }
-    let content = match reader.read(file, len) {
+    let hold = budget.hold(len);
+    let content = match reader.read(file, &metadata) {
         Ok(c) => c,
         Err(e) => return visitor.error(io_err(path, e)),
     };
-    super::deliver(&content, content.method(), Origin::File { path }, visitor);
+    super::deliver(&content, content.method(), Origin::File { path: path.clone() }, visitor);
+    // After detection: a mapping reads the file as it is at each access.
+    let changed = content.changed();
+    drop(content);
+    // A large file read into the buffer (one that could not be mapped) is not kept there
+    // once its bytes are given back to the budget.
+    reader.trim();
+    drop(hold);
+    if let Some(change) = changed {
+        visitor.skipped(Origin::File { path }, SkipReason::Changed(change));
+    }
 }
 
 /// Reads up to `buf.len()` bytes from the start of `file`; how many were read.
@@ -252,4 +279,58 @@ fn walk_error(e: ignore::Error) -> SourceError {
         }
     }
     SourceError::Walk(e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::Chunk;
+
+    /// What a visitor was given, as text.
+    #[derive(Default)]
+    struct Record(Vec<String>);
+
+    impl Visitor for Record {
+        fn chunk(&mut self, chunk: Chunk<'_>) {
+            self.0.push(format!("chunk {}", chunk.content.len()));
+        }
+        fn skipped(&mut self, origin: Origin, reason: SkipReason) {
+            self.0.push(format!("skipped {}: {reason}", origin.display_name()));
+        }
+        fn error(&mut self, error: SourceError) {
+            self.0.push(format!("error {error}"));
+        }
+    }
+
+    fn read(path: PathBuf) -> Vec<String> {
+        let budget = Budget::new(super::super::CONTENT_IN_FLIGHT);
+        let mut record = Record::default();
+        read_file(path, (1 << 20, &budget), &mut ContentReader::new(1024), &mut record);
+        record.0
+    }
+
+    /// A file the walk listed and that is gone before it is opened changed under the scan; a
+    /// dangling link is still an error.
+    #[test]
+    fn issue_14_a_file_removed_before_its_read_is_a_change_a_dangling_link_an_error() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let gone = dir.path().join("gone.txt");
+        assert_eq!(
+            read(gone.clone()),
+            [format!(
+                "skipped {}: removed during the scan, before it could be read",
+                gone.display()
+            )]
+        );
+        #[cfg(unix)]
+        {
+            let link = dir.path().join("dangling");
+            std::os::unix::fs::symlink(&gone, &link).expect("symlink");
+            let got = read(link);
+            assert!(got.len() == 1 && got[0].starts_with("error "), "{got:?}");
+        }
+        let here = dir.path().join("here.txt");
+        std::fs::write(&here, vec![b'a'; 4096]).expect("write");
+        assert_eq!(read(here), ["chunk 4096"]);
+    }
 }

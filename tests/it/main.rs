@@ -16,6 +16,7 @@ mod common;
 mod aws_online;
 mod aws_pairing;
 mod builtin_rules;
+mod changing_files;
 mod cli_snapshots;
 mod config_trust;
 mod embedding;

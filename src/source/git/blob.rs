@@ -5,18 +5,41 @@ use git2::{ObjectType, Oid, Repository};
 
 use super::{blob_id, lfs::is_lfs_pointer};
 use crate::finding::Origin;
-use crate::source::{Chunk, LineSet, ReadMethod, SkipReason, SourceError, Visitor};
+use crate::source::{Budget, Chunk, LineSet, ReadMethod, SkipReason, SourceError, Visitor};
 
-/// Reads blob `id` and hands it to `visitor` as a chunk of `origin`, unless it is too large,
-/// binary or an LFS pointer. `lines`, when set, limits what is reported.
+/// What bounds the reading of blobs: their size, and the bytes all workers hold at once.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Limits<'b> {
+    /// Blobs larger than this are skipped and reported, unread.
+    pub(crate) max_file_size: u64,
+    /// The content in flight of all workers.
+    pub(crate) budget: &'b Budget,
+}
+
+/// The size of blob `id` from its object header, without decoding the blob (`None` when the
+/// header cannot be read: reading the blob then says why).
+pub(crate) fn blob_size(repo: &Repository, id: Oid) -> Option<u64> {
+    let (size, _) = repo.odb().ok()?.read_header(id).ok()?;
+    Some(size as u64)
+}
+
+/// Reads blob `id` and hands it to `visitor` as a chunk of `origin`, unless it is too large
+/// (known from its header: it is never decoded), binary or an LFS pointer. `lines`, when set,
+/// limits what is reported. The blob's size is held from the budget while it is in memory.
 pub(crate) fn visit_blob(
     repo: &Repository,
     id: Oid,
     origin: Origin,
     lines: Option<&LineSet>,
-    limit: u64,
+    limits: &Limits<'_>,
     visitor: &mut dyn Visitor,
 ) {
+    let limit = limits.max_file_size;
+    let size = blob_size(repo, id);
+    if let Some(size) = size.filter(|&s| s > limit) {
+        return visitor.skipped(origin, SkipReason::TooLarge { size, limit });
+    }
+    let _hold = limits.budget.hold(size.unwrap_or(0));
     let blob = match repo.find_blob(id) {
         Ok(b) => b,
         Err(e) => {

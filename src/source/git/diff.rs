@@ -3,7 +3,7 @@
 use git2::{Blob, Delta, Diff, DiffOptions, Oid, Patch, Repository, Tree};
 
 use super::blob::{Verify, visit_content};
-use super::{PathFilter, is_file_mode, path_of};
+use super::{Limits, PathFilter, blob::blob_size, is_file_mode, path_of};
 use crate::finding::Origin;
 use crate::source::{LineSet, SkipReason, SourceError, Visitor};
 
@@ -97,7 +97,7 @@ pub(crate) fn visit_change(
     other_parents: &[Tree<'_>],
     filter: &PathFilter,
     origin: &dyn Fn(&[u8]) -> Origin,
-    limit: u64,
+    limits: &Limits<'_>,
     visitor: &mut dyn Visitor,
 ) {
     let path = &change.path[..];
@@ -108,6 +108,11 @@ pub(crate) fn visit_change(
     if crate::source::has_binary_extension(path) {
         return visitor.skipped(origin, SkipReason::Binary);
     }
+    // The new blob and, one at a time, each base it is compared with are in memory together
+    // (with the diff's own buffers): hold the new one and the largest base at once.
+    let base_size = change.old.iter().filter_map(|&b| blob_size(repo, b)).max().unwrap_or(0);
+    let new_size = blob_size(repo, change.new).unwrap_or(0);
+    let _hold = limits.budget.hold(new_size.saturating_add(base_size));
     let blob = match repo.find_blob(change.new) {
         Ok(b) => b,
         Err(e) => {
@@ -145,5 +150,6 @@ pub(crate) fn visit_change(
     if lines.as_ref().is_some_and(LineSet::is_empty) {
         return; // only deletions
     }
+    let limit = limits.max_file_size;
     visit_content(blob.content(), change.new, origin, lines.as_ref(), limit, Verify::All, visitor);
 }

@@ -21,7 +21,7 @@ use git2::{ObjectType, Oid};
 
 use crate::finding::BlobId;
 
-pub(crate) use blob::{visit_blob, visit_message};
+pub(crate) use blob::{Limits, visit_blob, visit_message};
 pub(crate) use commit::{commit_info, commit_stub, resolve_commit};
 pub(crate) use diff::{FileChange, Side, diff_changes, visit_change};
 pub use path_filter::{IGNORE_FILE, PathFilter};

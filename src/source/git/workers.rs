@@ -6,20 +6,21 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use git2::{Oid, Repository, Tree};
 
 use super::{GitEnv, reopen};
-use crate::source::{SourceError, Visitor, VisitorFactory};
+use crate::source::{Budget, SourceError, Visitor, VisitorFactory};
 
 /// The trees one worker read last, by id: in a history walk the trees of a commit are read
 /// again as its child's parent trees. Bounded; cleared when full.
 pub(crate) struct TreeCache<'r> {
     repo: &'r Repository,
+    budget: &'r Budget,
     trees: std::collections::HashMap<Oid, Tree<'r>>,
 }
 
 impl<'r> TreeCache<'r> {
     const CAPACITY: usize = 2048;
 
-    pub(crate) fn new(repo: &'r Repository) -> TreeCache<'r> {
-        TreeCache { repo, trees: std::collections::HashMap::new() }
+    pub(crate) fn new(repo: &'r Repository, budget: &'r Budget) -> TreeCache<'r> {
+        TreeCache { repo, budget, trees: std::collections::HashMap::new() }
     }
 
     /// The tree `id`, from the cache or the object database.
@@ -37,13 +38,18 @@ impl<'r> TreeCache<'r> {
 }
 
 /// What a worker thread of [`run_workers`] has: its repository handle, through a cache of
-/// the trees it read last.
+/// the trees it read last, and the content budget it shares with the other workers.
 pub(crate) type WorkerRepo<'r> = TreeCache<'r>;
 
 impl<'r> TreeCache<'r> {
     /// The repository.
     pub(crate) fn repo(&self) -> &'r Repository {
         self.repo
+    }
+
+    /// The content in flight of all the workers (see [`Budget`]).
+    pub(crate) fn budget(&self) -> &'r Budget {
+        self.budget
     }
 }
 
@@ -63,9 +69,10 @@ pub(crate) fn run_workers(
 ) {
     let threads = crate::source::worker_threads(threads);
     let next = AtomicUsize::new(0);
+    let budget = Budget::new(crate::source::CONTENT_IN_FLIGHT);
     std::thread::scope(|scope| {
         for worker in 0..threads.min(items).max(1) {
-            let next = &next;
+            let (next, budget) = (&next, &budget);
             scope.spawn(move || {
                 let mut visitor = factory.visitor();
                 if worker == 0 {
@@ -86,7 +93,7 @@ pub(crate) fn run_workers(
                         return;
                     }
                 };
-                let mut cache = TreeCache::new(&repo);
+                let mut cache = TreeCache::new(&repo, budget);
                 let run = run.max(1);
                 loop {
                     let start = next.fetch_add(run, Ordering::Relaxed);

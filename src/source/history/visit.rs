@@ -86,7 +86,11 @@ impl History {
             if crate::source::has_binary_extension(&path) {
                 visitor.skipped(origin, SkipReason::Binary);
             } else {
-                git::visit_blob(repo, blob, origin, None, self.options.max_file_size, visitor);
+                let limits = git::Limits {
+                    max_file_size: self.options.max_file_size,
+                    budget: trees.budget(),
+                };
+                git::visit_blob(repo, blob, origin, None, &limits, visitor);
             }
         }
     }
@@ -140,7 +144,11 @@ impl History {
             if crate::source::has_binary_extension(&path) {
                 visitor.skipped(origin, SkipReason::Binary);
             } else {
-                git::visit_blob(repo, blob, origin, None, self.options.max_file_size, visitor);
+                let limits = git::Limits {
+                    max_file_size: self.options.max_file_size,
+                    budget: trees.budget(),
+                };
+                git::visit_blob(repo, blob, origin, None, &limits, visitor);
             }
         }
     }

@@ -142,8 +142,8 @@ fn read<'r>(reader: &'r mut ContentReader, path: &Path) -> Result<Option<Content
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(_) => return Err(()),
     };
-    let len = file.metadata().map_err(|_| ())?.len();
-    reader.read(file, len).map(Some).map_err(|_| ())
+    let metadata = file.metadata().map_err(|_| ())?;
+    reader.read(file, &metadata).map(Some).map_err(|_| ())
 }
 
 /// The content of the first of `paths` that exists and reads.
@@ -159,6 +159,6 @@ fn first_readable(
         }
     }
     let file = found?;
-    let len = file.metadata().ok()?.len();
-    reader.read(file, len).ok()
+    let metadata = file.metadata().ok()?;
+    reader.read(file, &metadata).ok()
 }
