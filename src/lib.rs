@@ -50,6 +50,9 @@ pub mod detect;
 pub mod files;
 pub mod filter;
 pub mod finding;
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod pipeline;
 pub mod report;
 pub mod rules;

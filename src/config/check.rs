@@ -98,10 +98,19 @@ pub fn dangerous_shapes(settings: &Settings) -> Vec<String> {
     out
 }
 
+/// The most distinct wildcard lines of one ignore list that [`ignore_list_dangers`] checks:
+/// each check compiles a matcher (about a third of a millisecond), and an ignore list comes
+/// from the scanned repository, which may hold millions of lines.
+pub const MAX_CHECKED_IGNORE_LINES: usize = 1000;
+
 /// Lines of an ignore list (`.keysentryignore`, gitignore syntax) that exclude every path
-/// (`*`, `**`, `/*`), described: the list would hide the whole tree from the scan.
+/// (`*`, `**`, `/*`), described: the list would hide the whole tree from the scan. A repeated
+/// line is named once; past [`MAX_CHECKED_IGNORE_LINES`] distinct wildcard lines, one more
+/// warning says how many were not checked.
 pub fn ignore_list_dangers(name: &str, text: &str) -> Vec<String> {
     let mut out = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut unchecked = 0usize;
     for (n, line) in text.lines().enumerate() {
         let t = line.trim();
         if t.is_empty() || t.starts_with('#') || t.starts_with('!') {
@@ -110,6 +119,16 @@ pub fn ignore_list_dangers(name: &str, text: &str) -> Vec<String> {
         if crate::filter::ignored::is_fingerprint_line(t) {
             continue;
         }
+        // Without a wildcard a pattern names one path and what is under it, never all of the
+        // probe paths, which share no component.
+        if !t.contains(['*', '?', '[']) || seen.contains(t) {
+            continue;
+        }
+        if seen.len() == MAX_CHECKED_IGNORE_LINES {
+            unchecked += 1;
+            continue;
+        }
+        seen.insert(t);
         let mut b = ignore::gitignore::GitignoreBuilder::new("");
         if b.add_line(None, t).is_err() {
             continue;
@@ -122,6 +141,12 @@ pub fn ignore_list_dangers(name: &str, text: &str) -> Vec<String> {
                 n + 1
             ));
         }
+    }
+    if unchecked > 0 {
+        out.push(format!(
+            "{name}: {unchecked} more wildcard lines not checked for excluding every path (the \
+             check stops after {MAX_CHECKED_IGNORE_LINES} distinct ones)"
+        ));
     }
     out
 }
@@ -139,6 +164,27 @@ mod tests {
         );
         assert_eq!(d.len(), 3, "{d:#?}");
         assert!(d[0].contains(":2:"));
+    }
+
+    /// Issue 14 (found by the `ignore_files` fuzz target, at 170 inputs a second): every line
+    /// compiled a matcher of its own, so a hostile ignore list of a million lines took minutes
+    /// to load. Lines without a wildcard are passed over, repeats are checked once, and the
+    /// check stops after a bounded number of distinct lines, saying how many it left.
+    #[test]
+    fn issue_14_huge_ignore_lists_are_checked_in_bounded_work() {
+        let mut text = String::from("*\n");
+        for i in 0..20_000 {
+            text.push_str(&format!("dir{i}/file.txt\n**\n"));
+        }
+        for i in 0..MAX_CHECKED_IGNORE_LINES + 5 {
+            text.push_str(&format!("*.ext{i}\n"));
+        }
+        let d = ignore_list_dangers("big", &text);
+        assert_eq!(d.len(), 3, "{d:#?}");
+        assert!(d[0].starts_with("big:1: \"*\""), "{}", d[0]);
+        assert!(d[1].starts_with("big:3: \"**\""), "{}", d[1]);
+        // `*` and `**`, and the first 998 `*.extN` lines, were checked.
+        assert!(d[2].contains("7 more wildcard lines not checked"), "{}", d[2]);
     }
 
     #[test]

@@ -110,7 +110,7 @@ struct CanarySyntax {
     accounts: Vec<String>,
 }
 
-pub(super) fn load_keysentry(
+pub(crate) fn load_keysentry(
     path: &Path,
     text: &str,
     which: Builtin,

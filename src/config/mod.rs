@@ -23,6 +23,9 @@ use file::{CONFIG_SIZE_LIMIT, FileError, Within};
 
 pub use aws_online::AwsOnlineSettings;
 pub use discover::{discover, project_dir, repository_top};
+#[cfg(fuzzing)]
+pub(crate) use keysentry::load_keysentry;
+#[cfg(not(fuzzing))]
 use keysentry::load_keysentry;
 pub use setup::{SUPPRESSION_FILES, SetupError, SetupOptions, Suppression, setup};
 

@@ -14,6 +14,9 @@ pub mod stdin;
 mod walk_ignore;
 pub mod worktree;
 
+#[cfg(fuzzing)]
+pub(crate) use index::{libgit2_index, staged_changes};
+
 use std::io;
 use std::path::PathBuf;
 

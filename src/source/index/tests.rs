@@ -315,3 +315,30 @@ fn varints() {
     assert_eq!(varint(&[0x81, 0x7f]), Some((383, 2)));
     assert_eq!(varint(&[0x80]), None);
 }
+
+/// Issue 14: a cache tree nested past [`MAX_DEPTH`] (the `git_index` fuzz target's seed
+/// `fake-deep-tree`) turns the fast path off and nothing else: the entries still load, into an
+/// index built in memory without the tree, so libgit2, which reads cache trees recursively
+/// without a limit, never sees it. One level within the limit keeps the fast path.
+#[test]
+fn issue_14_cache_trees_past_the_depth_limit_disable_only_the_fast_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = Repository::init(dir.path()).unwrap();
+    let path = dir.path().join("deep-index");
+    let nested = |levels: usize| {
+        let mut tree = b"\0-1 1\n".to_vec();
+        for _ in 0..levels {
+            tree.extend(b"d\0-1 1\n");
+        }
+        tree.extend(b"d\0-1 0\n");
+        tree
+    };
+    std::fs::write(&path, fake_index(&[b"a"], &nested(MAX_DEPTH + 1))).unwrap();
+    assert!(staged_changes(&repo, None, &path).is_none());
+    let index = libgit2_index(&repo, &path).expect("the entries load without the cache tree");
+    assert_eq!(index.len(), 1);
+    assert!(index.get_path(Path::new("a"), 0).is_some());
+
+    std::fs::write(&path, fake_index(&[b"a"], &nested(MAX_DEPTH - 2))).unwrap();
+    assert_eq!(staged_changes(&repo, None, &path).map(|c| c.len()), Some(1));
+}
