@@ -609,6 +609,7 @@ impl Detector {
         // The match's end first (the forward DFA alone): a match running into a cut edge is
         // left to another text without looking for its start, as on dense content most are.
         // Then its start, and its groups only for a match that may be reported.
+        let mut rescanned_to = 0;
         while let Some(half) = regex.search_half_with(cache, &input) {
             if text.cut_end && half.offset() == hay.len() {
                 break;
@@ -618,10 +619,17 @@ impl Detector {
             let whole = m.range();
             // Resume after the match (one byte further for an empty match).
             input.set_start(if whole.is_empty() { whole.end + 1 } else { whole.end });
-            if (text.cut_start && whole.start == 0)
-                || (text.cut_end && whole.end == hay.len())
-                || whole.len() > longest
-            {
+            if whole.len() > longest {
+                // Too long to report; a match of reportable length may end where it ends
+                // (a secret after a run of keywords): look again from that far back, once per
+                // `longest` bytes of progress, so that the work stays linear.
+                if whole.end - longest >= rescanned_to {
+                    input.set_start(whole.end - longest);
+                    rescanned_to = whole.end;
+                }
+                continue;
+            }
+            if (text.cut_start && whole.start == 0) || (text.cut_end && whole.end == hay.len()) {
                 continue;
             }
             let (gs, ge) = if groups == 1 {
@@ -804,6 +812,13 @@ mod tests {
         let m = d.find_all(&text);
         assert_eq!(m.len(), 1);
         assert_eq!(&text[m[0].start..m[0].end], b"tok_1234567890123456");
+        // After a run that one match would swallow, longer than a secret can be.
+        let g = detector(vec![rule("t.kv", &["key="], r"key=([a-z=]+[0-9]{4})")]);
+        let mut text = b"key=".repeat(10_000);
+        text.extend(b"abc1234 and more");
+        let m = g.find_all(&text);
+        assert_eq!(m.len(), 1, "{m:?}");
+        assert!(text[m[0].start..m[0].end].ends_with(b"abc1234"));
     }
 
     /// Content calling for more rules at every byte than the budget allows is cut, and says
