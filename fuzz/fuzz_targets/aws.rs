@@ -76,7 +76,7 @@ fuzz_target!(|data: &[u8]| {
 
     let d = detector();
     let mut matches = Vec::new();
-    d.find(data, &mut Scratch::new(), &mut matches);
+    let _ = d.find(data, &mut Scratch::new(), &mut matches);
     let findings = ENRICHER.findings(d, data, &Origin::Stdin, None, &mut matches);
     for w in matches.windows(2) {
         assert!(w[0] <= w[1], "matches not left sorted");
