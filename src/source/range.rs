@@ -164,6 +164,13 @@ impl Range {
             let Ok(commit) = repo.find_commit(*id) else { continue };
             let Ok(tree) = commit.tree() else { continue };
             let parent = commit.parent(0).ok().and_then(|p| p.tree().ok());
+            // A hostile tree is not diffed here either; the scan reports it.
+            let mut trees = git::TreeCache::new(&repo);
+            if git::check_changes(&mut trees, &tree, parent.as_ref(), git::MAX_CHANGED_FILES)
+                .is_err()
+            {
+                continue;
+            }
             let Ok(diff) = repo.diff_tree_to_tree(parent.as_ref(), Some(&tree), None) else {
                 continue;
             };
@@ -201,6 +208,14 @@ impl Range {
                         e.message()
                     ))),
                 }
+            }
+            // libgit2's diff lists every changed path: measure a hostile tree first.
+            let mut trees = git::TreeCache::new(repo);
+            if let Err(too_big) =
+                git::check_changes(&mut trees, &tree, parents.first(), git::MAX_CHANGED_FILES)
+            {
+                visitor.error(SourceError::Git(format!("commit {id} was not scanned: {too_big}")));
+                return Ok(());
             }
             let mut diff = repo.diff_tree_to_tree(parents.first(), Some(&tree), None)?;
             diff.find_similar(Some(DiffFindOptions::new().renames(true)))?;

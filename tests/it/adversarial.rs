@@ -594,18 +594,15 @@ fn tree_entry(mode: &str, name: &str, id: &str) -> Vec<u8> {
     e
 }
 
-/// Points `main` at a new commit of `tree`.
-fn commit_tree(env: &TestEnv, tree: &str) {
-    let commit = env.git(&["commit-tree", "-m", "crafted", tree]);
-    env.git(&["update-ref", "refs/heads/main", &commit]);
-}
-
 /// A "tree bomb": 24 levels of trees each holding the next one twice, 16 million paths to
 /// one blob. git checks it out only with patience; a scan must neither enumerate every path
-/// nor run out of memory, and reports the key once.
+/// nor run out of memory. History reports the key once; a range scan, which diffs, refuses
+/// the commit and says so.
 #[test]
 fn a_tree_bomb_is_scanned_once_per_object() {
     let env = TestEnv::git_repo();
+    env.write("README.md", "base\n");
+    let base = env.commit_all("base");
     let blob = write_object(
         &env,
         "blob",
@@ -617,11 +614,18 @@ fn a_tree_bomb_is_scanned_once_per_object() {
         body.extend(tree_entry("40000", "b", &tree));
         tree = write_object(&env, "tree", &body);
     }
-    commit_tree(&env, &tree);
+    let commit = env.git(&["commit-tree", "-p", &base, "-m", "bomb", &tree]);
+    env.git(&["update-ref", "refs/heads/main", &commit]);
     let run = run_in(&env, env.root(), &["scan", "--history", "--format", "json", "."]);
     run.assert_code(1);
     assert_reported(&run);
     assert_eq!(run.findings().len(), 1, "{}", run.stdout);
+    let range = format!("{base}..main");
+    let run = run_in(&env, env.root(), &["scan", "--range", &range, "--format", "json", "."]);
+    run.assert_code(2);
+    let doc = assert_reported(&run);
+    let errors = doc["errors"].as_array().expect("errors");
+    assert!(errors.iter().any(|e| e.as_str().unwrap().contains("was not scanned")), "{errors:?}");
 }
 
 /// Trees nested far deeper than any checkout can be (git itself refuses them by default):
@@ -649,6 +653,12 @@ fn a_tree_nested_five_thousand_levels_deep_ends_with_a_report() {
     assert_eq!(paths(&run.findings()), ["k.env"]);
     let errors = doc["errors"].as_array().unwrap();
     assert!(errors.iter().any(|e| e.as_str().unwrap().contains("levels")), "{errors:?}");
+    let run =
+        run_in(&env, env.root(), &["scan", "--range", "HEAD~1..HEAD", "--format", "json", "."]);
+    run.assert_code(2);
+    let doc = assert_reported(&run);
+    let errors = doc["errors"].as_array().unwrap();
+    assert!(errors.iter().any(|e| e.as_str().unwrap().contains("levels deep")), "{errors:?}");
 }
 
 /// The raw body of tree `id`.

@@ -174,11 +174,6 @@ fn header_parents(header: &[u8]) -> Vec<Oid> {
         .collect()
 }
 
-/// Trees nested deeper than this are not descended into, and the walk says where it stopped.
-/// git itself refuses deeper trees by default (`core.maxTreeDepth`, 2,048 or 4,096 by
-/// version); a crafted repository can nest its trees any number of levels deep.
-pub(super) const MAX_TREE_DEPTH: usize = 4096;
-
 /// One tree being read by [`introduced`]: its entries from `next` on are still to do.
 struct Frame<'r> {
     new: Tree<'r>,
@@ -193,7 +188,7 @@ struct Frame<'r> {
 /// that cannot be read is described in `errors` and passed over; the rest is still collected.
 ///
 /// Bounded on hostile trees: the walk keeps its own stack (no recursion to overflow), goes at
-/// most [`MAX_TREE_DEPTH`] levels down, and compares each pair of (new, old) subtrees once: a
+/// most [`git::MAX_TREE_DEPTH`] levels down, and compares each pair of (new, old) subtrees once: a
 /// "tree bomb" of 30 levels, each naming the next twice, holds a billion paths but only 30
 /// distinct pairs. A repeated pair yields the same blobs at another path, and blobs are what
 /// is scanned; the first path stands for the others.
@@ -236,11 +231,12 @@ fn introduced(
         if !done.insert((id, old_id)) {
             continue;
         }
-        if stack.len() >= MAX_TREE_DEPTH {
+        if stack.len() >= git::MAX_TREE_DEPTH {
             errors.push(format!(
-                "tree {id} ({}{}) is nested more than {MAX_TREE_DEPTH} levels deep: not read",
+                "tree {id} ({}{}) is nested more than {} levels deep: not read",
                 String::from_utf8_lossy(&prefix),
                 String::from_utf8_lossy(&name),
+                git::MAX_TREE_DEPTH,
             ));
             continue;
         }
