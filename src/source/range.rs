@@ -160,10 +160,19 @@ impl Range {
     pub fn touching(&self, names: &[String]) -> Vec<String> {
         let Ok(repo) = git::reopen(&self.git_dir, &self.env) else { return Vec::new() };
         let mut out = Vec::new();
+        // Trees only: the content budget of a scan does not apply to this check.
+        let budget = crate::source::Budget::new(crate::source::CONTENT_IN_FLIGHT);
         for id in &self.commits {
             let Ok(commit) = repo.find_commit(*id) else { continue };
             let Ok(tree) = commit.tree() else { continue };
             let parent = commit.parent(0).ok().and_then(|p| p.tree().ok());
+            // A hostile tree is not diffed here either; the scan reports it.
+            let mut trees = git::TreeCache::new(&repo, &budget);
+            if git::check_changes(&mut trees, &tree, parent.as_ref(), git::MAX_CHANGED_FILES)
+                .is_err()
+            {
+                continue;
+            }
             let Ok(diff) = repo.diff_tree_to_tree(parent.as_ref(), Some(&tree), None) else {
                 continue;
             };
@@ -207,6 +216,14 @@ impl Range {
                         e.message()
                     ))),
                 }
+            }
+            // libgit2's diff lists every changed path: measure a hostile tree first.
+            let mut trees = git::TreeCache::new(repo, budget);
+            if let Err(too_big) =
+                git::check_changes(&mut trees, &tree, parents.first(), git::MAX_CHANGED_FILES)
+            {
+                visitor.error(SourceError::Git(format!("commit {id} was not scanned: {too_big}")));
+                return Ok(());
             }
             let mut diff = repo.diff_tree_to_tree(parents.first(), Some(&tree), None)?;
             diff.find_similar(Some(DiffFindOptions::new().renames(true)))?;

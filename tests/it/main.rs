@@ -13,6 +13,7 @@
 
 mod common;
 
+mod adversarial;
 mod aws_online;
 mod aws_pairing;
 mod builtin_rules;

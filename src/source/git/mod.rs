@@ -1,6 +1,6 @@
 //! What the git sources (history, staged, range) share: opening a repository (`repo`),
 //! describing a commit (`commit`), the files and lines a change added (`diff`), handing a blob
-//! to a visitor (`blob`, `lfs`), the root `.keysentryignore` (`path_filter`) and worker threads
+//! to a visitor (`blob`, `lfs`), limits on hostile trees (`bounds`), the root `.keysentryignore` (`path_filter`) and worker threads
 //! with their own repository handles (`workers`).
 //!
 //! libgit2 has process-wide options that the sources are tuned for; the library never sets
@@ -8,6 +8,7 @@
 //! `keysentry` binary does.
 
 mod blob;
+mod bounds;
 mod commit;
 mod diff;
 mod lfs;
@@ -22,6 +23,7 @@ use git2::{ObjectType, Oid};
 use crate::finding::BlobId;
 
 pub(crate) use blob::{Limits, visit_blob, visit_message};
+pub(crate) use bounds::{MAX_CHANGED_FILES, MAX_TREE_DEPTH, check_changes};
 pub(crate) use commit::{commit_info, commit_stub, resolve_commit};
 pub(crate) use diff::{FileChange, Side, diff_changes, visit_change};
 pub use path_filter::{IGNORE_FILE, PathFilter};

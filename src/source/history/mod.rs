@@ -20,6 +20,7 @@
 mod attribute;
 mod refs;
 mod visit;
+mod walk;
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -94,24 +95,36 @@ impl History {
         walk.set_sorting(Sort::TOPOLOGICAL | Sort::TIME)?;
         let mut tags = Vec::new();
         let mut roots = Vec::new();
-        let mut pushed = 0usize;
+        let mut pushed = Vec::new();
         let mut walk_errors = Vec::new();
         for tip in refs::tips(&repo, &mut tags, &mut roots, &mut walk_errors)? {
             match walk.push(tip) {
-                Ok(()) => pushed += 1,
+                Ok(()) => pushed.push(tip),
                 Err(e) => walk_errors.push(format!("cannot walk from {tip}: {}", e.message())),
             }
         }
-        if let Some(since) = &options.since {
-            walk.hide(git::resolve_commit(&repo, since)?)?;
+        let since = match &options.since {
+            Some(since) => Some(git::resolve_commit(&repo, since)?),
+            None => None,
+        };
+        if let Some(since) = since {
+            walk.hide(since)?;
         }
         let mut commits = Vec::new();
-        if pushed > 0 {
+        if !pushed.is_empty() {
             for id in walk.by_ref() {
                 match id {
                     Ok(id) => commits.push(id),
                     Err(e) => {
-                        walk_errors.push(format!("history walk stopped early: {}", e.message()));
+                        // libgit2's sorted walk gives up at the first commit it cannot read,
+                        // often before it has yielded any: the newer commits, readable, would
+                        // go unscanned. Walk the readable part by hand instead.
+                        walk_errors.push(format!(
+                            "the history walk met an unreadable commit ({}): only the commits \
+                             that can be read are scanned",
+                            e.message()
+                        ));
+                        commits = walk::readable(&repo, &pushed, since);
                         break;
                     }
                 }
@@ -119,6 +132,9 @@ impl History {
                     break;
                 }
             }
+        }
+        if let Some(max) = options.max_commits {
+            commits.truncate(max);
         }
         commits.reverse();
         let (filter, errors) = git::PathFilter::load(&repo);

@@ -1,6 +1,7 @@
 //! The work of one history item: a commit (its message and the files it introduced), an
 //! annotated tag's message, a tagged blob or tree.
 
+use std::collections::HashSet;
 use std::sync::{Arc, PoisonError};
 
 use git2::{ObjectType, Oid, Repository, Tree};
@@ -63,9 +64,8 @@ impl History {
             visitor.skipped(origin, SkipReason::ShallowHistory);
         }
         let mut entries = Vec::new();
-        let mut prefix = Vec::new();
         let mut errors = Vec::new();
-        introduced(trees, &tree, parents.first(), &mut prefix, &mut entries, &mut errors);
+        introduced(trees, &tree, parents.first(), &mut entries, &mut errors);
         for e in errors {
             visitor.error(SourceError::Git(format!("commit {id}: {e}")));
         }
@@ -109,7 +109,7 @@ impl History {
             Ok(o) if o.kind() == Some(ObjectType::Tree) => match trees.get(*id) {
                 Ok(tree) => {
                     let mut errors = Vec::new();
-                    introduced(trees, &tree, None, &mut Vec::new(), &mut entries, &mut errors);
+                    introduced(trees, &tree, None, &mut entries, &mut errors);
                     for e in errors {
                         visitor.error(SourceError::Git(format!("ref {name}: {e}")));
                     }
@@ -182,51 +182,87 @@ fn header_parents(header: &[u8]) -> Vec<Oid> {
         .collect()
 }
 
+/// One tree being read by [`introduced`]: its entries from `next` on are still to do.
+struct Frame<'r> {
+    new: Tree<'r>,
+    old: Option<Tree<'r>>,
+    /// The length of the path prefix of this tree's entries.
+    prefix: usize,
+    next: usize,
+}
+
 /// Collects into `out` the files of `new` whose content differs from `old` at the same path
 /// (all of them when `old` is `None`), descending only into subtrees that differ. A subtree
 /// that cannot be read is described in `errors` and passed over; the rest is still collected.
+///
+/// Bounded on hostile trees: the walk keeps its own stack (no recursion to overflow), goes at
+/// most [`git::MAX_TREE_DEPTH`] levels down, and compares each pair of (new, old) subtrees once: a
+/// "tree bomb" of 30 levels, each naming the next twice, holds a billion paths but only 30
+/// distinct pairs. A repeated pair yields the same blobs at another path, and blobs are what
+/// is scanned; the first path stands for the others.
 fn introduced(
     trees: &mut TreeCache<'_>,
     new: &Tree<'_>,
     old: Option<&Tree<'_>>,
-    prefix: &mut Vec<u8>,
     out: &mut Vec<(Vec<u8>, Oid)>,
     errors: &mut Vec<String>,
 ) {
-    for entry in new.iter() {
-        let name = entry.name_bytes();
-        let before = old.and_then(|o| o.get_name_bytes(name));
-        if before.as_ref().is_some_and(|b| b.id() == entry.id()) {
+    let mut done: HashSet<(Oid, Option<Oid>)> = HashSet::new();
+    let mut prefix: Vec<u8> = Vec::new();
+    let mut stack = vec![Frame { new: new.clone(), old: old.cloned(), prefix: 0, next: 0 }];
+    while let Some(frame) = stack.last_mut() {
+        prefix.truncate(frame.prefix);
+        // Tree entries borrow their tree (and drop): take what is needed out of them.
+        let (id, name, old_id) = {
+            let Some(entry) = frame.new.get(frame.next) else {
+                stack.pop();
+                continue;
+            };
+            frame.next += 1;
+            let name = entry.name_bytes();
+            let before = frame.old.as_ref().and_then(|o| o.get_name_bytes(name));
+            if before.as_ref().is_some_and(|b| b.id() == entry.id()) {
+                continue;
+            }
+            if !git::is_tree(entry.kind()) {
+                if git::is_file_mode(entry.filemode()) {
+                    let mut path = Vec::with_capacity(prefix.len() + name.len());
+                    path.extend_from_slice(&prefix);
+                    path.extend_from_slice(name);
+                    out.push((path, entry.id()));
+                }
+                continue;
+            }
+            let old_id = before.filter(|b| git::is_tree(b.kind())).map(|b| b.id());
+            (entry.id(), name.to_vec(), old_id)
+        };
+        if !done.insert((id, old_id)) {
             continue;
         }
-        if git::is_tree(entry.kind()) {
-            let sub = match trees.get(entry.id()) {
-                Ok(sub) => sub,
-                Err(e) => {
-                    errors.push(format!(
-                        "cannot read tree {} ({}{}): {}",
-                        entry.id(),
-                        String::from_utf8_lossy(prefix),
-                        String::from_utf8_lossy(name),
-                        e.message()
-                    ));
-                    continue;
-                }
-            };
-            let old_sub = match before {
-                Some(b) if git::is_tree(b.kind()) => trees.get(b.id()).ok(),
-                _ => None,
-            };
-            let len = prefix.len();
-            prefix.extend_from_slice(name);
-            prefix.push(b'/');
-            introduced(trees, &sub, old_sub.as_ref(), prefix, out, errors);
-            prefix.truncate(len);
-        } else if git::is_file_mode(entry.filemode()) {
-            let mut path = Vec::with_capacity(prefix.len() + name.len());
-            path.extend_from_slice(prefix);
-            path.extend_from_slice(name);
-            out.push((path, entry.id()));
+        if stack.len() >= git::MAX_TREE_DEPTH {
+            errors.push(format!(
+                "tree {id} ({}{}) is nested more than {} levels deep: not read",
+                String::from_utf8_lossy(&prefix),
+                String::from_utf8_lossy(&name),
+                git::MAX_TREE_DEPTH,
+            ));
+            continue;
         }
+        let sub = match trees.get(id) {
+            Ok(sub) => sub,
+            Err(e) => {
+                errors.push(format!(
+                    "cannot read tree {id} ({}{}): {}",
+                    String::from_utf8_lossy(&prefix),
+                    String::from_utf8_lossy(&name),
+                    e.message()
+                ));
+                continue;
+            }
+        };
+        let old_sub = old_id.and_then(|o| trees.get(o).ok());
+        prefix.extend_from_slice(&name);
+        prefix.push(b'/');
+        stack.push(Frame { new: sub, old: old_sub, prefix: prefix.len(), next: 0 });
     }
 }
