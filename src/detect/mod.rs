@@ -17,12 +17,11 @@ mod entropy;
 mod location;
 mod prefilter;
 mod region;
+mod search;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use regex_automata::meta;
 use regex_automata::util::primitives::NonMaxUsize;
-use std::time::Instant;
-
-use regex_automata::{Input, meta};
 
 pub use entropy::shannon;
 pub use region::{LINE_WINDOW, MULTILINE_WINDOW};
@@ -30,7 +29,9 @@ pub use region::{LINE_WINDOW, MULTILINE_WINDOW};
 use crate::finding::{Finding, Origin};
 use crate::rules::{Anchor, Rule, RuleSet};
 use prefilter::{Hit, Prefilter, lowercase_into, packed_prefilter, spread_into};
-use region::{Candidates, Lines, Span, Text};
+use region::{Candidates, Lines, Text};
+use search::{Budget, Pass};
+pub use search::{Coverage, CutReason, Limits, REGEX_PASSES, REGEX_SLACK};
 
 /// Bytes lowercased and searched at a time.
 const BLOCK: usize = 64 * 1024;
@@ -46,134 +47,12 @@ pub struct Match {
     pub rule: usize,
 }
 
-/// How much of some content [`Detector::find`] searched.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[must_use = "content not searched to its end must be reported"]
-pub enum Coverage {
-    /// All of it.
-    Complete,
-    /// Detection stopped before the end: from byte `at` on, some candidate rules were not run
-    /// (keywords found there and the rules they call for were not searched in full).
-    Cut {
-        /// The first byte of the content left unsearched.
-        at: usize,
-        /// Why detection stopped.
-        reason: CutReason,
-    },
-}
-
-/// Why detection stopped before the end of some content.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CutReason {
-    /// The regex work allowed for content of its size ([`REGEX_PASSES`] passes over it, and
-    /// [`REGEX_SLACK`] bytes) was spent: content denser in keywords than code ever is.
-    Budget,
-    /// The deadline of [`Limits::deadline`] passed.
-    Deadline,
-}
-
-impl std::fmt::Display for CutReason {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            CutReason::Budget => write!(
-                f,
-                "the regex work allowed per byte was spent (content this dense in keywords \
-                 is generated, not written)"
-            ),
-            CutReason::Deadline => f.write_str("the time allowed per item (--timeout) passed"),
-        }
-    }
-}
-
-/// Limits on one [`Detector::find_within`].
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Limits {
-    /// Stop searching at this instant.
-    pub deadline: Option<Instant>,
-}
-
-/// The regex work allowed per content, in passes of one regex over all of it: however dense
-/// the keywords, each candidate rule searches each byte about once, so only content calling
-/// for this many rules at every byte reaches the limit (code calls for a few at most).
-pub const REGEX_PASSES: usize = 64;
-/// Regex work allowed per content on top of [`REGEX_PASSES`], in bytes: small content may run
-/// every rule.
-pub const REGEX_SLACK: usize = 16 << 20;
 /// Keyword hits in a block past which the next block is searched with the automaton (see
 /// `prefilter`): one per 64 bytes.
 const DENSE_HITS: usize = BLOCK / 64;
-/// A span holding more than one hit per this many bytes is searched without the regex's own
-/// literal prefilter.
-const DENSE_SPAN: usize = 32;
 /// How far apart the windows of a single-line rule's hits may be and still join into one span:
 /// a search costs as much as reading about this many bytes.
 const LINE_GAP: usize = 256;
-/// A long span is searched in pieces of this many times the longest match its rule may report.
-const PIECE: usize = 8;
-/// Regex work between two looks at the clock.
-const CLOCK_EVERY: usize = 1 << 20;
-
-/// The regex work of one [`Detector::find`]: spent, allowed, and where it stopped.
-#[derive(Debug)]
-struct Budget {
-    spent: usize,
-    allowed: usize,
-    next_clock: usize,
-    deadline: Option<Instant>,
-    cut: Option<(usize, CutReason)>,
-}
-
-impl Budget {
-    fn new(len: usize, limits: Limits) -> Budget {
-        Budget {
-            spent: 0,
-            allowed: len.saturating_mul(REGEX_PASSES).saturating_add(REGEX_SLACK),
-            next_clock: CLOCK_EVERY,
-            deadline: limits.deadline,
-            cut: None,
-        }
-    }
-
-    /// Notes that detection stopped at `at` (or before).
-    fn cut(&mut self, at: usize, reason: CutReason) {
-        match &mut self.cut {
-            Some((first, _)) => *first = (*first).min(at),
-            None => self.cut = Some((at, reason)),
-        }
-    }
-
-    /// Whether the deadline has passed (noting the cut at `at` if so).
-    fn late(&mut self, at: usize) -> bool {
-        if self.deadline.is_some_and(|d| Instant::now() >= d) {
-            self.cut(at, CutReason::Deadline);
-        }
-        self.cut.is_some()
-    }
-
-    /// Spends `cost` bytes of regex work on a search starting at `at`; `false` (and the cut
-    /// noted) if it may not run.
-    #[inline]
-    fn spend(&mut self, cost: usize, at: usize) -> bool {
-        if self.cut.is_some() {
-            self.cut(at, CutReason::Budget);
-            return false;
-        }
-        if self.spent + cost > self.allowed {
-            self.cut(at, CutReason::Budget);
-            return false;
-        }
-        self.spent += cost;
-        if self.spent >= self.next_clock {
-            self.next_clock = self.spent + CLOCK_EVERY;
-            return !self.late(at);
-        }
-        true
-    }
-
-    fn coverage(&self) -> Coverage {
-        self.cut.map_or(Coverage::Complete, |(at, reason)| Coverage::Cut { at, reason })
-    }
-}
 
 /// Reusable buffers for [`Detector::find`]. Keep one per thread: after the first use, a chunk
 /// without keyword hits costs no allocation.
@@ -354,12 +233,13 @@ impl Detector {
         candidates.reset(self.rules.len(), &self.always);
         lines.reset();
         self.prepare_caches(regex);
-        let mut budget = Budget::new(content.len(), limits);
+        let budget = Budget::new(content.len(), limits);
+        let mut pass = Pass { content, regex, budget, out };
         let overlap = self.max_keyword_len.saturating_sub(1);
         let mut pos = 0;
         hits.clear();
         'blocks: while pos < content.len() {
-            if budget.late(pos) {
+            if pass.budget.late(pos) {
                 break;
             }
             let block_end = (pos + BLOCK).min(content.len());
@@ -378,13 +258,13 @@ impl Detector {
             for hit in hits.iter() {
                 let line = lines.window(content, hit.pos);
                 for &r in &self.keyword_rules[hit.keyword] {
-                    self.hit(content, r, line, hit.pos, candidates, regex, &mut budget, out);
+                    self.hit(&mut pass, candidates, r, line, hit.pos);
                 }
                 if self.triggers[hit.keyword] {
-                    self.look_up(content, line, candidates, regex, &mut budget, out);
+                    self.look_up(&mut pass, candidates, line);
                 }
-                if budget.cut.is_some() {
-                    budget.cut(hit.pos, CutReason::Budget);
+                if pass.budget.cut.is_some() {
+                    pass.budget.cut(hit.pos, CutReason::Budget);
                     break 'blocks;
                 }
             }
@@ -392,12 +272,12 @@ impl Detector {
         }
         for i in 0..candidates.listed.len() {
             let r = candidates.listed[i];
-            self.search_span(content, r, &mut candidates.spans[r], regex, &mut budget, out);
+            self.search_span(&mut pass, r, &mut candidates.spans[r]);
         }
-        let whole = Text { start: 0, end: content.len(), cut_start: false, cut_end: false };
-        for &ri in &candidates.content {
-            self.search(content, ri, whole, None, false, regex, &mut budget, out);
+        for &r in &candidates.content {
+            self.search_content(&mut pass, r);
         }
+        let Pass { budget, out, .. } = pass;
         finish(&self.rules, &mut out[first..]);
         // Drop the emptied and the repeated matches of this chunk, in place.
         let mut kept = first;
@@ -430,19 +310,16 @@ impl Detector {
 
     /// Adds a keyword hit of rule `r` at `pos`, on the line window `line`: its window joins
     /// the rule's span, or, far from it, the span is searched and the window starts another.
-    #[allow(clippy::too_many_arguments)]
     #[inline]
     fn hit(
         &self,
-        content: &[u8],
+        pass: &mut Pass<'_>,
+        candidates: &mut Candidates,
         r: usize,
         line: Text,
         pos: usize,
-        candidates: &mut Candidates,
-        regex: &mut RegexScratch,
-        budget: &mut Budget,
-        out: &mut Vec<Match>,
     ) {
+        let content = pass.content;
         let rule = &self.rules[r];
         if rule.anchor == Anchor::Content {
             candidates.add_content(r);
@@ -453,23 +330,16 @@ impl Detector {
         // windows of hits a few lines apart join, and one search runs over all those lines.
         let gap = if rule.multiline { 0 } else { LINE_GAP };
         if candidates.spans[r].text.is_some_and(|t| window.start > t.end + gap) {
-            self.search_span(content, r, &mut candidates.spans[r], regex, budget, out);
+            self.search_span(pass, r, &mut candidates.spans[r]);
         }
         candidates.add(rule, r, window, content, pos);
     }
 
     /// A context literal is on the line window `line`: the keywords of the rules that need
     /// one, looked for in the part of it not searched yet, are hits of theirs on that window.
-    fn look_up(
-        &self,
-        content: &[u8],
-        line: Text,
-        candidates: &mut Candidates,
-        regex: &mut RegexScratch,
-        budget: &mut Budget,
-        out: &mut Vec<Match>,
-    ) {
+    fn look_up(&self, pass: &mut Pass<'_>, candidates: &mut Candidates, line: Text) {
         let Some(lookup) = &self.lookup else { return };
+        let content = pass.content;
         let done = candidates.looked_up_to;
         // Back by a keyword's length, for a keyword straddling what was searched.
         let from = line.start.max(done.saturating_sub(self.max_lookup_len.saturating_sub(1)));
@@ -482,38 +352,10 @@ impl Detector {
             }
             let pos = from + m.start();
             for &r in &self.lookup_rules[m.pattern().as_usize()] {
-                self.hit(content, r, line, pos, candidates, regex, budget, out);
+                self.hit(pass, candidates, r, line, pos);
             }
         }
         candidates.looked_up_to = line.end;
-    }
-
-    /// Runs rule `r` over its span, then empties it: over all of it, or, for a word-anchored
-    /// rule with few words in it, anchored at each word. Matches touching a cut edge may be
-    /// truncated: they are left to another span.
-    fn search_span(
-        &self,
-        content: &[u8],
-        r: usize,
-        span: &mut Span,
-        regex: &mut RegexScratch,
-        budget: &mut Budget,
-        out: &mut Vec<Match>,
-    ) {
-        let Some(text) = span.text else { return };
-        if self.rules[r].anchor == Anchor::Word && !span.dense {
-            for &at in &span.anchors {
-                // An anchored match is no longer than a line window's width.
-                let end = text.end.min(at + 2 * LINE_WINDOW);
-                let t = Text { end, cut_end: text.cut_end || end < text.end, ..text };
-                self.search(content, r, t, Some(at), false, regex, budget, out);
-            }
-        } else {
-            // A span with a hit every few bytes: the regex's own prefilter would stop at each.
-            let dense = span.hits.saturating_mul(DENSE_SPAN) > text.end - text.start;
-            self.search(content, r, text, None, dense, regex, budget, out);
-        }
-        span.clear();
     }
 
     /// Makes `scratch` hold one (lazily made) search cache per rule of this detector.
@@ -524,145 +366,6 @@ impl Detector {
             scratch.caches.resize_with(self.rules.len(), || None);
             scratch.dense_caches.clear();
             scratch.dense_caches.resize_with(self.rules.len(), || None);
-        }
-    }
-
-    /// Runs rule `ri` over `text`: every match, or, with `anchor`, only a match starting at
-    /// that offset of the content. A long text is searched in pieces overlapping by more than
-    /// the longest match the rule may report, so that no single search (nor the captures of a
-    /// match) runs over more than a few windows.
-    #[allow(clippy::too_many_arguments)]
-    fn search(
-        &self,
-        content: &[u8],
-        ri: usize,
-        text: Text,
-        anchor: Option<usize>,
-        dense: bool,
-        scratch: &mut RegexScratch,
-        budget: &mut Budget,
-        out: &mut Vec<Match>,
-    ) {
-        let rule = &self.rules[ri];
-        // A match longer than the window it could be found in before windows merged is not a
-        // secret (a run of keywords, a minified line): skipped whole.
-        let longest = match rule.anchor {
-            Anchor::Content => usize::MAX,
-            _ if rule.multiline => MULTILINE_WINDOW,
-            _ => 2 * LINE_WINDOW,
-        };
-        let piece = longest.saturating_mul(PIECE);
-        if anchor.is_some() || text.end - text.start <= piece {
-            self.search_text(content, ri, text, anchor, dense, longest, scratch, budget, out);
-            return;
-        }
-        let mut start = text.start;
-        loop {
-            let end = (start + piece).min(text.end);
-            let t = Text {
-                start,
-                end,
-                cut_start: start > text.start || text.cut_start,
-                cut_end: end < text.end || text.cut_end,
-            };
-            self.search_text(content, ri, t, None, dense, longest, scratch, budget, out);
-            if end == text.end {
-                break;
-            }
-            start = end - longest - 1;
-        }
-    }
-
-    /// [`Detector::search`] over one text.
-    #[allow(clippy::too_many_arguments)]
-    fn search_text(
-        &self,
-        content: &[u8],
-        ri: usize,
-        text: Text,
-        anchor: Option<usize>,
-        dense: bool,
-        longest: usize,
-        scratch: &mut RegexScratch,
-        budget: &mut Budget,
-        out: &mut Vec<Match>,
-    ) {
-        if !budget.spend(text.end - anchor.unwrap_or(text.start), text.start) {
-            return;
-        }
-        let rule = &self.rules[ri];
-        let hay = &content[text.start..text.end];
-        let (regex, caches) = if dense {
-            (rule.regex.unfiltered(), &mut scratch.dense_caches)
-        } else {
-            (rule.regex.get(), &mut scratch.caches)
-        };
-        let cache = caches[ri].get_or_insert_with(|| regex.create_cache());
-        let slots = &mut scratch.slots;
-        slots.clear();
-        let groups = if rule.first_group { regex.captures_len() } else { rule.secret_group + 1 };
-        slots.resize(2 * groups, None);
-        let mut input = Input::new(hay);
-        if let Some(at) = anchor {
-            input = input.range(at - text.start..).anchored(regex_automata::Anchored::Yes);
-        }
-        // The match's end first (the forward DFA alone): a match running into a cut edge is
-        // left to another text without looking for its start, as on dense content most are.
-        // Then its start, and its groups only for a match that may be reported.
-        let mut rescanned_to = 0;
-        while let Some(half) = regex.search_half_with(cache, &input) {
-            if text.cut_end && half.offset() == hay.len() {
-                break;
-            }
-            let bounded = input.clone().range(input.start()..half.offset());
-            let Some(m) = regex.search_with(cache, &bounded) else { break };
-            let whole = m.range();
-            // Resume after the match (one byte further for an empty match).
-            input.set_start(if whole.is_empty() { whole.end + 1 } else { whole.end });
-            if whole.len() > longest {
-                // Too long to report; a match of reportable length may end where it ends
-                // (a secret after a run of keywords): look again from that far back, once per
-                // `longest` bytes of progress, so that the work stays linear.
-                if whole.end - longest >= rescanned_to {
-                    input.set_start(whole.end - longest);
-                    rescanned_to = whole.end;
-                }
-                continue;
-            }
-            if (text.cut_start && whole.start == 0) || (text.cut_end && whole.end == hay.len()) {
-                continue;
-            }
-            let (gs, ge) = if groups == 1 {
-                (whole.start, whole.end)
-            } else {
-                let within =
-                    Input::new(hay).range(whole.clone()).anchored(regex_automata::Anchored::Yes);
-                if regex.search_slots_with(cache, &within, slots).is_none() {
-                    continue;
-                }
-                let g = if rule.first_group {
-                    // gitleaks' choice: the first group that matched something, else the match.
-                    (1..groups)
-                        .find(|&g| matches!((slots[2 * g], slots[2 * g + 1]), (Some(s), Some(e)) if e > s))
-                        .unwrap_or(0)
-                } else {
-                    rule.secret_group
-                };
-                let (Some(gs), Some(ge)) = (slots[2 * g], slots[2 * g + 1]) else { continue };
-                (gs.get(), ge.get())
-            };
-            let secret = &hay[gs..ge];
-            if secret.is_empty()
-                || rule.entropy.is_some_and(|min| shannon(secret) < min)
-                || rule.checksum.is_some_and(|c| !c.verify(secret))
-                || rule.allows(secret, &hay[whole])
-            {
-                continue;
-            }
-            out.push(Match { start: text.start + gs, end: text.start + ge, rule: ri });
-            if anchor.is_some() || input.start() > hay.len() {
-                break;
-            }
         }
     }
 }
@@ -842,7 +545,7 @@ mod tests {
     #[test]
     fn a_passed_deadline_cuts_at_the_start() {
         let d = detector(vec![rule("t.tok", &["tok_"], r"tok_[0-9]{4}")]);
-        let limits = Limits { deadline: Some(Instant::now()) };
+        let limits = Limits { deadline: Some(std::time::Instant::now()) };
         let mut out = Vec::new();
         let coverage = d.find_within(b"tok_1234", limits, &mut Scratch::new(), &mut out);
         assert_eq!(coverage, Coverage::Cut { at: 0, reason: CutReason::Deadline });
