@@ -6,11 +6,12 @@
 //! multi-literal searcher (Teddy, from the `aho-corasick` crate) looks for a four-byte window of
 //! every keyword at once (a second one for keywords shorter than that; with many keywords,
 //! several), and each literal hit is confirmed by comparing the whole keyword where it stands.
-//! Where SIMD is not available, one Aho-Corasick automaton over all keywords does the same job.
-//! Confirmed hits are grouped by line; each line's candidate rules, and only those, run their
-//! regex once over the line (bounded to [`LINE_WINDOW`] on each side on very long lines) or,
-//! for multi-line rules, over a [`MULTILINE_WINDOW`] from it. Lines, columns and blob ids are
-//! computed for findings alone.
+//! Where SIMD is not available (and on blocks dense in hits), one Aho-Corasick automaton over
+//! all keywords does the same job. Each confirmed hit gives its rules a window — its line,
+//! bounded to [`LINE_WINDOW`] on each side on very long lines, or for multi-line rules a
+//! [`MULTILINE_WINDOW`] from it — and a rule's touching windows merge into one span, searched
+//! once (`search`): the work is linear in the content however dense its keywords, and capped
+//! ([`REGEX_PASSES`]). Lines, columns and blob ids are computed for findings alone.
 
 pub mod check;
 mod entropy;
