@@ -137,9 +137,7 @@ pub(crate) fn prepare(
     log.debug(format_args!("{} rules loaded", detector.rules().len()));
     let (source, warnings) = Opened::open(&config.input, &config.suppression, env, log)?;
     let aws = config.aws.clone();
-    let mut scan = scan(detector, &mut config.suppression, aws, warnings);
-    scan.set_timeout(config.timeout);
-    Ok((source, scan))
+    Ok((source, scan(detector, &mut config.suppression, aws, warnings, config.timeout)))
 }
 
 /// Compiles the rules the configuration and the AWS options ask for.
@@ -149,15 +147,17 @@ pub(crate) fn detector(suppression: &Suppression, aws: &AwsOptions) -> anyhow::R
 }
 
 /// The library's scan for `suppression` (its filters are moved into it) and `aws`; `warnings`
-/// join the configuration's in the report.
+/// join the configuration's in the report; `timeout` bounds detection per item (`--timeout`).
 pub(crate) fn scan(
     detector: Detector,
     suppression: &mut Suppression,
     aws: AwsOptions,
     warnings: Vec<String>,
+    timeout: Option<std::time::Duration>,
 ) -> Scan {
     let mut options = ScanOptions::configured(suppression, aws);
     options.warnings.extend(warnings);
+    options.timeout = timeout;
     Scan::with_detector(detector, options)
 }
 

@@ -87,7 +87,7 @@ impl Lines {
 
     /// Finds the start of `pos`'s line, `pos` being past what is known: searching back to the
     /// known part at most, and no more than a window.
-    #[cold]
+    #[inline]
     fn find_start(&mut self, content: &[u8], pos: usize) {
         // Past a known line end, the next line starts after it.
         let floor = if self.to_exact { (self.to + 1).min(pos) } else { self.to.min(pos) };

@@ -128,11 +128,6 @@ impl Scan {
         self
     }
 
-    /// Sets how long detection may take per item ([`ScanOptions::timeout`]).
-    pub fn set_timeout(&mut self, timeout: Option<std::time::Duration>) {
-        self.options.timeout = timeout;
-    }
-
     /// The detector.
     pub fn detector(&self) -> &Detector {
         &self.detector

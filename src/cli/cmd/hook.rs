@@ -71,7 +71,7 @@ pub(crate) fn run(
     if matches!(&source, Opened::Staged(s) if s.is_empty()) {
         return Ok(ExitStatus::Clean);
     }
-    let scan = scanning::scan(detector, &mut suppression, aws, warnings);
+    let scan = scanning::scan(detector, &mut suppression, aws, warnings, None);
     let quiet = ProgressPolicy { enabled: false, delay: std::time::Duration::ZERO };
     let (outcome, _) = scanning::run(&scan, source.source(), quiet, "objects", log)?;
     let secrets = if args.show_secrets { SecretDisplay::Show } else { SecretDisplay::Redact };
