@@ -44,6 +44,7 @@
 pub use pipeline::{Progress, Scan, ScanOptions};
 pub use sink::{Collect, Sink, Summary};
 
+pub mod audit;
 pub mod aws;
 pub mod config;
 pub mod detect;
