@@ -7,6 +7,9 @@
 //! repository's history is scanned with blobs the datastore already knows passed over; the
 //! results of one repository go to the datastore in one transaction.
 
+pub mod api;
+pub mod sources;
+
 use std::path::PathBuf;
 
 /// A repository to audit.
