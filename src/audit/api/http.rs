@@ -95,10 +95,10 @@ impl<'a> Client<'a> {
         if base.contains(['?', '#']) {
             return Err(bad("it may not have a query or fragment"));
         }
-        if let Some((_, rest)) = base.split_once("://") {
-            if rest[..rest.find('/').unwrap_or(rest.len())].contains('@') {
-                return Err(bad("it may not hold credentials (give the token instead)"));
-            }
+        if let Some((_, rest)) = base.split_once("://")
+            && rest[..rest.find('/').unwrap_or(rest.len())].contains('@')
+        {
+            return Err(bad("it may not hold credentials (give the token instead)"));
         }
         let origin = Origin::of(base).ok_or_else(|| bad("it is not an http:// or https:// URL"))?;
         if token.is_some() && origin.0.starts_with("http://") && !origin.is_loopback() {

@@ -5,9 +5,10 @@
 //! `GITLAB_TOKEN`; this library reads no environment variable) and returns every
 //! [`RepoSpec`] once, sorted by [`RepoSpec::id`], with the problems met on the way:
 //! - **directories** ([`SourceOptions::dirs`]) are searched for working copies, bare
-//!   repositories and mirrors (see [`walk`](self) rules in `docs/audit.md`): symbolic links are
-//!   not followed, the depth is bounded, an unreadable directory is a problem; the id is the
-//!   canonical path;
+//!   repositories and mirrors, never entering a `.git` directory or a bare repository but
+//!   going on through working trees (nested repositories): symbolic links are not followed, the
+//!   depth is bounded ([`SourceOptions::max_depth`]), an unreadable directory is a problem; the
+//!   id is the canonical path (made UTF-8 lossily);
 //! - **listing files** ([`SourceOptions::lists`]): a local path or clone URL a line, `#`
 //!   comments; a bad line is a problem naming the file and line;
 //! - **URLs** ([`SourceOptions::urls`]) are checked by [`url::remote_spec`]: only https, http,

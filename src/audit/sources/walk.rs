@@ -34,10 +34,10 @@ pub(crate) enum Kind {
 /// The kind of repository `dir` is, if any.
 pub(crate) fn kind(dir: &Path) -> Option<Kind> {
     let dot_git = dir.join(".git");
-    if let Ok(meta) = fs::metadata(&dot_git) {
-        if meta.is_dir() || (meta.is_file() && is_gitlink(&dot_git)) {
-            return Some(Kind::WorkingCopy);
-        }
+    if let Ok(meta) = fs::metadata(&dot_git)
+        && (meta.is_dir() || (meta.is_file() && is_gitlink(&dot_git)))
+    {
+        return Some(Kind::WorkingCopy);
     }
     let is_file = |name: &str| fs::metadata(dir.join(name)).is_ok_and(|m| m.is_file());
     let is_dir = |name: &str| fs::metadata(dir.join(name)).is_ok_and(|m| m.is_dir());
