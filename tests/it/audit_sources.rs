@@ -692,3 +692,24 @@ fn issue_15_one_repository_from_several_sources_is_kept_once_with_the_apis_facts
     };
     assert_eq!(collected.repos, [expected]);
 }
+
+#[test]
+fn issue_15_hostile_clone_urls_from_an_api_are_refused_as_problems() {
+    let fake = Fake::start(|req, _| match req.path() {
+        "/orgs/acme/repos" => Answer::json(&json!([
+            {"full_name": "acme/ok", "clone_url": "https://github.example/acme/ok.git"},
+            {"full_name": "acme/cmd", "clone_url": "ext::sh -c 'touch /tmp/x'"},
+            {"full_name": "acme/opt", "clone_url": "--upload-pack=touch"},
+            {"full_name": "acme/cred", "clone_url": "https://u:p@github.example/acme/cred.git"},
+        ])),
+        _ => Answer::status(404),
+    });
+    let mut options = options_for_github(fake.url(), "acme");
+    options.api.proxy = Some("http://user:proxy-pass@127.0.0.1:9".into());
+    assert!(!format!("{options:?}").contains("proxy-pass"));
+    options.api.proxy = None;
+    let collected = run(&options, &Tokens::default()).0.expect("listed");
+    assert_eq!(names(&collected), ["acme/ok"]);
+    assert_eq!(collected.problems.len(), 3, "{:?}", collected.problems);
+    assert!(collected.problems.iter().all(|p| p.contains("clone URL is refused")));
+}

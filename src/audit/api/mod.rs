@@ -97,8 +97,8 @@ impl fmt::Display for Provider {
     }
 }
 
-/// Limits of the API requests.
-#[derive(Clone, Debug)]
+/// Limits of the API requests. `Debug` hides credentials in the proxy URL.
+#[derive(Clone)]
 pub struct ApiOptions {
     /// The whole of one request: connecting, sending, the answer's headers and body.
     pub timeout: Duration,
@@ -111,6 +111,18 @@ pub struct ApiOptions {
     /// An HTTP proxy (`http://host:port`), none by default. The library reads no environment
     /// variable: a caller that honours `HTTPS_PROXY` passes it here.
     pub proxy: Option<String>,
+}
+
+impl fmt::Debug for ApiOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApiOptions")
+            .field("timeout", &self.timeout)
+            .field("max_rate_limit_wait", &self.max_rate_limit_wait)
+            .field("max_page_bytes", &self.max_page_bytes)
+            .field("max_pages", &self.max_pages)
+            .field("proxy", &self.proxy.as_deref().map(crate::audit::sources::url::redact))
+            .finish()
+    }
 }
 
 impl Default for ApiOptions {
