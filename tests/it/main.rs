@@ -14,6 +14,7 @@
 mod common;
 
 mod adversarial;
+mod audit_deploy;
 mod audit_sources;
 mod aws_online;
 mod aws_pairing;
