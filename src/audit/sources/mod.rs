@@ -18,6 +18,21 @@
 //!
 //! When one repository comes from several places it is kept once, with what the hosting API
 //! said about it (fork, archived, its `owner/name`).
+//!
+//! ```
+//! use keysentry::audit::sources::{SourceOptions, Tokens, collect};
+//!
+//! let tree = tempfile::tempdir()?;
+//! git2::Repository::init_bare(tree.path().join("srv/api.git")).expect("a bare repository");
+//! git2::Repository::init(tree.path().join("work/app")).expect("a working copy");
+//! let mut options = SourceOptions::default();
+//! options.add_target(tree.path().as_os_str());
+//! let collected = collect(&options, &Tokens::default(), &mut |event| eprintln!("{event}"))?;
+//! let names: Vec<_> = collected.repos.iter().map(|r| r.name.as_str()).collect();
+//! assert_eq!(names, ["api", "app"]);
+//! assert!(collected.problems.is_empty());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod list;
 pub mod url;
@@ -92,7 +107,8 @@ impl SourceOptions {
     }
 }
 
-/// The API tokens. `Debug` shows none of them.
+/// The API tokens. `Debug` shows none of them. The command reads them from `GITHUB_TOKEN` and
+/// `GITLAB_TOKEN` (an empty variable meaning none) and makes them with [`ApiToken::new`].
 #[derive(Clone, Debug, Default)]
 pub struct Tokens {
     /// For the GitHub API (`GITHUB_TOKEN`).
