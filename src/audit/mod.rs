@@ -7,6 +7,8 @@
 //! repository's history is scanned with blobs the datastore already knows passed over; the
 //! results of one repository go to the datastore in one transaction.
 
+pub mod clone;
+
 use std::path::PathBuf;
 
 /// A repository to audit.
