@@ -9,6 +9,7 @@
 
 pub mod api;
 pub mod sources;
+pub mod clone;
 
 use std::path::PathBuf;
 

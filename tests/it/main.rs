@@ -16,6 +16,7 @@ mod common;
 mod adversarial;
 mod audit_deploy;
 mod audit_sources;
+mod audit_clone;
 mod aws_online;
 mod aws_pairing;
 mod builtin_rules;
