@@ -357,50 +357,41 @@ impl Store {
         note: Option<&str>,
         who: &str,
     ) -> Result<i64, StoreError> {
-        let id = self.resolve(selector)?;
-        self.conn
-            .prepare_cached(&format!(
+        let ids = self.set_triage_all(std::slice::from_ref(selector), status, note, who)?;
+        Ok(ids[0])
+    }
+
+    /// [`Store::set_triage`] for several findings, in one transaction: if one selector is
+    /// unknown or ambiguous, none is changed. Returns their ids, in the order given.
+    ///
+    /// # Errors
+    /// As [`Store::set_triage`].
+    pub fn set_triage_all(
+        &mut self,
+        selectors: &[FindingSelector],
+        status: TriageStatus,
+        note: Option<&str>,
+        who: &str,
+    ) -> Result<Vec<i64>, StoreError> {
+        let path = self.path.clone();
+        let e = |e| StoreError::sql(&path, e);
+        let tx = self.conn.transaction().map_err(e)?;
+        let mut ids = Vec::with_capacity(selectors.len());
+        for selector in selectors {
+            let id = resolve(&tx, selector).map_err(|err| match err {
+                Resolve::Sql(err) => e(err),
+                Resolve::Store(err) => err,
+            })?;
+            tx.prepare_cached(&format!(
                 "UPDATE findings SET triage_status = ?2, triage_note = ?3, triage_by = ?4,
                  triage_at = {NOW} WHERE id = ?1"
             ))
             .and_then(|mut st| st.execute(rusqlite::params![id, status.name(), note, who]))
-            .map_err(|e| self.err(e))?;
-        Ok(id)
-    }
-
-    /// The id of the finding `selector` names.
-    fn resolve(&self, selector: &FindingSelector) -> Result<i64, StoreError> {
-        let found: Vec<i64> = match selector {
-            FindingSelector::Id(id) => self
-                .conn
-                .query_row("SELECT id FROM findings WHERE id = ?1", [id], |r| r.get(0))
-                .optional()
-                .map_err(|e| self.err(e))?
-                .into_iter()
-                .collect(),
-            FindingSelector::Fingerprint(fp) if fp.len() < 6 => {
-                return Err(StoreError::Invalid(format!(
-                    "fingerprint {fp}: give at least 6 hex digits"
-                )));
-            }
-            FindingSelector::Fingerprint(fp) => {
-                let mut st = self
-                    .conn
-                    .prepare_cached(
-                        "SELECT id FROM findings WHERE substr(fingerprint, 1, length(?1)) = ?1
-                         LIMIT 2",
-                    )
-                    .map_err(|e| self.err(e))?;
-                st.query_map([fp.to_ascii_lowercase()], |r| r.get(0))
-                    .and_then(|rows| rows.collect::<Result<Vec<i64>, _>>())
-                    .map_err(|e| self.err(e))?
-            }
-        };
-        match found[..] {
-            [id] => Ok(id),
-            [] => Err(StoreError::UnknownFinding(selector.clone())),
-            _ => Err(StoreError::Ambiguous(selector.clone())),
+            .map_err(e)?;
+            ids.push(id);
         }
+        tx.commit().map_err(e)?;
+        Ok(ids)
     }
 
     /// The findings `filter` selects, sorted by id, each with its matches and their
@@ -460,6 +451,44 @@ impl Store {
     /// When SQLite fails.
     pub fn dump_logical(&self) -> Result<String, StoreError> {
         dump::dump(&self.conn).map_err(|e| self.err(e))
+    }
+}
+
+enum Resolve {
+    Sql(rusqlite::Error),
+    Store(StoreError),
+}
+
+impl From<rusqlite::Error> for Resolve {
+    fn from(e: rusqlite::Error) -> Resolve {
+        Resolve::Sql(e)
+    }
+}
+
+/// The id of the finding `selector` names.
+fn resolve(conn: &Connection, selector: &FindingSelector) -> Result<i64, Resolve> {
+    let found: Vec<i64> = match selector {
+        FindingSelector::Id(id) => conn
+            .query_row("SELECT id FROM findings WHERE id = ?1", [id], |r| r.get(0))
+            .optional()?
+            .into_iter()
+            .collect(),
+        FindingSelector::Fingerprint(fp) if fp.len() < 6 => {
+            return Err(Resolve::Store(StoreError::Invalid(format!(
+                "fingerprint {fp}: give at least 6 hex digits"
+            ))));
+        }
+        FindingSelector::Fingerprint(fp) => conn
+            .prepare_cached(
+                "SELECT id FROM findings WHERE substr(fingerprint, 1, length(?1)) = ?1 LIMIT 2",
+            )?
+            .query_map([fp.to_ascii_lowercase()], |r| r.get(0))?
+            .collect::<Result<Vec<i64>, _>>()?,
+    };
+    match found[..] {
+        [id] => Ok(id),
+        [] => Err(Resolve::Store(StoreError::UnknownFinding(selector.clone()))),
+        _ => Err(Resolve::Store(StoreError::Ambiguous(selector.clone()))),
     }
 }
 
