@@ -55,8 +55,8 @@ impl BlobIndex {
     pub fn try_scanned(&self, blob: &BlobId, ruleset: &str) -> Result<bool, StoreError> {
         self.with(|conn| {
             conn.prepare_cached(
-                "SELECT 1 FROM blobs b JOIN rulesets r ON r.id = b.ruleset
-                 WHERE b.blob = ?1 AND r.version = ?2",
+                "SELECT 1 FROM blobs
+                 WHERE blob = ?1 AND ruleset = (SELECT id FROM rulesets WHERE version = ?2)",
             )?
             .query_row([blob.to_hex().as_str(), ruleset], |_| Ok(()))
             .optional()

@@ -473,6 +473,17 @@ fn issue_15_a_rescanned_blob_has_its_matches_replaced() {
     assert!(!index.has_findings(&r.findings[0].blob_id));
     assert!(index.scanned(&r.findings[0].blob_id, "rules-1"));
     assert!(index.scanned(&r.findings[0].blob_id, "rules-2"));
+    // Fewer blobs scanned than blobs with matches: the other way of finding them.
+    let many = result(&mut store, run, "web", &[2, 3, 4]);
+    store.write_repo(&many).unwrap();
+    let mut one = result(&mut store, run2, "web", &[2, 3, 4]);
+    one.ruleset = "rules-2".into();
+    one.blobs_scanned = vec![many.findings[0].blob_id];
+    one.findings.retain(|f| f.blob_id != many.findings[0].blob_id);
+    store.write_repo(&one).unwrap();
+    assert!(!index.has_findings(&many.findings[0].blob_id));
+    assert!(index.has_findings(&many.findings[1].blob_id));
+    assert_eq!(store.findings(&FindingFilter::default()).unwrap().len(), 2);
 }
 
 #[test]

@@ -112,18 +112,15 @@ pub(crate) fn write_repo(
         .query_row([&r.ruleset], |row| row.get(0))?;
     let mut new_blobs = 0;
     {
-        // A blob scanned again (another rule set) has its matches replaced by this scan's.
-        let mut forget = tx.prepare_cached("DELETE FROM matches WHERE blob = ?1")?;
         let mut insert = tx.prepare_cached(
             "INSERT OR IGNORE INTO blobs (blob, ruleset, run) VALUES (?1, ?2, ?3)",
         )?;
         let mut hex = [0u8; 40];
         for blob in &r.blobs_scanned {
-            let id = hex_of(blob, &mut hex);
-            forget.execute([id])?;
-            new_blobs += insert.execute(params![id, ruleset, r.run.0])? as u64;
+            new_blobs += insert.execute(params![hex_of(blob, &mut hex), ruleset, r.run.0])? as u64;
         }
     }
+    forget_matches(tx, &r.blobs_scanned)?;
     maybe_fail(fail, Stage::Blobs)?;
 
     let first_seen: String = tx
@@ -154,6 +151,34 @@ pub(crate) fn write_repo(
     maybe_fail(fail, Stage::Findings)?;
     new_fingerprints.sort();
     Ok(WriteOutcome { new_fingerprints, new_blobs })
+}
+
+/// Deletes the matches of the blobs scanned again (with another rule set): this scan's
+/// findings replace them. Costs the smaller of one lookup per scanned blob and one pass over
+/// the blobs that have matches (few, next to all blobs).
+fn forget_matches(tx: &Transaction<'_>, scanned: &[BlobId]) -> rusqlite::Result<()> {
+    let with_matches: i64 = tx
+        .prepare_cached("SELECT count(DISTINCT blob) FROM matches")?
+        .query_row([], |r| r.get(0))?;
+    let mut forget = tx.prepare_cached("DELETE FROM matches WHERE blob = ?1")?;
+    if (with_matches as u64) < scanned.len() as u64 {
+        let scanned: std::collections::HashSet<String> =
+            scanned.iter().map(BlobId::to_hex).collect();
+        let doomed: Vec<String> = tx
+            .prepare_cached("SELECT DISTINCT blob FROM matches")?
+            .query_map([], |r| r.get::<_, String>(0))?
+            .filter(|b| b.as_ref().map_or(true, |b| scanned.contains(b)))
+            .collect::<rusqlite::Result<_>>()?;
+        for blob in doomed {
+            forget.execute([blob])?;
+        }
+    } else {
+        let mut hex = [0u8; 40];
+        for blob in scanned {
+            forget.execute([hex_of(blob, &mut hex)])?;
+        }
+    }
+    Ok(())
 }
 
 fn hex_of<'a>(blob: &BlobId, buf: &'a mut [u8; 40]) -> &'a str {
