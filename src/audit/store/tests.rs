@@ -686,3 +686,35 @@ fn issue_15_masking_keeps_offsets() {
     assert_eq!(FindingSelector::parse("nope"), None);
     assert_eq!("false-positive".parse::<TriageStatus>(), Ok(TriageStatus::FalsePositive));
 }
+
+#[test]
+fn issue_15_the_documented_queries_run() {
+    let doc = include_str!("../../../docs/audit.md");
+    let section = doc.split("\n## Datastore").nth(1).expect("the Datastore section");
+    let section = section.split("\n## ").next().unwrap();
+    let queries: Vec<&str> =
+        section.split("```sql\n").skip(1).map(|b| b.split("```").next().unwrap()).collect();
+    assert_eq!(queries.len(), 3);
+    let dir = temp();
+    let mut store = open(dir.path(), "a.db");
+    let run = store.begin_run("rules-1").unwrap();
+    let r = result(&mut store, run, "api", &[1, 2]);
+    store.write_repo(&r).unwrap();
+    for sql in queries {
+        let mut st = store.conn.prepare(sql).unwrap();
+        let n = st.query_map([], |_| Ok(())).unwrap().count();
+        assert!(n > 0 || sql.contains("aws_prefix"), "{sql}");
+    }
+    // Every table the schema has is documented.
+    let mut st = store.conn.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").unwrap();
+    let tables: Vec<String> = st.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
+    for t in tables {
+        assert!(section.contains(&format!("**`{t}`**")), "{t} is not documented");
+        let mut st = store.conn.prepare("SELECT name FROM pragma_table_info(?1)").unwrap();
+        let columns: Vec<String> =
+            st.query_map([&t], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
+        for c in columns {
+            assert!(section.contains(&format!("`{c}`")), "{t}.{c} is not documented");
+        }
+    }
+}
