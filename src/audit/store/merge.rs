@@ -13,8 +13,8 @@ use super::{APPLICATION_ID, SCHEMA_VERSION, Store, StoreError, schema};
 /// repository comes from the input that wrote it last (its refs, gaps and occurrences with
 /// it); every run is copied, with a new id. The inputs are only read.
 ///
-/// Each input is merged in one transaction: if one fails, the output is left holding the
-/// inputs before it, and the error says which input failed.
+/// The output is written as `OUTPUT.merging` and renamed when complete: a merge that fails
+/// (the error says which input) or is killed leaves no `output`.
 ///
 /// # Errors
 /// [`StoreError::Invalid`] when `output` exists or an input is missing; the errors of
@@ -30,11 +30,40 @@ pub fn merge(inputs: &[PathBuf], output: &Path) -> Result<(), StoreError> {
     for input in inputs {
         check_input(input)?;
     }
-    let mut store = Store::open(output)?;
+    // Written under another name and renamed when whole: a merge that is killed or fails
+    // leaves no output that looks like a finished one.
+    let mut partial = output.as_os_str().to_owned();
+    partial.push(".merging");
+    let partial = PathBuf::from(partial);
+    remove_db(&partial);
+    let result = merge_into(inputs, &partial);
+    if result.is_ok() {
+        if let Err(e) = std::fs::rename(&partial, output) {
+            remove_db(&partial);
+            return Err(StoreError::Invalid(format!("cannot write {}: {e}", output.display())));
+        }
+    } else {
+        remove_db(&partial);
+    }
+    result
+}
+
+fn merge_into(inputs: &[PathBuf], partial: &Path) -> Result<(), StoreError> {
+    let mut store = Store::open(partial)?;
     for input in inputs {
         merge_one(&mut store.conn, input).map_err(|e| StoreError::sql(input, e))?;
     }
-    Ok(())
+    // Closing the only connection folds the log into the file and removes it.
+    store.conn.close().map_err(|(_, e)| StoreError::sql(partial, e))
+}
+
+/// Removes a datastore file with its log and shared memory, where they exist.
+fn remove_db(path: &Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        let _ = std::fs::remove_file(PathBuf::from(p));
+    }
 }
 
 /// Refuses an input that is not a datastore of this binary's schema version, without

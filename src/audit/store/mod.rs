@@ -200,6 +200,45 @@ impl Store {
         })
     }
 
+    /// Opens an existing datastore for reading only (a report on a file it may not write):
+    /// nothing is created or migrated, and writes through it fail.
+    ///
+    /// # Errors
+    /// As [`Store::open`], and [`StoreError::Invalid`] for a missing file or an older schema
+    /// (which needs [`Store::open`] to migrate it).
+    pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
+        let e = |e| StoreError::sql(path, e);
+        if !path.is_file() {
+            return Err(StoreError::Invalid(format!("{}: no such datastore file", path.display())));
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(e)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(e)?;
+        let found = schema::version(&conn).map_err(e)?;
+        let app: i32 = conn.query_row("PRAGMA application_id", [], |r| r.get(0)).map_err(e)?;
+        if app != APPLICATION_ID {
+            return Err(StoreError::Foreign { path: path.to_owned() });
+        }
+        if found > SCHEMA_VERSION {
+            return Err(StoreError::TooNew { path: path.to_owned(), found, known: SCHEMA_VERSION });
+        }
+        if found < SCHEMA_VERSION {
+            return Err(StoreError::Invalid(format!(
+                "{}: schema version {found}; open it for writing once to migrate it",
+                path.display()
+            )));
+        }
+        conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0))
+            .map_err(e)?;
+        conn.set_prepared_statement_cache_capacity(64);
+        Ok(Store {
+            conn,
+            path: path.to_owned(),
+            #[cfg(test)]
+            fail_write: None,
+        })
+    }
+
     /// The file.
     pub fn path(&self) -> &Path {
         &self.path

@@ -615,6 +615,14 @@ fn issue_15_merge_dedupes_and_keeps_the_newest_triage() {
         };
         assert_eq!(strip(merged.dump_logical().unwrap()), strip(whole.dump_logical().unwrap()));
     }
+    assert!(!dir.path().join("m01.db.merging").exists());
+    // A read-only opening reads it and writes nothing.
+    let out = dir.path().join("m01.db");
+    let mut ro = Store::open_read_only(&out).unwrap();
+    assert_eq!(ro.findings(&FindingFilter::default()).unwrap().len(), 3);
+    assert!(ro.begin_run("rules-1").is_err());
+    assert!(Store::open_read_only(&dir.path().join("nothing.db")).is_err());
+    drop(ro);
     // The output must be new; inputs must be datastores.
     let err = merge(&inputs, &dir.path().join("m01.db")).unwrap_err();
     assert!(err.to_string().contains("exists"), "{err}");
@@ -622,6 +630,15 @@ fn issue_15_merge_dedupes_and_keeps_the_newest_triage() {
     std::fs::write(&junk, "not a database at all, just text".repeat(100)).unwrap();
     let err = merge(&[inputs[0].clone(), junk], &dir.path().join("m2.db")).unwrap_err();
     assert!(matches!(err, StoreError::NotADatabase { .. }), "{err:?}");
+    assert!(!dir.path().join("m2.db").exists());
+    // An input that fails half-way (a table missing) leaves no output, partial or not.
+    let broken = dir.path().join("broken.db");
+    std::fs::copy(&inputs[1], &broken).unwrap();
+    Connection::open(&broken).unwrap().execute_batch("DROP TABLE occurrences;").unwrap();
+    let out = dir.path().join("m4.db");
+    let err = merge(&[inputs[0].clone(), broken], &out).unwrap_err();
+    assert!(err.to_string().contains("broken.db"), "{err}");
+    assert!(!out.exists() && !dir.path().join("m4.db.merging").exists());
     assert!(merge(&[dir.path().join("missing.db")], &dir.path().join("m3.db")).is_err());
 }
 
