@@ -381,12 +381,14 @@ fn issue_15_repo_state_in_progress_and_failed_keep_the_last_scan() {
         blobs_scanned: Vec::new(),
         findings: Vec::new(),
         run: run2,
+        ruleset: "rules-2".into(),
         ..r.clone()
     };
     store.write_repo(&failed).unwrap();
     let state = store.repo_state(&r.repo.id).unwrap().unwrap();
     assert_eq!(state.status, RepoStatus::Failed("clone: connection refused".into()));
     assert_eq!(state.refs, r.refs);
+    assert_eq!(state.ruleset.as_deref(), Some("rules-1"));
     assert_eq!(store.findings(&FindingFilter::default()).unwrap().len(), 1);
     let repos = store.repos().unwrap();
     assert_eq!((repos[0].last_run, repos[0].findings), (Some(run2), 1));
@@ -734,4 +736,29 @@ fn issue_15_the_documented_queries_run() {
             assert!(section.contains(&format!("`{c}`")), "{t}.{c} is not documented");
         }
     }
+}
+
+#[test]
+fn issue_15_hostile_text_round_trips_and_dumps_escaped() {
+    let dir = temp();
+    let mut store = open(dir.path(), "a.db");
+    let run = store.begin_run("rules-1").unwrap();
+    let mut r = result(&mut store, run, "api", &[1]);
+    let odd = "dir\0with\u{1b}[31mnul\nand 'quotes\"; DROP TABLE findings; --";
+    r.repo.name = odd.to_owned();
+    r.refs.push((odd.to_owned(), "0".repeat(40)));
+    r.gaps.push(Gap { what: odd.to_owned(), reason: "x".repeat(100_000) });
+    if let Origin::Commit { path, .. } = &mut r.findings[0].origin {
+        *path = odd.to_owned();
+    }
+    store.write_repo(&r).unwrap();
+    let repos = store.repos().unwrap();
+    assert_eq!(repos[0].name, odd);
+    assert!(repos[0].refs.iter().any(|(n, _)| n == odd));
+    let found = store.findings(&FindingFilter::default()).unwrap();
+    assert_eq!(found[0].matches[0].occurrences[0].path, odd);
+    let dump = store.dump_logical().unwrap();
+    assert!(!dump.contains('\0') && !dump.contains('\u{1b}'));
+    assert!(dump.contains("\\0with\\u{1b}[31mnul\\nand"), "{dump}");
+    assert!(dump.lines().all(|l| !l.is_empty()));
 }

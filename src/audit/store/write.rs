@@ -83,8 +83,10 @@ pub(crate) fn write_repo(
     fail: Option<Stage>,
 ) -> rusqlite::Result<WriteOutcome> {
     let mask = Masker::new(&r.findings);
-    let repo = upsert_repo(tx, &r.repo, &r.status, Some(&r.ruleset), r.run, true)?;
     let failed = matches!(r.status, RepoStatus::Failed(_));
+    // A failed repository was not scanned: the rule set of its last scan stays with the refs.
+    let ruleset = (!failed).then_some(r.ruleset.as_str());
+    let repo = upsert_repo(tx, &r.repo, &r.status, ruleset, r.run, true)?;
     if !failed {
         for table in ["refs", "gaps", "occurrences"] {
             tx.prepare_cached(&format!("DELETE FROM {table} WHERE repo = ?1"))?.execute([repo])?;
