@@ -762,3 +762,61 @@ fn issue_15_hostile_text_round_trips_and_dumps_escaped() {
     assert!(dump.contains("\\0with\\u{1b}[31mnul\\nand"), "{dump}");
     assert!(dump.lines().all(|l| !l.is_empty()));
 }
+
+/// Set for the child process of [`issue_15_a_killed_writer_leaves_whole_repositories`]: the
+/// datastore it writes.
+const CHILD_DB: &str = "KEYSENTRY_TEST_STORE_CHILD_DB";
+
+/// Run as a child process only (by the test below, with `CHILD_DB` set): writes repositories
+/// until it is killed, saying on stdout after each commit.
+#[test]
+#[ignore = "the child process of issue_15_a_killed_writer_leaves_whole_repositories"]
+fn killed_writer_child() {
+    use std::io::Write as _;
+    let path = PathBuf::from(std::env::var_os(CHILD_DB).expect("run by the parent test"));
+    let mut store = Store::open(&path).unwrap();
+    let run = store.begin_run("rules-1").unwrap();
+    for i in 0..100_000u32 {
+        let mut r = result(&mut store, run, &format!("repo-{i}"), &[i, i + 1, i + 2]);
+        r.blobs_scanned.extend((0..2_000u32).map(|j| BlobId::of(format!("{i}/{j}").as_bytes())));
+        store.write_repo(&r).unwrap();
+        println!("wrote {i}");
+        std::io::stdout().flush().unwrap();
+    }
+}
+
+#[test]
+fn issue_15_a_killed_writer_leaves_whole_repositories() {
+    use std::io::BufRead as _;
+    let dir = temp();
+    let path = dir.path().join("killed.db");
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "audit::store::tests::killed_writer_child", "--ignored", "--nocapture"])
+        .args(["--test-threads", "1"])
+        .env(CHILD_DB, &path)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = std::io::BufReader::new(stdout).lines();
+    // Killed (SIGKILL) in the middle of a later write.
+    let seen = lines.by_ref().map_while(Result::ok).filter(|l| l.starts_with("wrote ")).nth(5);
+    assert!(seen.is_some(), "the child wrote nothing");
+    std::thread::sleep(std::time::Duration::from_millis(3));
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let store = Store::open(&path).unwrap();
+    let check: String = store.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    assert_eq!(check, "ok");
+    let repos = store.repos().unwrap();
+    assert!(repos.len() >= 6, "{}", repos.len());
+    for repo in &repos {
+        // Each repository is there whole, with its three findings and its blobs, or not at all.
+        assert_eq!(repo.status, RepoStatus::Complete, "{}", repo.name);
+        assert_eq!(repo.findings, 3, "{}", repo.name);
+    }
+    let blobs: i64 = store.conn.query_row("SELECT count(*) FROM blobs", [], |r| r.get(0)).unwrap();
+    assert!(blobs >= 2_000 * repos.len() as i64, "{blobs}");
+}
