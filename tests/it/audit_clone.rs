@@ -502,9 +502,9 @@ fn issue_15_the_token_is_stored_nowhere() {
 
 fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
-    for entry in fs::read_dir(dir).unwrap().filter_map(Result::ok) {
+    for entry in fs::read_dir(dir).expect("read dir").filter_map(Result::ok) {
         let path = entry.path();
-        if entry.file_type().unwrap().is_dir() {
+        if entry.file_type().expect("file type").is_dir() {
             out.extend(walk(&path));
         } else {
             out.push(path);

@@ -32,7 +32,7 @@ pub struct CloneOptions {
     pub credentials: Credentials,
     /// Called, on the fetching thread, when a repository's fetch starts and ends: for a
     /// progress display of the current ones. It must be quick and must not panic.
-    pub events: Option<Arc<dyn Fn(&CloneEvent<'_>) + Send + Sync>>,
+    pub events: Option<EventHook>,
 }
 
 impl Default for CloneOptions {
@@ -69,6 +69,9 @@ pub enum CloneEvent<'a> {
     /// It is done with this repository (the result goes to the consumer next).
     Finished(&'a RepoSpec, &'a Result<Mirror, CloneError>),
 }
+
+/// The callback of [`CloneOptions::events`].
+pub type EventHook = Arc<dyn Fn(&CloneEvent<'_>) + Send + Sync>;
 
 /// The result of one repository.
 type Outcome = (RepoSpec, Result<Mirror, CloneError>);
@@ -139,7 +142,7 @@ struct Worker {
     results: SyncSender<Outcome>,
     cancel: Arc<AtomicBool>,
     limits: Arc<FetchLimits>,
-    events: Option<Arc<dyn Fn(&CloneEvent<'_>) + Send + Sync>>,
+    events: Option<EventHook>,
 }
 
 impl Worker {

@@ -37,7 +37,7 @@ use std::time::{Duration, Instant};
 use git2::{Repository, RepositoryInitOptions};
 
 pub use credentials::{Credentials, Helpers, HostToken, TokenKind};
-pub use driver::{CloneEvent, CloneOptions, Clones};
+pub use driver::{CloneEvent, CloneOptions, Clones, EventHook};
 
 use crate::audit::{RepoLocation, RepoSpec};
 use fetch::{Bounds, Failure};
