@@ -628,3 +628,136 @@ fn issue_15_a_cancelled_audit_fetches_nothing() {
     assert_eq!(result, Err(CloneError::Cancelled));
     assert_eq!(silent.accepted.load(Ordering::SeqCst), 0);
 }
+
+/// An HTTP server that answers every request with 401 and a Basic challenge, keeping each
+/// request's `Authorization` header (`None` when absent). Stopped when dropped.
+struct Refusing {
+    port: u16,
+    seen: Arc<std::sync::Mutex<Vec<Option<String>>>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<thread::JoinHandle<()>>,
+}
+
+impl Refusing {
+    fn start() -> Refusing {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind port 0");
+        listener.set_nonblocking(true).expect("non-blocking");
+        let port = listener.local_addr().expect("local address").port();
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread = {
+            let (seen, stop) = (Arc::clone(&seen), Arc::clone(&stop));
+            thread::spawn(move || {
+                use std::io::Write;
+                while !stop.load(Ordering::Relaxed) {
+                    let Ok((mut stream, _)) = listener.accept() else {
+                        thread::sleep(Duration::from_millis(10));
+                        continue;
+                    };
+                    let _ = stream.set_nonblocking(false);
+                    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+                    let mut request = Vec::new();
+                    let mut buf = [0; 1024];
+                    while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match stream.read(&mut buf) {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => request.extend_from_slice(&buf[..n]),
+                        }
+                        if request.len() > 64 * 1024 {
+                            break;
+                        }
+                    }
+                    let text = String::from_utf8_lossy(&request).into_owned();
+                    let auth = text.lines().find_map(|l| {
+                        let (name, value) = l.split_once(':')?;
+                        name.eq_ignore_ascii_case("authorization").then(|| value.trim().to_owned())
+                    });
+                    seen.lock().expect("lock").push(auth);
+                    let _ = stream.write_all(
+                        b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"git\"\r\n\
+                          Content-Length: 0\r\nConnection: close\r\n\r\n",
+                    );
+                }
+            })
+        };
+        Refusing { port, seen, stop, thread: Some(thread) }
+    }
+
+    fn seen(&self) -> Vec<Option<String>> {
+        self.seen.lock().expect("lock").clone()
+    }
+}
+
+impl Drop for Refusing {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Standard base64 with padding.
+fn base64(bytes: &[u8]) -> String {
+    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ABC[(n >> (18 - 6 * i) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn issue_15_a_refused_token_is_sent_to_its_host_only_and_not_in_a_loop() {
+    let env = TestEnv::without_git();
+    let server = Refusing::start();
+    let token = format!("ghp_{}", "Yx7".repeat(12));
+    let credentials = Credentials {
+        tokens: vec![HostToken::new("127.0.0.1", TokenKind::GitHub, Secret::new(token.clone()))],
+        helpers: Helpers::Never,
+    };
+    let limits = FetchLimits {
+        timeout: Duration::from_secs(30),
+        retries: 1,
+        credentials: credentials.clone(),
+    };
+    let cache = Cache::new(env.outside().join("cache")).unwrap();
+
+    let spec = remote("acme/api", &format!("http://127.0.0.1:{}/acme/api.git", server.port));
+    let error = cache.obtain(&spec, &limits, &AtomicBool::new(false)).unwrap_err();
+    assert!(matches!(error, CloneError::Authentication { .. }), "{error:?}");
+    assert!(!format!("{error} {error:?}").contains(&token));
+    let seen = server.seen();
+    let expected = format!("Basic {}", base64(format!("x-access-token:{token}").as_bytes()));
+    assert!(seen.contains(&Some(expected)), "the token was sent as GitHub wants: {seen:?}");
+    assert!(seen.len() <= 4, "a refused token is not offered again and again: {seen:?}");
+    assert!(!cache.mirror_path(&spec).exists());
+    assert!(temps(cache.dir()).is_empty());
+
+    // A token for another host is not sent to this one.
+    let before = server.seen().len();
+    let limits = FetchLimits {
+        credentials: Credentials {
+            tokens: vec![HostToken::new("git.example.test", TokenKind::GitLab, Secret::new(token))],
+            helpers: Helpers::Never,
+        },
+        ..limits
+    };
+    let other = remote("acme/other", &format!("http://127.0.0.1:{}/acme/other.git", server.port));
+    let error = cache.obtain(&other, &limits, &AtomicBool::new(false)).unwrap_err();
+    assert!(matches!(error, CloneError::Authentication { .. }), "{error:?}");
+    let seen = server.seen();
+    assert!(seen.len() > before, "the server was asked");
+    assert!(
+        seen[before..].iter().all(Option::is_none),
+        "no credentials for another host: {seen:?}"
+    );
+}
