@@ -317,17 +317,17 @@ fn issue_15_a_killed_clone_leaves_no_mirror_and_its_leftover_is_removed() {
     let mirror = cache.mirror_path(&spec);
     let name = mirror.file_name().unwrap().to_string_lossy().into_owned();
     // What a clone killed half-way leaves: a temporary directory with part of a repository.
-    let leftover = |n: u32| {
-        let path = dir.join(format!("{name}.tmp-4242-{n}"));
+    let leftover = |suffix: &str| {
+        let path = dir.join(format!("{name}.tmp-{suffix}"));
         env.git_in(env.outside(), &["init", "-q", "--bare", path.to_str().unwrap()]);
         path
     };
-    let first = leftover(1);
+    let first = leftover("4242-1");
     assert!(!mirror.exists(), "a half clone is not at the mirror's path");
     drop(Cache::new(&dir).unwrap());
     assert!(!first.exists(), "opening the cache removes leftovers");
 
-    let second = leftover(2);
+    let second = leftover("new");
     let got = obtain(&cache, &spec).unwrap();
     assert!(!second.exists(), "using the mirror removes its leftovers");
     assert_eq!(refs(&env, &got.path), refs(&env, env.root()));
