@@ -129,13 +129,11 @@ pub(crate) fn callback<'a>(
             if let Some(token) = credentials.token_for(host).filter(|_| asking_host == host) {
                 return git2::Cred::userpass_plaintext(token.kind.username(), token.token.expose());
             }
-            if credentials.helpers == Helpers::Ask {
-                if let Ok(config) = git2::Config::open_default() {
-                    if let Ok(cred) = git2::Cred::credential_helper(&config, url, username_from_url)
-                    {
-                        return Ok(cred);
-                    }
-                }
+            if credentials.helpers == Helpers::Ask
+                && let Ok(config) = git2::Config::open_default()
+                && let Ok(cred) = git2::Cred::credential_helper(&config, url, username_from_url)
+            {
+                return Ok(cred);
             }
         }
         if allowed.contains(git2::CredentialType::DEFAULT) {

@@ -9,10 +9,16 @@
 
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// What a fetch is given past its attempts' timeouts before [`Clones`] gives up on it.
+const WATCHDOG_GRACE: Duration = Duration::from_secs(2);
+
+/// How often the watchdog looks at the clock and at cancellation.
+const WATCHDOG_POLL: Duration = Duration::from_millis(100);
 
 use super::{Cache, CloneError, Credentials, FetchLimits, Mirror};
 use crate::audit::RepoSpec;
@@ -32,7 +38,7 @@ pub struct CloneOptions {
     pub credentials: Credentials,
     /// Called, on the fetching thread, when a repository's fetch starts and ends: for a
     /// progress display of the current ones. It must be quick and must not panic.
-    pub events: Option<Arc<dyn Fn(&CloneEvent<'_>) + Send + Sync>>,
+    pub events: Option<EventHook>,
 }
 
 impl Default for CloneOptions {
@@ -69,6 +75,9 @@ pub enum CloneEvent<'a> {
     /// It is done with this repository (the result goes to the consumer next).
     Finished(&'a RepoSpec, &'a Result<Mirror, CloneError>),
 }
+
+/// The callback of [`CloneOptions::events`].
+pub type EventHook = Arc<dyn Fn(&CloneEvent<'_>) + Send + Sync>;
 
 /// The result of one repository.
 type Outcome = (RepoSpec, Result<Mirror, CloneError>);
@@ -139,10 +148,59 @@ struct Worker {
     results: SyncSender<Outcome>,
     cancel: Arc<AtomicBool>,
     limits: Arc<FetchLimits>,
-    events: Option<Arc<dyn Fn(&CloneEvent<'_>) + Send + Sync>>,
+    events: Option<EventHook>,
 }
 
 impl Worker {
+    /// [`Cache::obtain`] on a thread of its own, given up once every attempt's timeout (and a
+    /// grace) has passed. libgit2 runs no callback while it waits for a server that accepted
+    /// the connection and then says nothing, so the deadline checked in the callbacks cannot
+    /// stop it; libgit2's socket timeouts could, but they are process-wide and set only
+    /// through `unsafe` calls, which keysentry keeps out of this module. The thread given up on
+    /// is left to end when its connection does (it holds that mirror's lock until then, and
+    /// nothing else); the repository is reported as timed out.
+    fn obtain_watched(&self, spec: &RepoSpec) -> Result<Mirror, CloneError> {
+        let attempts = self.limits.retries.saturating_add(1);
+        let budget = self
+            .limits
+            .timeout
+            .saturating_mul(attempts)
+            .saturating_add(super::RETRY_PAUSE.saturating_mul(self.limits.retries))
+            .saturating_add(WATCHDOG_GRACE);
+        let (tx, rx) = mpsc::channel();
+        let job_cancel = Arc::new(AtomicBool::new(false));
+        let (cache, job, limits, stop) =
+            (self.cache.clone(), spec.clone(), Arc::clone(&self.limits), Arc::clone(&job_cancel));
+        let spawned = thread::Builder::new().name("keysentry-fetch".to_owned()).spawn(move || {
+            let _ = tx.send(cache.obtain(&job, &limits, &stop));
+        });
+        if spawned.is_err() {
+            // No thread to watch it with: fetch here, bounded by the callbacks' deadline only.
+            return self.cache.obtain(spec, &self.limits, &self.cancel);
+        }
+        let deadline = Instant::now() + budget;
+        loop {
+            match rx.recv_timeout(WATCHDOG_POLL) {
+                Ok(result) => return result,
+                Err(RecvTimeoutError::Disconnected) => {
+                    return Err(CloneError::Transfer {
+                        reason: "the fetch ended without a result".to_owned(),
+                        attempts,
+                    });
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+            }
+            if self.cancel.load(Ordering::Relaxed) {
+                job_cancel.store(true, Ordering::Relaxed);
+                return Err(CloneError::Cancelled);
+            }
+            if Instant::now() >= deadline {
+                job_cancel.store(true, Ordering::Relaxed);
+                return Err(CloneError::Timeout { timeout: self.limits.timeout, attempts });
+            }
+        }
+    }
+
     fn run(self) {
         loop {
             if self.cancel.load(Ordering::Relaxed) {
@@ -154,7 +212,7 @@ impl Worker {
             if let Some(events) = &self.events {
                 events(&CloneEvent::Started(&spec));
             }
-            let result = self.cache.obtain(&spec, &self.limits, &self.cancel);
+            let result = self.obtain_watched(&spec);
             if let Some(events) = &self.events {
                 events(&CloneEvent::Finished(&spec, &result));
             }

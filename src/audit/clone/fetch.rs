@@ -118,12 +118,11 @@ pub(crate) fn fetch(
             None => classify(&error),
         });
     }
-    if let Ok(branch) = remote.default_branch() {
-        if let Ok(name) = branch.as_str() {
-            if repo.find_reference(name).is_ok() {
-                repo.set_head(name).map_err(corrupt)?;
-            }
-        }
+    if let Ok(branch) = remote.default_branch()
+        && let Ok(name) = branch.as_str()
+        && repo.find_reference(name).is_ok()
+    {
+        repo.set_head(name).map_err(corrupt)?;
     }
     Ok(())
 }

@@ -8,7 +8,7 @@
 //!
 //! What the cache guarantees:
 //! - A mirror appears at its path only complete: a clone goes to a temporary directory in the
-//!   cache (`<mirror>.git.tmp-…`) and is renamed into place at the end. A clone killed half-way
+//!   cache (`<mirror>.git.tmp-new`) and is renamed into place at the end. A clone killed half-way
 //!   leaves only a temporary directory, removed the next time the cache is opened or that
 //!   mirror is used.
 //! - One operation at a time per mirror, across threads and processes: a lock file
@@ -23,30 +23,32 @@
 mod credentials;
 mod driver;
 mod fetch;
-mod timeouts;
 mod url;
 
 use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use git2::{Repository, RepositoryInitOptions};
 
 pub use credentials::{Credentials, Helpers, HostToken, TokenKind};
-pub use driver::{CloneEvent, CloneOptions, Clones};
+pub use driver::{CloneEvent, CloneOptions, Clones, EventHook};
 
 use crate::audit::{RepoLocation, RepoSpec};
 use fetch::{Bounds, Failure};
 
-/// The suffix of a mirror's temporary directory, after the mirror's directory name.
+/// What follows a mirror's name in the names of its temporary directories.
 const TEMP_MARK: &str = ".git.tmp-";
 
+/// A mirror's temporary directories: its clone under way, and a damaged mirror moved aside.
+/// One name each is enough: the mirror's lock allows one operation on it at a time.
+const TEMP_KINDS: [&str; 2] = ["new", "old"];
+
 /// The pause before a retry.
-const RETRY_PAUSE: Duration = Duration::from_millis(250);
+pub(crate) const RETRY_PAUSE: Duration = Duration::from_millis(250);
 
 /// Why a repository could not be had from the cache.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -146,11 +148,10 @@ impl Default for FetchLimits {
     }
 }
 
-/// A directory of mirrors. Cheap to clone: clones share one sequence of temporary names.
+/// A directory of mirrors. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Cache {
     dir: PathBuf,
-    sequence: Arc<AtomicU64>,
 }
 
 impl Cache {
@@ -165,7 +166,7 @@ impl Cache {
         if !meta.is_dir() {
             return Err(CloneError::Cache { path: dir, reason: "not a directory".to_owned() });
         }
-        let cache = Cache { dir, sequence: Arc::new(AtomicU64::new(0)) };
+        let cache = Cache { dir };
         cache.sweep()?;
         Ok(cache)
     }
@@ -185,6 +186,9 @@ impl Cache {
     /// failures retried `limits.retries` times. `cancel` stops the fetch under way.
     ///
     /// An existing mirror whose fetch fails is returned stale; a damaged one is cloned again.
+    ///
+    /// The timeout is checked in libgit2's callbacks, which do not run while libgit2 waits on
+    /// a server that says nothing: [`Clones`] runs this under a watchdog that gives up on it.
     pub fn obtain(
         &self,
         spec: &RepoSpec,
@@ -198,7 +202,9 @@ impl Cache {
         let name = url::mirror_name(&spec.name, &spec.id);
         let path = self.dir.join(format!("{name}.git"));
         let _lock = self.lock(&name)?;
-        self.remove_leftovers(&name)?;
+        for kind in TEMP_KINDS {
+            remove_entry(&self.temp_path(&name, kind))?;
+        }
         match fs::symlink_metadata(&path) {
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
             Err(e) => return Err(CloneError::cache(&path, &e)),
@@ -227,7 +233,7 @@ impl Cache {
                 }
                 // Damaged: moved aside (a temporary name, removed below or by the next sweep),
                 // so that a crash from here on leaves no mirror rather than a damaged one.
-                let aside = self.temp_path(&name);
+                let aside = self.temp_path(&name, "old");
                 fs::rename(&path, &aside).map_err(|e| CloneError::cache(&path, &e))?;
                 remove_entry(&aside)?;
             }
@@ -263,7 +269,7 @@ impl Cache {
         cancel: &AtomicBool,
     ) -> Result<(), CloneError> {
         let outcome = retrying(limits, cancel, |bounds| {
-            let temp = self.temp_path(name);
+            let temp = self.temp_path(name, "new");
             let result = clone_into(&temp, url, bounds);
             match result {
                 Ok(()) => match fetch::check_mirror(&temp) {
@@ -297,13 +303,9 @@ impl Cache {
         }
     }
 
-    /// A new temporary path for mirror `name` (not created).
-    fn temp_path(&self, name: &str) -> PathBuf {
-        let n = self.sequence.fetch_add(1, Ordering::Relaxed);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
-        self.dir.join(format!("{name}{TEMP_MARK}{}-{nanos:08x}-{n}", std::process::id()))
+    /// Mirror `name`'s temporary directory of `kind` ([`TEMP_KINDS`]).
+    fn temp_path(&self, name: &str, kind: &str) -> PathBuf {
+        self.dir.join(format!("{name}{TEMP_MARK}{kind}"))
     }
 
     /// Takes mirror `name`'s lock, waiting for whoever holds it; released when dropped (and
@@ -315,7 +317,8 @@ impl Cache {
         Ok(file)
     }
 
-    /// Removes mirror `name`'s temporary directories; its lock is held, so nobody uses them.
+    /// Removes every temporary directory of mirror `name`, whatever its suffix; its lock is
+    /// held, so nobody uses them.
     fn remove_leftovers(&self, name: &str) -> Result<(), CloneError> {
         let prefix = format!("{name}{TEMP_MARK}");
         let entries = fs::read_dir(&self.dir).map_err(|e| CloneError::cache(&self.dir, &e))?;
@@ -370,18 +373,13 @@ enum Attempted {
 }
 
 /// Runs `attempt` once, and again up to `limits.retries` times after a timeout or a transfer
-/// failure, each with its own deadline; sets libgit2's socket timeouts first.
+/// failure, each with its own deadline (checked in libgit2's callbacks: a server that goes
+/// silent is [`Clones`]' watchdog's to stop).
 fn retrying<T>(
     limits: &FetchLimits,
     cancel: &AtomicBool,
     mut attempt: impl FnMut(&Bounds<'_>) -> Result<T, Failure>,
 ) -> Result<T, Attempted> {
-    if let Err(error) = timeouts::lower_to(limits.timeout) {
-        return Err(Attempted::Failed(CloneError::Transfer {
-            reason: fetch::message(&error),
-            attempts: 0,
-        }));
-    }
     let mut attempts = 0;
     loop {
         if cancel.load(Ordering::Relaxed) {

@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 use std::io::{self, Write};
+use std::path::Path;
 
 use anyhow::Context;
 
@@ -19,7 +20,7 @@ use keysentry::audit::api::ApiToken;
 use keysentry::audit::clone::{Cache, CloneOptions, Credentials, Helpers, HostToken, TokenKind};
 use keysentry::audit::run::{AuditOptions, AuditSummary, audit, ruleset_version};
 use keysentry::audit::sources::{self, SourceOptions, Tokens};
-use keysentry::audit::store::{FindingFilter, Store, TriageStatus};
+use keysentry::audit::store::{FindingFilter, RunId, Store, TriageStatus};
 use keysentry::audit::{RepoLocation, RepoSpec};
 use keysentry::finding::Secret;
 use keysentry::report::escape;
@@ -130,6 +131,9 @@ pub(crate) fn run(args: AuditArgs, env: &Env, log: Log) -> anyhow::Result<ExitSt
         audit(&scan, repos, &mut store, cache.as_ref(), &options, p)
     })?;
     summarize(&summary, log);
+    if let Some(run) = summary.run {
+        list_new(&store, run, datastore, log)?;
+    }
     let open = open_findings(&store, &audited)?;
     Ok(if open {
         ExitStatus::Findings
@@ -165,6 +169,36 @@ fn host_tokens(args: &AuditArgs, env: &Env) -> Vec<HostToken> {
     add(&env.gitlab_token, "gitlab.com", !args.gitlab.is_empty(), TokenKind::GitLab);
     out
 }
+
+/// The findings this run stored first, a line each (at most [`NEW_SHOWN`]): what is new since
+/// the last run. Redacted, and escaped: paths and names come from the repositories.
+fn list_new(store: &Store, run: RunId, datastore: &Path, log: Log) -> anyhow::Result<()> {
+    let new = store.new_since(run)?;
+    for f in new.iter().take(NEW_SHOWN) {
+        let place = f.matches.first().and_then(|m| m.occurrences.first()).map(|o| {
+            let commit = o.commit.as_ref().map(|c| format!(" @ {}", c.short_id()));
+            format!(" in {}: {}{}", o.repo_name, o.path, commit.unwrap_or_default())
+        });
+        log.info(format_args!(
+            "new: {} {} ({}){}",
+            f.rule_id,
+            f.secret_preview,
+            f.fingerprint,
+            place.unwrap_or_default()
+        ));
+    }
+    if new.len() > NEW_SHOWN {
+        log.info(format_args!(
+            "… and {} more: keysentry report --datastore {} --since-run {run}",
+            new.len() - NEW_SHOWN,
+            datastore.display()
+        ));
+    }
+    Ok(())
+}
+
+/// New findings listed at the end of an audit; the report has them all.
+const NEW_SHOWN: usize = 10;
 
 /// Whether the datastore holds an open finding (not triaged as false positive, accepted or
 /// revoked) with an occurrence in one of the `audited` repositories.
