@@ -345,3 +345,26 @@ fn fingerprint_of(dump: &str, rule: &str) -> String {
         .unwrap_or_else(|| panic!("no fingerprint in {line}"))
         .to_owned()
 }
+
+/// An audited repository's own configuration and ignore files do not apply: it cannot hide a
+/// secret from the organisation's audit.
+#[test]
+fn issue_15_an_audited_repository_cannot_hide_content() {
+    let org = organisation();
+    let token = secrets::github_pat().replace('a', "c");
+    org.commit(
+        "upstream-b",
+        &[
+            ("vendor/keys.env", &format!("GITHUB_TOKEN={token}\n")),
+            ("app.env", &format!("TOKEN={} # keysentry:allow\n", token.replace('c', "d"))),
+            (".keysentryignore", "vendor/\n"),
+            (".gitleaksignore", "vendor/keys.env\n"),
+            (".keysentry.toml", "[allowlist]\npaths = ['''vendor/.*''']\n"),
+        ],
+        "hide it",
+    );
+    let run = org.audit(&["org/upstream-b", "--datastore", "hide.db"]);
+    run.assert_code(1);
+    let dump = org.dump("hide.db");
+    assert!(dump.contains("vendor/keys.env") && dump.contains("app.env"), "{dump}");
+}

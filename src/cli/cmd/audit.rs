@@ -77,11 +77,13 @@ pub(crate) fn run(args: AuditArgs, env: &Env, log: Log) -> anyhow::Result<ExitSt
         anyhow::bail!("--datastore DB is needed to audit (or --list-only)");
     };
 
-    // The operator's configuration and --config only: the repositories' own never apply.
+    // The operator's configuration and --config only: the repositories' own never apply, nor
+    // their inline ignore comments (a finding the organisation accepts is triaged instead).
     let filter = FilterArgs {
         config: args.config.clone(),
         no_config: true,
         no_ignore_files: true,
+        no_inline_ignore: true,
         ..FilterArgs::default()
     };
     let cwd = std::env::current_dir().context("cannot read the working directory")?;
