@@ -37,3 +37,5 @@ pub enum RepoLocation {
     /// `git@host:path`); it is mirrored into the clone cache.
     Remote(String),
 }
+
+pub mod store;
