@@ -38,4 +38,7 @@ pub enum RepoLocation {
     Remote(String),
 }
 
+pub mod html;
+pub mod report;
+pub mod reread;
 pub mod store;

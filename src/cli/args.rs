@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use super::args_audit::{MergeArgs, TriageArgs};
+use super::args_audit::{MergeArgs, ReportArgs, TriageArgs};
 use super::args_aws::{AwsCommand, AwsScanArgs};
 use super::args_filter::{FilterArgs, IgnoreArgs};
 use super::exit::EXIT_CODES_HELP;
@@ -79,6 +79,8 @@ pub(crate) enum Command {
     Triage(TriageArgs),
     /// Merge audit datastores (shards) into one
     Merge(MergeArgs),
+    /// Report an audit's findings from its datastore, in any format or as one HTML page
+    Report(Box<ReportArgs>),
 }
 
 const HOOK_HELP: &str = "\

@@ -14,6 +14,7 @@
 mod common;
 
 mod adversarial;
+mod audit_report;
 mod audit_store;
 mod aws_online;
 mod aws_pairing;
