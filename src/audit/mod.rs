@@ -9,6 +9,9 @@
 
 pub mod api;
 pub mod clone;
+pub mod html;
+pub mod report;
+pub mod reread;
 pub mod run;
 pub mod shard;
 pub mod sources;

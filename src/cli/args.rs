@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use super::args_audit::{AuditArgs, MergeArgs, TriageArgs};
+use super::args_audit::{AuditArgs, MergeArgs, ReportArgs, TriageArgs};
 use super::args_aws::{AwsCommand, AwsScanArgs};
 use super::args_filter::{FilterArgs, IgnoreArgs};
 use super::exit::EXIT_CODES_HELP;
@@ -89,6 +89,8 @@ pub(crate) enum Command {
                             skips repositories whose refs did not move; a killed run resumes \
                             where it stopped (docs/audit.md).")]
     Audit(AuditArgs),
+    /// Report an audit's findings from its datastore, in any format or as one HTML page
+    Report(Box<ReportArgs>),
 }
 
 const HOOK_HELP: &str = "\

@@ -228,3 +228,115 @@ pub(crate) struct MergeArgs {
     )]
     pub(crate) output: PathBuf,
 }
+
+// `keysentry report` (reports from the datastore).
+
+/// `keysentry report`.
+#[derive(Debug, Args)]
+pub(crate) struct ReportArgs {
+    /// The audit datastore
+    #[arg(
+        long,
+        value_name = "DB",
+        long_help = "The audit datastore to report from (the SQLite file `keysentry audit \
+                     --datastore` wrote). It must exist; it is only read, unless --verify \
+                     stores verdicts in it."
+    )]
+    pub(crate) datastore: PathBuf,
+
+    /// Report format
+    #[arg(
+        long,
+        short = 'f',
+        value_enum,
+        default_value_t = ReportFormat::Human,
+        long_help = "Report format: every format of `keysentry scan` (human, json, jsonl, \
+                     sarif, github, gitlab, junit, csv, gitleaks-json; each finding once per \
+                     place it was seen, naming its repository), or html (one self-contained \
+                     page: summary, findings by repository and by rule, AWS findings, triage)."
+    )]
+    pub(crate) format: ReportFormat,
+
+    /// Write the report to FILE instead of stdout
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+
+    /// Only this repository (its name or identity)
+    #[arg(
+        long,
+        value_name = "NAME_OR_ID",
+        long_help = "Only findings seen in this repository, and only their occurrences there: \
+                     its name (acme/api) or its identity (the URL without credentials, or the \
+                     canonical path)."
+    )]
+    pub(crate) repo: Option<String>,
+
+    /// Only this rule's findings
+    #[arg(long, value_name = "ID")]
+    pub(crate) rule: Option<String>,
+
+    /// Only findings with this triage status
+    #[arg(long, value_enum)]
+    pub(crate) status: Option<TriageChoice>,
+
+    /// Only findings first seen since DATE
+    #[arg(
+        long,
+        value_name = "DATE",
+        long_help = "Only findings first stored at or after DATE: a date (2026-12-01, UTC), an \
+                     RFC 3339 time (2026-12-01T08:00:00+01:00), or run:N for those first stored \
+                     by run N or a later one."
+    )]
+    pub(crate) since: Option<String>,
+
+    /// Refused: the datastore holds no secrets
+    #[arg(
+        long,
+        long_help = "Refused with --datastore: the datastore never holds a secret (only a \
+                     redacted preview and lines with secrets masked), so its reports are always \
+                     redacted."
+    )]
+    pub(crate) show_secrets: bool,
+
+    #[command(flatten)]
+    pub(crate) accounts: super::args_aws::AwsAccountArgs,
+
+    /// Clone cache holding the mirrors of remote repositories (for --verify)
+    #[arg(
+        long,
+        value_name = "DIR",
+        long_help = "Where `keysentry audit` keeps its mirrors. --verify re-reads each AWS \
+                     finding's blob from its repository: a local one at its path, a remote one \
+                     from the mirror in DIR whose origin is the repository's URL."
+    )]
+    pub(crate) clone_cache: Option<PathBuf>,
+
+    #[cfg(feature = "aws")]
+    #[command(flatten)]
+    pub(crate) online: super::args_aws::ScanOnlineArgs,
+}
+
+/// `keysentry report`'s formats: `scan`'s, and the HTML page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ReportFormat {
+    /// For people, in a terminal
+    Human,
+    /// One JSON document
+    Json,
+    /// One JSON object per finding
+    Jsonl,
+    /// SARIF 2.1.0
+    Sarif,
+    /// GitHub Actions annotations
+    Github,
+    /// GitLab secret-detection report
+    Gitlab,
+    /// JUnit XML
+    Junit,
+    /// CSV
+    Csv,
+    /// gitleaks' JSON report shape
+    GitleaksJson,
+    /// One self-contained HTML page
+    Html,
+}

@@ -56,6 +56,7 @@ pub(crate) fn main() -> ExitCode {
         args::Command::Triage(a) => cmd::triage::run(a, &env, log),
         args::Command::Merge(a) => cmd::merge::run(a, log),
         args::Command::Audit(a) => cmd::audit::run(a, &env, log),
+        args::Command::Report(a) => cmd::report::run(*a, &env, log),
     };
     match result {
         Ok(status) => status.into(),

@@ -17,40 +17,63 @@ use sha1::Digest as _;
 /// `Serialize`: a reporter decides, per the user's choice, whether to write
 /// [`Secret::redacted`] or the exposed value.
 #[derive(Clone, PartialEq, Eq, Hash)]
-pub struct Secret(String);
+pub struct Secret {
+    value: String,
+    /// `value` is a redacted preview, not the secret ([`Secret::from_preview`]).
+    preview: bool,
+}
 
 impl Secret {
     /// Wraps a secret value.
     pub fn new(value: impl Into<String>) -> Secret {
-        Secret(value.into())
+        Secret { value: value.into(), preview: false }
     }
 
-    /// The secret in full. Call only where the user asked to see secrets.
+    /// A secret known only by its redacted preview (what [`Secret::redacted`] gave when it was
+    /// found), as a datastore keeps it: [`Secret::redacted`] returns the preview unchanged
+    /// (redacting it again would shorten it), and [`Secret::expose`] returns it too, since
+    /// there is no secret to show.
+    pub fn from_preview(preview: impl Into<String>) -> Secret {
+        Secret { value: preview.into(), preview: true }
+    }
+
+    /// Whether this is a preview only ([`Secret::from_preview`]).
+    pub fn is_preview(&self) -> bool {
+        self.preview
+    }
+
+    /// The secret in full. Call only where the user asked to see secrets. For a preview
+    /// ([`Secret::from_preview`]), the preview.
     pub fn expose(&self) -> &str {
-        &self.0
+        &self.value
     }
 
-    /// Length of the secret in bytes.
+    /// Length in bytes of the secret (of the preview, for a preview).
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.value.len()
     }
 
     /// Whether the secret is empty (a rule whose secret group matched nothing).
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.value.is_empty()
     }
 
     /// A redacted form that is safe to print: a short prefix followed by asterisks.
     ///
     /// AWS key ids keep their four-character prefix (`AKIA`, `ASIA`, …), which says what kind
     /// of key it is without identifying it. Other secrets keep at most four characters and never
-    /// more than a quarter of the value, so short secrets reveal almost nothing.
+    /// more than a quarter of the value, so short secrets reveal almost nothing. A preview
+    /// ([`Secret::from_preview`]) is returned as it is.
     pub fn redacted(&self) -> String {
-        let keep = if is_aws_key_id(&self.0) { 4 } else { (self.0.len() / 4).min(4) };
+        let v = &self.value;
+        if self.preview {
+            return v.clone();
+        }
+        let keep = if is_aws_key_id(v) { 4 } else { (v.len() / 4).min(4) };
         // Never cut inside a UTF-8 character.
-        let keep = (0..=keep).rev().find(|&k| self.0.is_char_boundary(k)).unwrap_or(0);
-        let hidden = self.0[keep..].chars().count().clamp(1, 16);
-        format!("{}{}", &self.0[..keep], "*".repeat(hidden))
+        let keep = (0..=keep).rev().find(|&k| v.is_char_boundary(k)).unwrap_or(0);
+        let hidden = v[keep..].chars().count().clamp(1, 16);
+        format!("{}{}", &v[..keep], "*".repeat(hidden))
     }
 }
 
@@ -86,6 +109,13 @@ impl Fingerprint {
         Fingerprint(short_sha256(&[rule_id.as_bytes(), secret.expose().as_bytes()]))
     }
 
+    /// A fingerprint as reports and datastores write it: 32 hex digits (lowercased); `None`
+    /// for anything else.
+    pub fn parse(hex: &str) -> Option<Fingerprint> {
+        (hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+            .then(|| Fingerprint(hex.to_ascii_lowercase()))
+    }
+
     /// The fingerprint as hex text.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -117,6 +147,20 @@ impl BlobId {
     /// A blob id known from elsewhere (a git object id).
     pub fn from_bytes(bytes: [u8; 20]) -> BlobId {
         BlobId(bytes)
+    }
+
+    /// A blob id written as 40 hex digits (either case); `None` for anything else.
+    pub fn parse(hex: &str) -> Option<BlobId> {
+        let hex = hex.as_bytes();
+        if hex.len() != 40 {
+            return None;
+        }
+        let digit = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
+        let mut out = [0u8; 20];
+        for (o, pair) in out.iter_mut().zip(hex.chunks_exact(2)) {
+            *o = digit(pair[0])? << 4 | digit(pair[1])?;
+        }
+        Some(BlobId(out))
     }
 
     /// The raw 20 bytes.
@@ -217,6 +261,36 @@ pub enum Origin {
         /// Path of the file in the index (lossily decoded).
         path: String,
     },
+    /// Content of one repository among many (an organisation audit's datastore): the
+    /// repository, and where in it. Serialized as the inner origin's object with two more
+    /// fields, `repository` (its name) and `repository_id` (its identity), so a reader of
+    /// `kind` and `path` reads it as it reads any other origin.
+    #[serde(untagged, serialize_with = "serialize_in_repository")]
+    InRepository {
+        /// The repository's identity (`RepoSpec::id`: a URL without credentials, or a
+        /// canonical path).
+        repo_id: String,
+        /// The repository's name for people (`acme/api`).
+        repo: String,
+        /// Where in the repository (never itself `InRepository`).
+        inner: Box<Origin>,
+    },
+}
+
+fn serialize_in_repository<S: serde::Serializer>(
+    repo_id: &str,
+    repo: &str,
+    inner: &Origin,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::Error as _;
+    // Through a JSON value: flattening a recursive type into a map is beyond serde's derive.
+    let mut value = serde_json::to_value(inner).map_err(S::Error::custom)?;
+    if let serde_json::Value::Object(map) = &mut value {
+        map.insert("repository".to_owned(), repo.into());
+        map.insert("repository_id".to_owned(), repo_id.into());
+    }
+    value.serialize(s)
 }
 
 /// Who made a git commit, when, and why.
@@ -280,6 +354,26 @@ impl Origin {
             Origin::CommitMessage { commit } => format!("commit {} message", commit.short_id()),
             Origin::TagMessage { tag, .. } => format!("tag {tag} message"),
             Origin::Staged { path } => format!("{path} (staged)"),
+            Origin::InRepository { repo, inner, .. } => {
+                format!("{repo}: {}", inner.display_name())
+            }
+        }
+    }
+
+    /// The repository's name, for content of one repository among many
+    /// ([`Origin::InRepository`]).
+    pub fn repository(&self) -> Option<&str> {
+        match self {
+            Origin::InRepository { repo, .. } => Some(repo),
+            _ => None,
+        }
+    }
+
+    /// Where in its repository: the inner origin of [`Origin::InRepository`], else itself.
+    pub fn within_repository(&self) -> &Origin {
+        match self {
+            Origin::InRepository { inner, .. } => inner.within_repository(),
+            other => other,
         }
     }
 
@@ -291,6 +385,7 @@ impl Origin {
             Origin::File { path } => Some(path.as_os_str().as_encoded_bytes()),
             Origin::Commit { path, .. } | Origin::Staged { path } => Some(path.as_bytes()),
             Origin::Ref { path, .. } if !path.is_empty() => Some(path.as_bytes()),
+            Origin::InRepository { inner, .. } => inner.path_bytes(),
             Origin::Ref { .. }
             | Origin::Stdin
             | Origin::CommitMessage { .. }
@@ -302,6 +397,7 @@ impl Origin {
     pub fn commit(&self) -> Option<&CommitInfo> {
         match self {
             Origin::Commit { commit, .. } | Origin::CommitMessage { commit } => Some(commit),
+            Origin::InRepository { inner, .. } => inner.commit(),
             _ => None,
         }
     }
@@ -444,6 +540,52 @@ mod tests {
         let debug = format!("{c:?} {:?}", f.origin);
         assert!(!debug.contains(&secret), "{debug}");
         assert!(debug.contains("0123456789abcdef"), "{debug}");
+    }
+
+    /// Issue 15: a datastore's preview is redacted once: never shortened again, and the
+    /// redactor of reports does not look for it in other text.
+    #[test]
+    fn issue_15_a_preview_is_not_redacted_twice() {
+        let secret = Secret::new(synthetic_secret());
+        let preview = Secret::from_preview(secret.redacted());
+        assert_eq!(preview.redacted(), secret.redacted());
+        assert_eq!(format!("{preview}"), secret.redacted());
+        assert!(preview.is_preview() && !secret.is_preview());
+        let r = crate::report::Redactor::of_secrets([&preview]);
+        assert_eq!(r.text(&format!("x {preview} y")), format!("x {preview} y"));
+    }
+
+    /// Issue 15: an origin in a repository names it, and reads as its inner origin otherwise.
+    #[test]
+    fn issue_15_origin_in_repository() {
+        let f = finding_with(&synthetic_secret());
+        let o = Origin::InRepository {
+            repo_id: "https://git.example/acme/api".into(),
+            repo: "acme/api".into(),
+            inner: Box::new(f.origin.clone()),
+        };
+        assert_eq!(o.display_name(), "acme/api: a.env @ 0123456789");
+        assert_eq!(o.path_bytes(), Some(&b"a.env"[..]));
+        assert_eq!(o.commit().map(|c| c.id.as_str()), Some("0123456789abcdef"));
+        assert_eq!(o.repository(), Some("acme/api"));
+        assert_eq!(o.within_repository(), &f.origin);
+        let json = serde_json::to_value(&o).unwrap();
+        assert_eq!(json["kind"], "commit");
+        assert_eq!(json["path"], "a.env");
+        assert_eq!(json["repository"], "acme/api");
+        assert_eq!(json["repository_id"], "https://git.example/acme/api");
+        assert_eq!(json["commit"]["id"], "0123456789abcdef");
+    }
+
+    #[test]
+    fn issue_15_ids_parse_from_hex() {
+        let b = BlobId::of(b"hello\n");
+        assert_eq!(BlobId::parse(&b.to_hex().to_uppercase()), Some(b));
+        assert_eq!(BlobId::parse("zz"), None);
+        assert_eq!(BlobId::parse(&"g".repeat(40)), None);
+        let fp = Fingerprint::new("r", &Secret::new("x1"));
+        assert_eq!(Fingerprint::parse(fp.as_str()), Some(fp));
+        assert_eq!(Fingerprint::parse("abc"), None);
     }
 
     #[test]

@@ -16,7 +16,7 @@ pub struct Csv {
 }
 
 /// The header row; `docs/output.md` describes each column.
-const HEADER: [&str; 18] = [
+const HEADER: [&str; 19] = [
     "rule_id",
     "description",
     "severity",
@@ -35,6 +35,7 @@ const HEADER: [&str; 18] = [
     "date",
     "aws_class",
     "aws_account",
+    "repository",
 ];
 
 impl Reporter for Csv {
@@ -69,6 +70,7 @@ impl Reporter for Csv {
                     .and_then(AccountDecode::account)
                     .map(|a| a.to_string())
                     .unwrap_or_default(),
+                origin.repository().unwrap_or_default().to_owned(),
             ];
             w.write_record(record.iter().map(|cell| cell_text(cell)))?;
         }
@@ -96,6 +98,8 @@ impl Reporter for Csv {
 fn origin_kind(origin: &crate::finding::Origin) -> &'static str {
     use crate::finding::Origin;
     match origin {
+        // The repository has a column of its own.
+        Origin::InRepository { inner, .. } => origin_kind(inner),
         Origin::File { .. } => "file",
         Origin::Stdin => "stdin",
         Origin::Commit { .. } => "commit",

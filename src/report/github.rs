@@ -45,6 +45,8 @@ impl Reporter for GithubActions {
             );
             if origin_path(&origin).is_none() {
                 message = format!("{}: {message}", escape(&origin.display_name()));
+            } else if let Some(repo) = origin.repository() {
+                message = format!("{}: {message}", escape(repo));
             }
             if let Some(c) = origin.commit() {
                 message.push_str(&format!(

@@ -41,19 +41,26 @@ fn vulnerability(f: &Finding, secrets: SecretDisplay, r: &Redactor) -> serde_jso
         }),
         None => json!({ "sha": NO_COMMIT }),
     };
-    let id = short_hash(&[
-        f.fingerprint.as_str(),
-        &file,
-        &loc.line.to_string(),
-        &loc.column.to_string(),
-        f.origin.commit().map_or("", |c| c.id.as_str()),
-    ]);
+    let mut id_parts = vec![
+        f.fingerprint.as_str().to_owned(),
+        file.clone(),
+        loc.line.to_string(),
+        loc.column.to_string(),
+        f.origin.commit().map_or("", |c| c.id.as_str()).to_owned(),
+    ];
+    // Ids of one repository's scan stay as they were; an audit's tell repositories apart.
+    id_parts.extend(f.origin.repository().map(str::to_owned));
+    let id = short_hash(&id_parts.iter().map(String::as_str).collect::<Vec<_>>());
+    let place = match origin.repository() {
+        Some(repo) => format!("{repo}: {file}"),
+        None => file.clone(),
+    };
     json!({
         "id": id,
         "category": "secret_detection",
         "name": f.description,
         "description": format!(
-            "{} ({}) in {file} line {}. Revoke or rotate it, then remove it from the code.",
+            "{} ({}) in {place} line {}. Revoke or rotate it, then remove it from the code.",
             f.description, f.rule_id, loc.line
         ),
         "severity": Severity::of(f).name(),

@@ -74,11 +74,13 @@ fn convert(f: &Finding, secrets: SecretDisplay, r: &Redactor) -> GitleaksFinding
             .map(|c| c.date.parse::<jiff::Timestamp>().map_or(c.date.clone(), |t| t.to_string()))
             .unwrap_or_default(),
         message: info.map(|c| c.summary.clone()).unwrap_or_default(),
+        // gitleaks' report has no field for a repository: an audit's names it in a tag.
         tags: f
             .aws
-            .as_ref()
-            .map(|a| a.tags.iter().map(|t| t.name().to_owned()).collect())
-            .unwrap_or_default(),
+            .iter()
+            .flat_map(|a| a.tags.iter().map(|t| t.name().to_owned()))
+            .chain(origin.repository().map(|repo| format!("repository:{repo}")))
+            .collect(),
         rule_id: f.rule_id.clone(),
         fingerprint,
     }

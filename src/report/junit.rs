@@ -38,7 +38,11 @@ impl Reporter for Junit {
             let origin = r.origin(&f.origin);
             let file = origin_file_name(&origin);
             let loc = &f.location;
-            let name = format!("{} at {file}:{}:{}", f.rule_id, loc.line, loc.column);
+            let place = match origin.repository() {
+                Some(repo) => format!("{repo}: {file}"),
+                None => file.clone(),
+            };
+            let name = format!("{} at {place}:{}:{}", f.rule_id, loc.line, loc.column);
             writeln!(
                 out,
                 r#"    <testcase name="{}" classname="{}" file="{}" line="{}">"#,
@@ -57,6 +61,9 @@ impl Reporter for Junit {
                 super::escape(&r.string(&self.secrets.line(f).0)),
                 f.fingerprint
             );
+            if let Some(repo) = origin.repository() {
+                body.push_str(&format!("\nrepository: {repo}"));
+            }
             if let Some(c) = origin.commit() {
                 body.push_str(&format!(
                     "\ncommit: {} by {} <{}> on {}: {}",

@@ -91,7 +91,15 @@ fn result(f: &Finding, rule_index: usize, secrets: SecretDisplay, r: &Redactor) 
     let mut message = format!("{} ({}): {}", f.description, f.rule_id, secrets.secret(f));
     if path.is_none() {
         message = format!("{}: {message}", origin.display_name());
+    } else if let Some(repo) = origin.repository() {
+        message = format!("{repo}: {message}");
     }
+    // The same secret at the same path of two repositories is two results; a scan of one
+    // repository hashes as it always has.
+    let hashed_path = match (f.origin.repository(), hashed_path) {
+        (Some(repo), Some(p)) => Some(format!("{repo}\0{p}")),
+        (_, p) => p,
+    };
     let mut result = json!({
         "ruleId": f.rule_id,
         "ruleIndex": rule_index,
@@ -121,6 +129,9 @@ fn result(f: &Finding, rule_index: usize, secrets: SecretDisplay, r: &Redactor) 
                 },
             },
         }]);
+    }
+    if let Some(repo) = origin.repository() {
+        result["properties"]["repository"] = json!(repo);
     }
     if let Some(c) = origin.commit() {
         result["properties"]["commit"] = json!({

@@ -102,6 +102,8 @@ impl Redactor {
     pub fn of_secrets<'a>(secrets: impl IntoIterator<Item = &'a Secret>) -> Redactor {
         let mut values: Vec<&str> = secrets
             .into_iter()
+            // A preview is no secret: redacting its copies would only shorten them.
+            .filter(|s| !s.is_preview())
             .map(Secret::expose)
             .filter(|s| s.len() >= MIN_REDACTED_LEN)
             .collect();
@@ -171,6 +173,17 @@ impl Redactor {
             }
             Origin::Staged { path } if changed(path) => {
                 Cow::Owned(Origin::Staged { path: self.string(path) })
+            }
+            Origin::InRepository { repo_id, repo, inner } => {
+                let within = self.origin(inner);
+                if !changed(repo) && !changed(repo_id) && matches!(within, Cow::Borrowed(_)) {
+                    return Cow::Borrowed(origin);
+                }
+                Cow::Owned(Origin::InRepository {
+                    repo_id: self.string(repo_id),
+                    repo: self.string(repo),
+                    inner: Box::new(within.into_owned()),
+                })
             }
             _ => Cow::Borrowed(origin),
         }

@@ -262,11 +262,15 @@ fn issue_15_a_killed_audit_resumes_to_the_same_datastore() {
     for i in 0..12 {
         org.git(&org.dir(), &["clone", "-q", "--bare", "upstream-a", &format!("extra-{i}.git")]);
     }
+    let started = std::time::Instant::now();
     org.audit(&["org", "--datastore", "whole.db", "--threads", "1"]).assert_code(1);
+    let took = started.elapsed();
     let whole = org.dump("whole.db");
     // How many kills landed before the audit was done (the test must kill audits mid-way).
     let mut cut_short = 0;
-    for (i, delay) in [30u64, 120, 300, 700].into_iter().enumerate() {
+    // Kills at a tenth, three tenths, half and seven tenths of an uninterrupted run's time.
+    for (i, tenths) in [1u32, 3, 5, 7].into_iter().enumerate() {
+        let delay = took * tenths / 10;
         let db = format!("killed-{i}.db");
         let mut child = org
             .env
@@ -278,7 +282,7 @@ fn issue_15_a_killed_audit_resumes_to_the_same_datastore() {
             .stderr(Stdio::null())
             .spawn()
             .expect("spawn");
-        std::thread::sleep(Duration::from_millis(delay));
+        std::thread::sleep(delay);
         let _ = child.kill(); // SIGKILL
         let _ = child.wait();
         if org.db(&db).exists() {
@@ -289,7 +293,7 @@ fn issue_15_a_killed_audit_resumes_to_the_same_datastore() {
             cut_short += 1;
         }
         org.audit(&["org", "--datastore", &db, "--threads", "1"]).assert_code(1);
-        assert_eq!(org.dump(&db), whole, "killed after {delay} ms");
+        assert_eq!(org.dump(&db), whole, "killed after {delay:?}");
     }
     assert!(cut_short >= 2, "only {cut_short} of 4 kills landed before the audit's end");
 }

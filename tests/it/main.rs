@@ -17,6 +17,7 @@ mod adversarial;
 mod audit;
 mod audit_clone;
 mod audit_deploy;
+mod audit_report;
 mod audit_sources;
 mod audit_store;
 mod aws_online;

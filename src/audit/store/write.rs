@@ -356,6 +356,8 @@ fn insert_occurrence(
     mask: &Masker,
 ) -> rusqlite::Result<()> {
     let none = String::new();
+    // The repository is the row's; where in it is the occurrence.
+    let origin = origin.within_repository();
     let (kind, commit, path, ref_name, tag_id) = match origin {
         Origin::Commit { path, commit } => ("file", Some(&**commit), path, &none, &none),
         Origin::CommitMessage { commit } => {
@@ -366,6 +368,8 @@ fn insert_occurrence(
         // Not an audit's origins; stored as files without a commit.
         Origin::Staged { path } => ("file", None, path, &none, &none),
         Origin::File { .. } | Origin::Stdin => ("file", None, &none, &none, &none),
+        // Taken off by `within_repository` above.
+        Origin::InRepository { .. } => ("file", None, &none, &none, &none),
     };
     let path = match origin {
         Origin::File { path } => path.to_string_lossy().into_owned(),

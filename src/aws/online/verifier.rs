@@ -108,7 +108,7 @@ impl Verifier for AwsVerifier {
 fn target(f: &Finding, root: Option<&str>) -> Option<Target> {
     let aws = f.aws.as_ref()?;
     let key_id = aws.key_id.as_ref()?.expose().to_owned();
-    let (path, commit) = match &f.origin {
+    let (path, commit) = match f.origin.within_repository() {
         Origin::File { path } => (path.display().to_string(), None),
         Origin::Commit { path, commit } => (path.clone(), Some(commit.id.clone())),
         other => (other.display_name(), other.commit().map(|c| c.id.clone())),
@@ -118,7 +118,7 @@ fn target(f: &Finding, root: Option<&str>) -> Option<Target> {
         secret: aws.paired_secret.as_ref().map(|p| p.value.clone()),
         session_token: aws.session_token.as_ref().map(|p| p.value.clone()),
         found: vec![FoundAt {
-            repository: root.map(str::to_owned),
+            repository: f.origin.repository().or(root).map(str::to_owned),
             commit,
             path,
             line: f.location.line,

@@ -68,7 +68,9 @@ pub(crate) fn run_keys(cmd: KeyCommand, env: &crate::cli::env::Env) -> anyhow::R
 /// The operator's own configuration, if there is one. The current directory's configuration is
 /// not read: a repository's `.keysentry.toml` must not choose the accounts, roles, endpoints
 /// or audit log of online work done with the operator's credentials.
-fn operator_settings(env: &crate::cli::env::Env) -> anyhow::Result<keysentry::config::Settings> {
+pub(crate) fn operator_settings(
+    env: &crate::cli::env::Env,
+) -> anyhow::Result<keysentry::config::Settings> {
     match &env.operator_config {
         Some(file) if keysentry::files::read::exists(file) => {
             Ok(keysentry::config::load(file, keysentry::rules::Builtin::Core)

@@ -8,6 +8,9 @@ pub(crate) mod baseline;
 pub(crate) mod hook;
 pub(crate) mod hook_install;
 pub(crate) mod merge;
+pub(crate) mod report;
+#[cfg(feature = "aws")]
+pub(crate) mod report_verify;
 pub(crate) mod rules;
 pub(crate) mod scan;
 pub(crate) mod triage;

@@ -6,7 +6,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::finding::Secret;
 
@@ -102,8 +102,16 @@ impl Serialize for Detail {
     }
 }
 
+/// Read back as plain text: what was serialized had its key id redacted already (a datastore's
+/// stored verdict), and stays so.
+impl<'de> Deserialize<'de> for Detail {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Detail, D::Error> {
+        String::deserialize(d).map(Detail::text)
+    }
+}
+
 /// What the owner-side check says about a key.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "verdict", content = "reason", rename_all = "snake_case")]
 pub enum Verdict {
     /// The key works: it is active in an own account.
@@ -127,7 +135,7 @@ pub enum Verdict {
 }
 
 /// What a request signed with the leaked pair said.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "result", content = "detail", rename_all = "snake_case")]
 pub enum LeakedVerdict {
     /// The pair works; the identity it belongs to.
@@ -141,7 +149,7 @@ pub enum LeakedVerdict {
 }
 
 /// What an action did.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "result", content = "detail", rename_all = "snake_case")]
 pub enum ActionResult {
     /// Dry run: what would be done.
@@ -160,8 +168,9 @@ pub enum ActionResult {
 /// found (a finding has both): the verdict, as recorded in the audit log, and the actions.
 ///
 /// Serializes to the `aws.online` object of the JSON report, with the key id redacted in the
-/// details; [`OnlineVerdict::exposed`] gives the form that writes it in full.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+/// details; [`OnlineVerdict::exposed`] gives the form that writes it in full. Deserializes from
+/// that object (a datastore's stored verdict), details as the plain, redacted text they were.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OnlineVerdict {
     /// The account `sts:GetAccessKeyInfo` gave.
     pub account: Option<String>,
@@ -304,6 +313,11 @@ mod tests {
         assert_eq!(serde_json::to_value(&v).unwrap(), want);
         let shown = serde_json::to_value(v.exposed()).unwrap();
         assert_eq!(shown["action"]["detail"], format!("{id} is Inactive"));
+        // Issue 15: a stored verdict reads back as it was written, key id still redacted.
+        let stored: OnlineVerdict =
+            serde_json::from_str(&serde_json::to_string(&v).unwrap()).unwrap();
+        assert_eq!(serde_json::to_value(&stored).unwrap(), want);
+        assert!(!format!("{:?}", stored.exposed()).contains(&id));
         let error = OnlineVerdict::new(Verdict::Error(Detail::text("boom")));
         let json = serde_json::to_value(&error).unwrap();
         assert_eq!((&json["verdict"], &json["reason"]), (&"error".into(), &"boom".into()));
