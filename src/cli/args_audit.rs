@@ -301,15 +301,16 @@ pub(crate) struct ReportArgs {
     #[command(flatten)]
     pub(crate) accounts: super::args_aws::AwsAccountArgs,
 
-    /// Clone cache holding the mirrors of remote repositories (for --verify)
+    /// The clone cache of the audit (for --verify)
     #[arg(
         long,
         value_name = "DIR",
-        long_help = "Where `keysentry audit` keeps its mirrors. --verify re-reads each AWS \
-                     finding's blob from its repository: a local one at its path, a remote one \
-                     from the mirror in DIR whose origin is the repository's URL."
+        long_help = "Where `keysentry audit` keeps its mirrors (its --cache; default \
+                     $XDG_CACHE_HOME/keysentry/mirrors, else ~/.cache/keysentry/mirrors). \
+                     --verify re-reads each AWS finding's blob from its repository: a local one \
+                     at its path, a remote one from its mirror there."
     )]
-    pub(crate) clone_cache: Option<PathBuf>,
+    pub(crate) cache: Option<PathBuf>,
 
     #[cfg(feature = "aws")]
     #[command(flatten)]

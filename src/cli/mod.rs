@@ -25,8 +25,6 @@ use exit::ExitStatus;
 use log::{Log, Verbosity};
 
 pub(crate) fn main() -> ExitCode {
-    // Process-wide, so set here and not by the library (see its documentation).
-    keysentry::source::git::set_libgit2_options();
     let cli = match args::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

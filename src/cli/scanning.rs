@@ -41,6 +41,9 @@ impl Opened {
         env: &Env,
         log: Log,
     ) -> anyhow::Result<(Opened, Vec<String>)> {
+        if !matches!(input, Input::Stdin { .. } | Input::Worktree(_)) {
+            git_options();
+        }
         let skip_ignore_files = suppression.no_ignore_files;
         let watched = &suppression.watched;
         Ok(match input {
@@ -116,6 +119,15 @@ impl Opened {
             ));
         }
     }
+}
+
+/// Sets libgit2's process-wide options, before the first repository is opened (they are the
+/// binary's to set, not the library's: see its documentation). Called by the commands that read
+/// git repositories only: initialising libgit2 loads OpenSSL's certificate store (its https
+/// transport, for audits' clones), which costs a working-tree scan or `--version` 20 ms of
+/// CPU for nothing.
+pub(crate) fn git_options() {
+    keysentry::source::git::set_libgit2_options();
 }
 
 /// The source and the scan `config` describes.

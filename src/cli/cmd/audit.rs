@@ -26,6 +26,7 @@ use keysentry::finding::Secret;
 use keysentry::report::escape;
 
 pub(crate) fn run(args: AuditArgs, env: &Env, log: Log) -> anyhow::Result<ExitStatus> {
+    scanning::git_options();
     let shard = args.shard.map(|s| s.resolve(env.job_completion_index.as_deref())).transpose()?;
     if !args.github.is_empty() && !args.gitlab.is_empty() && args.api_url.is_some() {
         anyhow::bail!("--api-url names one API: audit --github and --gitlab in separate runs");
@@ -191,7 +192,7 @@ fn list_new(store: &Store, run: RunId, datastore: &Path, log: Log) -> anyhow::Re
     }
     if new.len() > NEW_SHOWN {
         log.info(format_args!(
-            "… and {} more: keysentry report --datastore {} --since-run {run}",
+            "… and {} more: keysentry report --datastore {} --since run:{run}",
             new.len() - NEW_SHOWN,
             datastore.display()
         ));

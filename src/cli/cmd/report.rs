@@ -47,7 +47,7 @@ pub(crate) fn run(args: ReportArgs, env: &Env, log: Log) -> anyhow::Result<ExitS
     let mut verify_failed = false;
     #[cfg(feature = "aws")]
     if let Some(run) = online_run(&args, env)? {
-        verify_failed = super::report_verify::verify(&args, run, &filter, log, &mut notes)?;
+        verify_failed = super::report_verify::verify(&args, run, &filter, env, log, &mut notes)?;
     }
     #[cfg(not(feature = "aws"))]
     let _ = (env, &log);

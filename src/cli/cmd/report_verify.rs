@@ -1,17 +1,19 @@
 //! `keysentry report --datastore DB --verify`: the AWS online step of `scan --verify` over an
 //! audit's AWS findings. The datastore holds no secret, so each finding is rebuilt from its
-//! blob, read again from its repository (a local path, or the mirror in `--clone-cache`);
+//! blob, read again from its repository (a local path, or its mirror in the audit's `--cache`);
 //! the verdicts are stored back in the datastore.
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::cli::args_audit::ReportArgs;
 use crate::cli::config_aws::OnlineRun;
+use crate::cli::env::Env;
 use crate::cli::log::Log;
+use keysentry::audit::clone::Cache;
 use keysentry::audit::report::DatastoreReport;
 use keysentry::audit::reread::reread;
 use keysentry::audit::store::{FindingFilter, Store, StoredFinding, StoredRepo};
+use keysentry::audit::{RepoLocation, RepoSpec};
 use keysentry::aws::AwsOptions;
 use keysentry::report::SecretDisplay;
 use keysentry::{Scan, ScanOptions};
@@ -26,9 +28,11 @@ pub(crate) fn verify(
     args: &ReportArgs,
     (run, aws): (OnlineRun, AwsOptions),
     filter: &FindingFilter,
+    env: &Env,
     log: Log,
     notes: &mut Vec<String>,
 ) -> anyhow::Result<bool> {
+    crate::cli::scanning::git_options();
     let mut store = Store::open(&args.datastore)?;
     let report = DatastoreReport::load(&store, filter)?;
     let wanted: Vec<StoredFinding> = report
@@ -42,11 +46,17 @@ pub(crate) fn verify(
         return Ok(false);
     }
     let scan = Scan::new(super::builtin_rules()?, ScanOptions { aws, ..ScanOptions::default() });
-    let mirrors = args.clone_cache.as_deref().map(mirrors_by_url).unwrap_or_default();
+    // The audit's cache, where its mirrors are named after each repository's identity.
+    let cache = args
+        .cache
+        .clone()
+        .or_else(|| env.mirror_cache.clone())
+        .filter(|dir| dir.is_dir())
+        .and_then(|dir| Cache::new(dir).ok());
     let locate = |r: &StoredRepo| -> Option<PathBuf> {
         match r.location_kind.as_str() {
             "local" => Some(PathBuf::from(&r.location)),
-            _ => mirrors.get(&r.location).cloned(),
+            _ => cache.as_ref().map(|c| c.mirror_path(&remote_spec(r))),
         }
     };
     let rebuilt = reread(&scan, &wanted, &report.repos, &locate, MAX_BLOB);
@@ -71,17 +81,13 @@ pub(crate) fn verify(
     Ok(failed)
 }
 
-/// The mirrors in a clone cache, by the URL of their `origin` remote.
-fn mirrors_by_url(cache: &Path) -> HashMap<String, PathBuf> {
-    let mut out = HashMap::new();
-    let Ok(entries) = std::fs::read_dir(cache) else { return out };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        let Ok(repo) = git2::Repository::open_bare(&path) else { continue };
-        let url = repo.find_remote("origin").ok().and_then(|r| r.url().ok().map(str::to_owned));
-        if let Some(url) = url {
-            out.insert(url, path);
-        }
+/// The spec an audit mirrored a stored remote repository under.
+fn remote_spec(r: &StoredRepo) -> RepoSpec {
+    RepoSpec {
+        id: r.id.clone(),
+        location: RepoLocation::Remote(r.location.clone()),
+        name: r.name.clone(),
+        fork: r.fork,
+        archived: r.archived,
     }
-    out
 }
