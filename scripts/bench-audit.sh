@@ -87,12 +87,12 @@ if [[ $DO_AUDIT == 1 ]] && ! "$KS" audit --help >/dev/null 2>&1; then
   log "this keysentry has no audit command: audit measurements left out"
   DO_AUDIT=0
 fi
-# Both commands run hermetic (no configuration file) when both can.
-NOCONF=()
-if "$KS" scan --help 2>/dev/null | grep -q -- '--no-config' \
-   && { [[ $DO_AUDIT == 0 ]] || "$KS" audit --help 2>/dev/null | grep -q -- '--no-config'; }; then
-  NOCONF=(--no-config)
-fi
+# No configuration file: HOME is an empty directory (no operator's configuration), the scans
+# get --no-config (the audit never reads the repositories' own configurations), and the
+# audit too if it has the flag.
+SCAN_NOCONF=() AUDIT_NOCONF=()
+"$KS" scan --help 2>/dev/null | grep -q -- '--no-config' && SCAN_NOCONF=(--no-config)
+[[ $DO_AUDIT == 0 ]] || ! "$KS" audit --help 2>/dev/null | grep -q -- '--no-config' || AUDIT_NOCONF=(--no-config)
 THREAD_ARGS=(); [[ -z ${THREADS:-} ]] || THREAD_ARGS=(--threads "$THREADS")
 
 # ---- 2. data ------------------------------------------------------------------------------
@@ -178,11 +178,11 @@ chmod +x "$SCAN_EACH"
 audit_first() { # audit_first WHAT ROUND SOURCE-ARGS...
   local what=$1 round=$2 db=$RUN_DIR/$1.$2.db; shift 2
   rm -f "$db" "$db"-*
-  run_one "$what" "$round" "$db" "$KS" audit "$@" --datastore "$db" "${NOCONF[@]}" "${THREAD_ARGS[@]}"
+  run_one "$what" "$round" "$db" "$KS" audit "$@" --datastore "$db" "${AUDIT_NOCONF[@]}" "${THREAD_ARGS[@]}"
 }
 audit_rerun() { # audit_rerun WHAT ROUND FIRST-WHAT SOURCE-ARGS...: again, on FIRST-WHAT's datastore
   local what=$1 round=$2 db=$RUN_DIR/$3.$2.db; shift 3
-  run_one "$what" "$round" "$db" "$KS" audit "$@" --datastore "$db" "${NOCONF[@]}" "${THREAD_ARGS[@]}"
+  run_one "$what" "$round" "$db" "$KS" audit "$@" --datastore "$db" "${AUDIT_NOCONF[@]}" "${THREAD_ARGS[@]}"
 }
 
 for ((r = 1; r <= RUNS; r++)); do
@@ -194,7 +194,7 @@ for ((r = 1; r <= RUNS; r++)); do
   fi
   if [[ $DO_SCAN == 1 ]]; then
     run_one scan-each "$r" - "$SCAN_EACH" "$KS" "$ORG/repos.txt" "$RUN_DIR/scan-each.$r.rcs" \
-      "${NOCONF[@]}" "${THREAD_ARGS[@]}"
+      "${SCAN_NOCONF[@]}" "${THREAD_ARGS[@]}"
   fi
   if [[ $RELEASES == 1 ]]; then
     if [[ $DO_AUDIT == 1 ]]; then
@@ -203,7 +203,7 @@ for ((r = 1; r <= RUNS; r++)); do
     fi
     if [[ $DO_SCAN == 1 ]]; then
       run_one rel-scan-each "$r" - "$SCAN_EACH" "$KS" "$RUN_DIR/releases.txt" \
-        "$RUN_DIR/rel-scan-each.$r.rcs" "${NOCONF[@]}" "${THREAD_ARGS[@]}"
+        "$RUN_DIR/rel-scan-each.$r.rcs" "${SCAN_NOCONF[@]}" "${THREAD_ARGS[@]}"
     fi
   fi
 done
@@ -212,7 +212,7 @@ find "$RUN_DIR" -name '*.db*' -delete   # the datastores are large and served th
 # ---- 4. report ------------------------------------------------------------------------------
 OUT_MD=$ROOT/.bench/results-$STAMP-audit.md
 python3 - "$TSV" "$ORG/org.json" "${REL}/repos.json" "$RELEASES" "$KS_DESC" "$RUN_DIR" \
-  "${NOCONF[*]} ${THREAD_ARGS[*]}" >"$OUT_MD" <<'EOF'
+  "audit: ${AUDIT_NOCONF[*]} ${THREAD_ARGS[*]}; scan: ${SCAN_NOCONF[*]} ${THREAD_ARGS[*]}" >"$OUT_MD" <<'EOF'
 import json, os, statistics, sys
 tsv, org_json, rel_json, releases, ks, run_dir, extra = sys.argv[1:]
 rows = [l.rstrip("\n").split("\t") for l in open(tsv)][1:]
