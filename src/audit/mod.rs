@@ -7,6 +7,10 @@
 //! repository's history is scanned with blobs the datastore already knows passed over; the
 //! results of one repository go to the datastore in one transaction.
 
+pub mod api;
+pub mod sources;
+pub mod clone;
+
 use std::path::PathBuf;
 
 /// A repository to audit.
@@ -37,3 +41,5 @@ pub enum RepoLocation {
     /// `git@host:path`); it is mirrored into the clone cache.
     Remote(String),
 }
+
+pub mod store;

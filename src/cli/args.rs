@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use super::args_audit::{MergeArgs, TriageArgs};
 use super::args_aws::{AwsCommand, AwsScanArgs};
 use super::args_filter::{FilterArgs, IgnoreArgs};
 use super::exit::EXIT_CODES_HELP;
@@ -74,6 +75,10 @@ pub(crate) enum Command {
                       checked as it will be committed."
     )]
     Hook(HookArgs),
+    /// Set the triage status of audit findings in a datastore
+    Triage(TriageArgs),
+    /// Merge audit datastores (shards) into one
+    Merge(MergeArgs),
 }
 
 const HOOK_HELP: &str = "\

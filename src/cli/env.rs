@@ -41,6 +41,10 @@ pub(crate) const GIT_OBJECT_DIRECTORY: &str = "GIT_OBJECT_DIRECTORY";
 /// Git: further object stores, separated by `:` (`;` on Windows).
 pub(crate) const GIT_ALTERNATE_OBJECT_DIRECTORIES: &str = "GIT_ALTERNATE_OBJECT_DIRECTORIES";
 
+/// The user's login name: who `keysentry triage` records as setting a status (`--by`
+/// overrides it).
+pub(crate) const USER: &str = "USER";
+
 /// The environment variables keysentry reads, captured once.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Env {
@@ -59,6 +63,8 @@ pub(crate) struct Env {
     /// Git's variables that say where a repository's parts are, relative paths made absolute
     /// against the working directory (as git reads them).
     pub(crate) git: keysentry::source::git::GitEnv,
+    /// `USER`, when set and non-empty.
+    pub(crate) user: Option<String>,
 }
 
 impl Env {
@@ -78,6 +84,7 @@ impl Env {
                 std::env::var_os(HOME).map(Into::into),
             ),
             git: git_env(),
+            user: var(USER),
         }
     }
 

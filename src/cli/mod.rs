@@ -2,6 +2,7 @@
 //! status.
 
 mod args;
+mod args_audit;
 mod args_aws;
 mod args_filter;
 mod cmd;
@@ -52,6 +53,8 @@ pub(crate) fn main() -> ExitCode {
         args::Command::Aws(c) => cmd::aws::run(c, &env),
         args::Command::Baseline(c) => cmd::baseline::run(c, cli.color, &env, log),
         args::Command::Ignore(a) => cmd::baseline::ignore(a, log),
+        args::Command::Triage(a) => cmd::triage::run(a, &env, log),
+        args::Command::Merge(a) => cmd::merge::run(a, log),
     };
     match result {
         Ok(status) => status.into(),

@@ -6,8 +6,10 @@ pub(crate) mod aws_online;
 pub(crate) mod baseline;
 pub(crate) mod hook;
 pub(crate) mod hook_install;
+pub(crate) mod merge;
 pub(crate) mod rules;
 pub(crate) mod scan;
+pub(crate) mod triage;
 
 use keysentry::rules::syntax::RuleSyntax;
 use keysentry::rules::{RuleError, RuleSet};
