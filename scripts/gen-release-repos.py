@@ -22,7 +22,6 @@ git on PATH.
 
 import argparse
 import hashlib
-import io
 import json
 import os
 import re
@@ -99,8 +98,14 @@ def unpack(path):
 
 
 def build_repo(out, cache, pkg):
+    """Write the releases straight into `git fast-import` (two releases in memory at most)."""
     versions = sorted(RELEASES[pkg], key=vkey)
-    stream = io.BytesIO()
+    repo = os.path.join(out, f"{pkg}.git")
+    shutil.rmtree(repo, ignore_errors=True)
+    env = dict(os.environ, **GIT_ENV)
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", repo], env=env, check=True)
+    fi = subprocess.Popen(["git", "fast-import", "--quiet"], cwd=repo, env=env, stdin=subprocess.PIPE)
+    stream = fi.stdin
     prev = {}
     blobs = set()
     size = 0
@@ -125,12 +130,9 @@ def build_repo(out, cache, pkg):
                 size += len(data)
         stream.write(b"\nreset refs/tags/v%s\nfrom :%d\n\n" % (ver.encode(), i + 1))
         prev = files
-    repo = os.path.join(out, f"{pkg}.git")
-    shutil.rmtree(repo, ignore_errors=True)
-    env = dict(os.environ, **GIT_ENV)
-    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", repo], env=env, check=True)
-    subprocess.run(["git", "fast-import", "--quiet"], cwd=repo, env=env, check=True,
-                   input=stream.getvalue())
+    stream.close()
+    if fi.wait() != 0:
+        raise SystemExit(f"gen-release-repos: git fast-import failed for {pkg}")
     subprocess.run(["git", "repack", "-adq"], cwd=repo, env=env, check=True)
     return {"package": pkg, "repo": repo, "commits": len(versions),
             "first": versions[0], "last": versions[-1], "distinct_blobs": len(blobs),
