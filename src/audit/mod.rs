@@ -8,8 +8,11 @@
 //! results of one repository go to the datastore in one transaction.
 
 pub mod api;
-pub mod sources;
 pub mod clone;
+pub mod run;
+pub mod shard;
+pub mod sources;
+pub mod store;
 
 use std::path::PathBuf;
 
@@ -41,5 +44,3 @@ pub enum RepoLocation {
     /// `git@host:path`); it is mirrored into the clone cache.
     Remote(String),
 }
-
-pub mod store;

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use super::args_audit::{MergeArgs, TriageArgs};
+use super::args_audit::{AuditArgs, MergeArgs, TriageArgs};
 use super::args_aws::{AwsCommand, AwsScanArgs};
 use super::args_filter::{FilterArgs, IgnoreArgs};
 use super::exit::EXIT_CODES_HELP;
@@ -79,6 +79,16 @@ pub(crate) enum Command {
     Triage(TriageArgs),
     /// Merge audit datastores (shards) into one
     Merge(MergeArgs),
+    /// Audit many repositories into a datastore: each blob once, resumable, incremental
+    #[command(long_about = "Audit every repository of an organisation: those found under \
+                            directories, listed in files, given as clone URLs, or listed by \
+                            GitHub's and GitLab's APIs. Remote ones are mirrored into a cache; \
+                            each history is scanned with every blob that any repository or \
+                            earlier run scanned already passed over, and each repository's \
+                            results go to the SQLite datastore in one transaction. A later run \
+                            skips repositories whose refs did not move; a killed run resumes \
+                            where it stopped (docs/audit.md).")]
+    Audit(AuditArgs),
 }
 
 const HOOK_HELP: &str = "\

@@ -44,6 +44,27 @@ pub(crate) const GIT_ALTERNATE_OBJECT_DIRECTORIES: &str = "GIT_ALTERNATE_OBJECT_
 /// The user's login name: who `keysentry triage` records as setting a status (`--by`
 /// overrides it).
 pub(crate) const USER: &str = "USER";
+/// `keysentry audit --github`: the token GitHub's API and HTTPS clones are called with. Never
+/// logged, stored or shown.
+pub(crate) const GITHUB_TOKEN: &str = "GITHUB_TOKEN";
+/// `keysentry audit --gitlab`: the token GitLab's API and HTTPS clones are called with.
+pub(crate) const GITLAB_TOKEN: &str = "GITLAB_TOKEN";
+/// Kubernetes Indexed Jobs: the pod's index, which `audit --shard auto/N` takes as K.
+pub(crate) const JOB_COMPLETION_INDEX: &str = "JOB_COMPLETION_INDEX";
+/// The base directory of user caches (XDG Base Directory): the audit's mirrors are in
+/// `$XDG_CACHE_HOME/keysentry/mirrors` (an absolute path only), else
+/// `$HOME/.cache/keysentry/mirrors`.
+pub(crate) const XDG_CACHE_HOME: &str = "XDG_CACHE_HOME";
+
+/// A value that must never be shown: `Debug` prints `<hidden>`.
+#[derive(Clone, Default)]
+pub(crate) struct Hidden(pub(crate) String);
+
+impl std::fmt::Debug for Hidden {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<hidden>")
+    }
+}
 
 /// The environment variables keysentry reads, captured once.
 #[derive(Clone, Debug, Default)]
@@ -65,6 +86,13 @@ pub(crate) struct Env {
     pub(crate) git: keysentry::source::git::GitEnv,
     /// `USER`, when set and non-empty.
     pub(crate) user: Option<String>,
+    /// `GITHUB_TOKEN` and `GITLAB_TOKEN`, when set and non-empty.
+    pub(crate) github_token: Option<Hidden>,
+    pub(crate) gitlab_token: Option<Hidden>,
+    /// `JOB_COMPLETION_INDEX`, when set and non-empty.
+    pub(crate) job_completion_index: Option<String>,
+    /// The audit's default clone cache: from `XDG_CACHE_HOME`, else `HOME`.
+    pub(crate) mirror_cache: Option<std::path::PathBuf>,
 }
 
 impl Env {
@@ -85,6 +113,15 @@ impl Env {
             ),
             git: git_env(),
             user: var(USER),
+            github_token: var(GITHUB_TOKEN).map(Hidden),
+            gitlab_token: var(GITLAB_TOKEN).map(Hidden),
+            job_completion_index: var(JOB_COMPLETION_INDEX),
+            mirror_cache: xdg_base(
+                std::env::var_os(XDG_CACHE_HOME).map(Into::into),
+                std::env::var_os(HOME).map(Into::into),
+                ".cache",
+            )
+            .map(|base| base.join("keysentry").join("mirrors")),
         }
     }
 
@@ -113,10 +150,18 @@ fn operator_config(
     xdg: Option<std::path::PathBuf>,
     home: Option<std::path::PathBuf>,
 ) -> Option<std::path::PathBuf> {
-    let base = xdg
-        .filter(|p| p.is_absolute())
-        .or_else(|| home.filter(|p| !p.as_os_str().is_empty()).map(|h| h.join(".config")))?;
-    Some(base.join("keysentry").join("config.toml"))
+    Some(xdg_base(xdg, home, ".config")?.join("keysentry").join("config.toml"))
+}
+
+/// An XDG base directory: the variable's value when it is an absolute path (a relative one is
+/// ignored), else `$HOME/<fallback>`.
+fn xdg_base(
+    xdg: Option<std::path::PathBuf>,
+    home: Option<std::path::PathBuf>,
+    fallback: &str,
+) -> Option<std::path::PathBuf> {
+    xdg.filter(|p| p.is_absolute())
+        .or_else(|| home.filter(|p| !p.as_os_str().is_empty()).map(|h| h.join(fallback)))
 }
 
 /// `GIT_DIR`, `GIT_WORK_TREE`, `GIT_INDEX_FILE`, `GIT_OBJECT_DIRECTORY` and
@@ -155,6 +200,12 @@ mod tests {
         assert_eq!(operator_config(p("rel"), p("/h")), p("/h/.config/keysentry/config.toml"));
         assert_eq!(operator_config(None, p("/h")), p("/h/.config/keysentry/config.toml"));
         assert_eq!(operator_config(None, None), None);
+    }
+
+    #[test]
+    fn issue_15_tokens_never_show() {
+        let env = Env { github_token: Some(Hidden("tok-1234".into())), ..Env::default() };
+        assert!(!format!("{env:?}").contains("tok-1234"));
     }
 
     #[test]

@@ -55,6 +55,7 @@ pub(crate) fn main() -> ExitCode {
         args::Command::Ignore(a) => cmd::baseline::ignore(a, log),
         args::Command::Triage(a) => cmd::triage::run(a, &env, log),
         args::Command::Merge(a) => cmd::merge::run(a, log),
+        args::Command::Audit(a) => cmd::audit::run(a, &env, log),
     };
     match result {
         Ok(status) => status.into(),

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::log::{Log, Verbosity};
+use keysentry::audit::run::AuditProgress;
 use keysentry::pipeline::Progress;
 use keysentry::source::Planned;
 
@@ -110,14 +111,97 @@ fn status(
     );
     // The time left, at the pace so far: once a unit is done and while some remain.
     if let Some((done, planned)) = units.filter(|(done, p)| *done > 0 && *done < p.units) {
-        let left = (secs * (planned.units - done) as f64 / done as f64).round() as u64;
-        line += &match left {
-            0..60 => format!(", about {left}s left"),
-            60..3600 => format!(", about {}m {}s left", left / 60, left % 60),
-            _ => format!(", about {}h {}m left", left / 3600, left % 3600 / 60),
-        };
+        line += &format!(", {}", left(secs * (planned.units - done) as f64 / done as f64));
     }
     line
+}
+
+/// [`with_progress`] for an audit: repositories done of the total, the current one, blobs
+/// per second and the time left at the pace so far.
+pub(crate) fn with_audit_progress<T>(
+    policy: ProgressPolicy,
+    audit: impl FnOnce(&AuditProgress) -> T,
+) -> T {
+    let progress = AuditProgress::default();
+    if !policy.enabled {
+        return audit(&progress);
+    }
+    let (done_tx, done_rx) = mpsc::channel::<()>();
+    std::thread::scope(|s| {
+        let shown = &progress;
+        s.spawn(move || draw_audit(shown, policy.delay, &done_rx));
+        let out = audit(&progress);
+        drop(done_tx);
+        out
+    })
+}
+
+fn draw_audit(progress: &AuditProgress, delay: Duration, done: &Receiver<()>) {
+    let started = Instant::now();
+    if !delay.is_zero() && !matches!(done.recv_timeout(delay), Err(RecvTimeoutError::Timeout)) {
+        return;
+    }
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    let style = ProgressStyle::with_template("{spinner} auditing: {msg}")
+        .unwrap_or_else(|_| ProgressStyle::default_spinner());
+    bar.set_style(style);
+    let frame = || {
+        let load = |n: &std::sync::atomic::AtomicU64| n.load(std::sync::atomic::Ordering::Relaxed);
+        let counts = AuditCounts {
+            done: load(&progress.done),
+            total: load(&progress.total),
+            blobs: progress.scan.items(),
+            known: load(&progress.known),
+        };
+        // Names come from the repositories' hosts: escaped like every other diagnostic.
+        let names = progress.current().join(", ");
+        let current = keysentry::report::escape_keep_lines(&names);
+        audit_status(counts, &current, started.elapsed())
+    };
+    loop {
+        bar.set_message(frame());
+        bar.tick();
+        if !matches!(done.recv_timeout(TICK), Err(RecvTimeoutError::Timeout)) {
+            break;
+        }
+    }
+    bar.finish_and_clear();
+}
+
+/// What an audit's progress line counts.
+#[derive(Clone, Copy, Debug)]
+struct AuditCounts {
+    done: u64,
+    total: u64,
+    blobs: u64,
+    known: u64,
+}
+
+/// `12/1000 repositories, 3456 blobs (78/s), 90 known, now acme/api, about 5m 2s left`.
+fn audit_status(c: AuditCounts, current: &str, elapsed: Duration) -> String {
+    let secs = elapsed.as_secs_f64();
+    let rate = if secs > 0.0 { c.blobs as f64 / secs } else { 0.0 };
+    let mut line = format!(
+        "{}/{} repositories, {} blobs ({rate:.0}/s), {} known",
+        c.done, c.total, c.blobs, c.known
+    );
+    if !current.is_empty() {
+        line += &format!(", now {current}");
+    }
+    if c.done > 0 && c.done < c.total {
+        line += &format!(", {}", left(secs * (c.total - c.done) as f64 / c.done as f64));
+    }
+    line
+}
+
+/// "about 4s left", "about 2m 0s left", "about 2h 46m left".
+fn left(secs: f64) -> String {
+    let left = secs.round() as u64;
+    match left {
+        0..60 => format!("about {left}s left"),
+        60..3600 => format!("about {}m {}s left", left / 60, left % 60),
+        _ => format!("about {}h {}m left", left / 3600, left % 3600 / 60),
+    }
 }
 
 #[cfg(test)]
@@ -153,6 +237,17 @@ mod tests {
         assert!(line(100, 2100, 6).ends_with(", about 2m 0s left"), "{}", line(100, 2100, 6));
         assert!(line(1, 1000, 10).ends_with(", about 2h 46m left"), "{}", line(1, 1000, 10));
         assert!(!line(10, 10, 4).contains("left"), "nothing left");
+    }
+
+    #[test]
+    fn issue_15_audit_status_line() {
+        let c = AuditCounts { done: 10, total: 40, blobs: 500, known: 30 };
+        assert_eq!(
+            audit_status(c, "acme/api", Duration::from_secs(5)),
+            "10/40 repositories, 500 blobs (100/s), 30 known, now acme/api, about 15s left"
+        );
+        let all = AuditCounts { done: 40, ..c };
+        assert!(!audit_status(all, "", Duration::from_secs(5)).contains("left"));
     }
 
     #[test]

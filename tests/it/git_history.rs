@@ -434,3 +434,55 @@ fn issue_12_a_fake_lfs_pointer_is_scanned() {
     range.assert_code(1);
     assert_eq!(range.findings().len(), 1);
 }
+
+/// An audit's history passes over blobs scanned already: recorded where they were introduced,
+/// never read, their findings not made again.
+#[test]
+fn issue_15_a_history_passes_over_known_blobs_and_says_where_they_were() {
+    use keysentry::finding::BlobId;
+    use keysentry::source::history::{History, HistoryOptions, KnownBlobs};
+    use std::sync::Arc;
+
+    struct Set(Vec<BlobId>);
+    impl KnownBlobs for Set {
+        fn known(&self, blob: &BlobId) -> bool {
+            self.0.contains(blob)
+        }
+    }
+    let env = TestEnv::git_repo();
+    let known_text = format!("GITHUB_TOKEN={}\n", secrets::github_pat());
+    let new_text = format!("aws_secret_access_key = {}\n", secrets::aws_secret_key());
+    env.write("old/a.env", &known_text);
+    let first = env.commit_all("first");
+    env.write("copy/b.env", &known_text);
+    env.write("new.env", &new_text);
+    let second = env.commit_all("second");
+    let known = BlobId::of(known_text.as_bytes());
+    let options = HistoryOptions {
+        repo: env.root().to_path_buf(),
+        since: None,
+        max_commits: None,
+        all_occurrences: true,
+        max_file_size: 1 << 20,
+        threads: 2,
+        git_env: Default::default(),
+    };
+    let history = History::open(options).expect("open").passing_over(Arc::new(Set(vec![known])));
+    let rules = keysentry::rules::RuleSet::builtin().expect("rules");
+    let scan = keysentry::Scan::new(rules, keysentry::ScanOptions::default());
+    let mut sink = keysentry::Collect::new();
+    scan.run(&history, &mut sink).expect("scan");
+    let findings = sink.into_outcome().findings;
+    assert!(findings.iter().all(|f| f.blob_id != known), "a known blob was scanned");
+    assert!(findings.iter().any(|f| f.blob_id == BlobId::of(new_text.as_bytes())));
+    let blobs = history.blobs();
+    assert_eq!(blobs.iter().filter(|(_, passed)| *passed).count(), 1, "{blobs:?}");
+    assert!(blobs.contains(&(known, true)));
+    assert_eq!(blobs.len(), 2);
+    let places: Vec<(String, String)> = history
+        .occurrences(&known)
+        .into_iter()
+        .map(|(path, commit)| (path, commit.id.clone()))
+        .collect();
+    assert_eq!(places, [("old/a.env".to_owned(), first), ("copy/b.env".to_owned(), second)]);
+}

@@ -14,9 +14,10 @@
 mod common;
 
 mod adversarial;
+mod audit;
+mod audit_clone;
 mod audit_deploy;
 mod audit_sources;
-mod audit_clone;
 mod audit_store;
 mod aws_online;
 mod aws_pairing;

@@ -17,18 +17,22 @@
 //! `docs/audit.md` ("Datastore") documents every table for people querying with `sqlite3`.
 
 mod dump;
+mod error;
 mod index;
+mod location;
 mod merge;
 mod read;
 mod schema;
+mod triage;
 mod types;
 mod write;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension as _};
+use rusqlite::{Connection, OpenFlags};
 
+pub use error::StoreError;
 pub use index::BlobIndex;
 pub use merge::merge;
 pub use schema::SCHEMA_VERSION;
@@ -38,9 +42,8 @@ pub use types::{
     StoredRun, Triage, TriageStatus, WriteOutcome,
 };
 
-use crate::audit::{RepoLocation, RepoSpec};
-use crate::finding::Fingerprint;
-use crate::finding::aws::OnlineVerdict;
+use crate::audit::RepoSpec;
+pub(crate) use location::stored_location;
 
 /// `PRAGMA application_id` of a keysentry datastore ("KSAD"): a SQLite file of another
 /// program is refused rather than written into.
@@ -52,73 +55,6 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 /// The current time as stored: RFC 3339, UTC, milliseconds (fixed width, so text order is
 /// time order).
 pub(crate) const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
-
-/// Why the datastore could not be used.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    /// The file is not a SQLite database (or its header is damaged).
-    #[error("{}: not a SQLite database (or its header is damaged)", path.display())]
-    NotADatabase {
-        /// The file.
-        path: PathBuf,
-    },
-    /// SQLite found the file damaged.
-    #[error("{}: the datastore is corrupt ({detail}); restore it from a backup or start a new one", path.display())]
-    Corrupt {
-        /// The file.
-        path: PathBuf,
-        /// What SQLite said.
-        detail: String,
-    },
-    /// A SQLite database, but not a keysentry datastore.
-    #[error("{}: a SQLite database that is not a keysentry datastore", path.display())]
-    Foreign {
-        /// The file.
-        path: PathBuf,
-    },
-    /// Written by a newer keysentry.
-    #[error(
-        "{}: datastore schema version {found} is newer than this keysentry knows ({known}); use a newer keysentry",
-        path.display()
-    )]
-    TooNew {
-        /// The file.
-        path: PathBuf,
-        /// Its schema version.
-        found: u32,
-        /// The newest this binary knows.
-        known: u32,
-    },
-    /// Any other SQLite failure.
-    #[error("{}: {source}", path.display())]
-    Sqlite {
-        /// The file.
-        path: PathBuf,
-        /// What SQLite said.
-        source: rusqlite::Error,
-    },
-    /// [`Store::set_triage`] was given a selector that matches no finding.
-    #[error("no {0} in the datastore")]
-    UnknownFinding(FindingSelector),
-    /// A fingerprint prefix that matches more than one finding.
-    #[error("{0} matches more than one finding: give more of it")]
-    Ambiguous(FindingSelector),
-    /// A call the datastore refuses (its reason).
-    #[error("{0}")]
-    Invalid(String),
-}
-
-impl StoreError {
-    /// Classifies a SQLite error on the file at `path`.
-    pub(crate) fn sql(path: &Path, e: rusqlite::Error) -> StoreError {
-        let path = path.to_owned();
-        match e.sqlite_error_code() {
-            Some(ErrorCode::NotADatabase) => StoreError::NotADatabase { path },
-            Some(ErrorCode::DatabaseCorrupt) => StoreError::Corrupt { path, detail: e.to_string() },
-            _ => StoreError::Sqlite { path, source: e },
-        }
-    }
-}
 
 /// An open datastore, for one writer (the audit's main thread, `keysentry triage`,
 /// `keysentry merge`). Worker threads look blobs up through a [`BlobIndex`].
@@ -355,84 +291,6 @@ impl Store {
         Ok(outcome)
     }
 
-    /// Stores the online verdict of the finding with `fingerprint` (serialized as the JSON
-    /// report's `aws.online`, key ids redacted), replacing any earlier one.
-    ///
-    /// # Errors
-    /// [`StoreError::UnknownFinding`] for an unknown fingerprint; when SQLite fails.
-    pub fn set_verdict(
-        &mut self,
-        fingerprint: &Fingerprint,
-        verdict: &OnlineVerdict,
-    ) -> Result<(), StoreError> {
-        let json = serde_json::to_string(verdict)
-            .map_err(|e| StoreError::Invalid(format!("cannot serialize a verdict: {e}")))?;
-        let n = self
-            .conn
-            .prepare_cached(&format!(
-                "UPDATE findings SET verdict = ?2, verdict_at = {NOW} WHERE fingerprint = ?1"
-            ))
-            .and_then(|mut st| st.execute([fingerprint.as_str(), &json]))
-            .map_err(|e| self.err(e))?;
-        if n == 0 {
-            return Err(StoreError::UnknownFinding(FindingSelector::Fingerprint(
-                fingerprint.as_str().to_owned(),
-            )));
-        }
-        Ok(())
-    }
-
-    /// Sets the triage of the finding `selector` names: its status, a note (`None` clears
-    /// it) and who set it; the time is now. A fingerprint may be given as a unique prefix of
-    /// at least 6 hex digits. Returns the finding's id.
-    ///
-    /// # Errors
-    /// [`StoreError::UnknownFinding`] when no finding matches, [`StoreError::Ambiguous`] for
-    /// a prefix that matches several; when SQLite fails.
-    pub fn set_triage(
-        &mut self,
-        selector: &FindingSelector,
-        status: TriageStatus,
-        note: Option<&str>,
-        who: &str,
-    ) -> Result<i64, StoreError> {
-        let ids = self.set_triage_all(std::slice::from_ref(selector), status, note, who)?;
-        Ok(ids[0])
-    }
-
-    /// [`Store::set_triage`] for several findings, in one transaction: if one selector is
-    /// unknown or ambiguous, none is changed. Returns their ids, in the order given.
-    ///
-    /// # Errors
-    /// As [`Store::set_triage`].
-    pub fn set_triage_all(
-        &mut self,
-        selectors: &[FindingSelector],
-        status: TriageStatus,
-        note: Option<&str>,
-        who: &str,
-    ) -> Result<Vec<i64>, StoreError> {
-        let path = self.path.clone();
-        let e = |e| StoreError::sql(&path, e);
-        let tx = self.conn.transaction().map_err(e)?;
-        let mut ids = Vec::with_capacity(selectors.len());
-        for selector in selectors {
-            let id = resolve(&tx, selector).map_err(|err| match err {
-                Resolve::Sql(err) => e(err),
-                Resolve::Store(err) => err,
-            })?;
-            tx.prepare_cached(&format!(
-                "UPDATE findings SET triage_status = ?2, triage_note = ?3, triage_by = ?4,
-                 triage_at = {NOW} WHERE id = ?1"
-            ))
-            .and_then(|mut st| st.execute(rusqlite::params![id, status.name(), note, who]))
-            .map_err(e)?;
-            ids.push(id);
-        }
-        tx.commit().map_err(e)?;
-        Ok(ids)
-    }
-
     /// The findings `filter` selects, sorted by id, each with its matches and their
     /// occurrences (with a repository filter, only that repository's occurrences). Only
     /// findings that still have a match with an occurrence are listed: a finding that the
@@ -490,71 +348,6 @@ impl Store {
     /// When SQLite fails.
     pub fn dump_logical(&self) -> Result<String, StoreError> {
         dump::dump(&self.conn).map_err(|e| self.err(e))
-    }
-}
-
-enum Resolve {
-    Sql(rusqlite::Error),
-    Store(StoreError),
-}
-
-impl From<rusqlite::Error> for Resolve {
-    fn from(e: rusqlite::Error) -> Resolve {
-        Resolve::Sql(e)
-    }
-}
-
-/// The id of the finding `selector` names.
-fn resolve(conn: &Connection, selector: &FindingSelector) -> Result<i64, Resolve> {
-    let found: Vec<i64> = match selector {
-        FindingSelector::Id(id) => conn
-            .query_row("SELECT id FROM findings WHERE id = ?1", [id], |r| r.get(0))
-            .optional()?
-            .into_iter()
-            .collect(),
-        FindingSelector::Fingerprint(fp) if fp.len() < 6 => {
-            return Err(Resolve::Store(StoreError::Invalid(format!(
-                "fingerprint {fp}: give at least 6 hex digits"
-            ))));
-        }
-        FindingSelector::Fingerprint(fp) => conn
-            .prepare_cached(
-                "SELECT id FROM findings WHERE substr(fingerprint, 1, length(?1)) = ?1 LIMIT 2",
-            )?
-            .query_map([fp.to_ascii_lowercase()], |r| r.get(0))?
-            .collect::<Result<Vec<i64>, _>>()?,
-    };
-    match found[..] {
-        [id] => Ok(id),
-        [] => Err(Resolve::Store(StoreError::UnknownFinding(selector.clone()))),
-        _ => Err(Resolve::Store(StoreError::Ambiguous(selector.clone()))),
-    }
-}
-
-/// A repository's location as stored: a path, or a URL without any password or token
-/// (`https://TOKEN@host/…` and `https://user:TOKEN@host/…` lose the user information; ssh
-/// keeps the user name, which is not a secret, and loses a password).
-pub(crate) fn stored_location(location: &RepoLocation) -> (&'static str, String) {
-    match location {
-        RepoLocation::Local(p) => ("local", p.to_string_lossy().into_owned()),
-        RepoLocation::Remote(url) => ("remote", strip_credentials(url)),
-    }
-}
-
-fn strip_credentials(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let host_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let Some(at) = rest[..host_end].rfind('@') else {
-        return url.to_owned();
-    };
-    let (userinfo, after) = (&rest[..at], &rest[at + 1..]);
-    let keep_user = !scheme.starts_with("http");
-    match userinfo.split_once(':') {
-        _ if !keep_user => format!("{scheme}://{after}"),
-        Some((user, _)) => format!("{scheme}://{user}@{after}"),
-        None => url.to_owned(),
     }
 }
 

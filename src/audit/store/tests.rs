@@ -7,10 +7,11 @@ use std::sync::Arc;
 
 use super::write::{Stage, mask_ranges};
 use super::*;
+use crate::audit::RepoLocation;
 use crate::finding::aws::{
     AccountDecode, AccountId, AwsInfo, AwsTag, Encoding, Paired, PairedBy, PrefixClass,
 };
-use crate::finding::{BlobId, CommitInfo, Finding, Location, Origin, Secret};
+use crate::finding::{BlobId, CommitInfo, Finding, Fingerprint, Location, Origin, Secret};
 
 /// Synthetic, assembled at run time: no secret-shaped literal in source.
 pub(super) fn secret(n: u32) -> String {

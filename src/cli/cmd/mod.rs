@@ -1,5 +1,6 @@
 //! One module per command.
 
+pub(crate) mod audit;
 pub(crate) mod aws;
 #[cfg(feature = "aws")]
 pub(crate) mod aws_online;

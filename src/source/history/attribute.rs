@@ -42,19 +42,8 @@ impl History {
     /// get their commit's author, date and summary. Call once, after the scan.
     pub fn attribute(&self, findings: Vec<Finding>) -> Vec<Finding> {
         let seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
-        let repo = git::reopen(&self.git_dir, &self.options.git_env).ok();
-        let mut infos: HashMap<Oid, Arc<CommitInfo>> = HashMap::new();
-        let mut info = |id: Oid| -> Arc<CommitInfo> {
-            infos
-                .entry(id)
-                .or_insert_with(|| {
-                    repo.as_ref()
-                        .and_then(|r| r.find_commit(id).ok())
-                        .map(|c| Arc::new(git::commit_info(&c)))
-                        .unwrap_or_else(|| git::commit_stub(id))
-                })
-                .clone()
-        };
+        let mut infos = Infos::new(self);
+        let mut info = |id: Oid| infos.get(id);
         let mut out = Vec::with_capacity(findings.len());
         for f in findings {
             match &f.origin {
@@ -95,6 +84,25 @@ impl History {
         out
     }
 
+    /// Every commit and path that introduced `blob`, oldest commit first (see
+    /// [`History::occurrences`]).
+    pub(super) fn places(&self, blob: &crate::finding::BlobId) -> Vec<(String, Arc<CommitInfo>)> {
+        let seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(occ) = Oid::from_bytes(blob.as_bytes()).ok().and_then(|id| seen.blobs.get(&id))
+        else {
+            return Vec::new();
+        };
+        let mut places = vec![occ.first];
+        places.extend(&occ.more);
+        places.sort_unstable();
+        places.dedup();
+        let mut infos = Infos::new(self);
+        places
+            .into_iter()
+            .map(|(c, p)| (seen.paths[p as usize].clone(), infos.get(self.commits[c as usize])))
+            .collect()
+    }
+
     /// Records that commit `c` introduced `entries`; returns those met for the first time.
     pub(super) fn record(&self, c: u32, entries: Vec<(Vec<u8>, Oid)>) -> Vec<(Vec<u8>, Oid)> {
         let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
@@ -121,5 +129,32 @@ impl History {
             }
         }
         new
+    }
+}
+
+/// Commit details, read once per commit from a handle of the history's repository.
+struct Infos {
+    repo: Option<git2::Repository>,
+    known: HashMap<Oid, Arc<CommitInfo>>,
+}
+
+impl Infos {
+    fn new(history: &History) -> Infos {
+        let repo = git::reopen(&history.git_dir, &history.options.git_env).ok();
+        Infos { repo, known: HashMap::new() }
+    }
+
+    /// The commit's author, date and summary (a stub with its id alone when it cannot be read).
+    fn get(&mut self, id: Oid) -> Arc<CommitInfo> {
+        let repo = &self.repo;
+        self.known
+            .entry(id)
+            .or_insert_with(|| {
+                repo.as_ref()
+                    .and_then(|r| r.find_commit(id).ok())
+                    .map(|c| Arc::new(git::commit_info(&c)))
+                    .unwrap_or_else(|| git::commit_stub(id))
+            })
+            .clone()
     }
 }

@@ -13,6 +13,10 @@
 //! only through a tagged blob or tree are scanned last, in a second pass, unless a commit had
 //! them.
 //!
+//! An audit passes over blobs scanned already ([`History::passing_over`]): they are recorded
+//! like every other blob, so [`History::occurrences`] says where they were introduced, but not
+//! read.
+//!
 //! In a shallow clone, each commit whose parents are missing is reported as a gap
 //! ([`SkipReason::ShallowHistory`](crate::source::SkipReason::ShallowHistory)): the history behind it was not scanned. Any other missing
 //! or unreadable object is an error for that item; the scan goes on.
@@ -24,9 +28,11 @@ mod walk;
 
 use std::collections::HashSet;
 use std::path::PathBuf;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use git2::{Oid, Sort};
+
+use crate::finding::{BlobId, CommitInfo};
 
 use super::git::{self, GitError};
 use super::{Planned, Source, VisitorFactory};
@@ -68,6 +74,18 @@ pub struct History {
     walk_errors: Vec<String>,
     filter: git::PathFilter,
     seen: Mutex<Seen>,
+    /// Blobs scanned already, passed over (an audit's datastore).
+    known: Option<Arc<dyn KnownBlobs>>,
+    /// The blobs met that `known` said were scanned already.
+    passed: Mutex<HashSet<Oid>>,
+}
+
+/// Blobs a history scan passes over because they were scanned already: an audit's datastore
+/// holds those of other repositories and earlier runs, so forks and copies cost nothing.
+pub trait KnownBlobs: Send + Sync {
+    /// Whether `blob` was scanned already. Called once per distinct blob, from the scan's
+    /// worker threads.
+    fn known(&self, blob: &BlobId) -> bool;
 }
 
 /// What the walk covered.
@@ -85,6 +103,13 @@ impl History {
     /// The same history without the repository's `.keysentryignore` (`--no-ignore-files`).
     pub fn without_ignore_file(mut self) -> History {
         self.filter = git::PathFilter::default();
+        self
+    }
+
+    /// The same history, passing over the blobs `known` says were scanned already: they are
+    /// recorded (see [`History::occurrences`]) but not read.
+    pub fn passing_over(mut self, known: Arc<dyn KnownBlobs>) -> History {
+        self.known = Some(known);
         self
     }
 
@@ -150,6 +175,8 @@ impl History {
             root_blobs: Mutex::new(HashSet::new()),
             walk_errors,
             seen: Mutex::new(Seen::default()),
+            known: None,
+            passed: Mutex::new(HashSet::new()),
         })
     }
 
@@ -162,6 +189,53 @@ impl History {
             shallow: self.shallow,
         }
     }
+}
+
+impl History {
+    /// Whether `blob` is to be passed over (scanned already); remembers it if so.
+    fn pass_over(&self, blob: Oid) -> bool {
+        let Some(known) = &self.known else { return false };
+        let id = BlobId::from_bytes(oid_bytes(blob));
+        if !known.known(&id) {
+            return false;
+        }
+        self.passed.lock().unwrap_or_else(PoisonError::into_inner).insert(blob);
+        true
+    }
+
+    /// Every distinct blob the scan met, each with whether it was passed over as scanned
+    /// already ([`History::passing_over`]); blobs met only as binary by name are included.
+    /// Complete once the scan has run.
+    pub fn blobs(&self) -> Vec<(BlobId, bool)> {
+        let seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
+        let passed = self.passed.lock().unwrap_or_else(PoisonError::into_inner);
+        let roots = self.root_blobs.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut all: Vec<(BlobId, bool)> = seen
+            .blobs
+            .keys()
+            .chain(roots.iter().filter(|b| !seen.blobs.contains_key(b)))
+            .map(|&b| (BlobId::from_bytes(oid_bytes(b)), passed.contains(&b)))
+            .collect();
+        all.sort_unstable();
+        all
+    }
+
+    /// Every commit and path that introduced `blob` (oldest commit first), as a finding in it
+    /// would be attributed with `all_occurrences`; empty for a blob the scan did not meet or
+    /// met only through a tag. For blobs passed over: an audit records the places of blobs
+    /// whose findings it knows from elsewhere.
+    pub fn occurrences(&self, blob: &BlobId) -> Vec<(String, Arc<CommitInfo>)> {
+        self.places(blob)
+    }
+}
+
+/// The 20 bytes of a SHA-1 object id (libgit2 builds without SHA-256 object ids here).
+fn oid_bytes(id: Oid) -> [u8; 20] {
+    let mut out = [0; 20];
+    let bytes = id.as_bytes();
+    let n = bytes.len().min(20);
+    out[..n].copy_from_slice(&bytes[..n]);
+    out
 }
 
 impl Source for History {

@@ -79,6 +79,9 @@ impl History {
             });
         }
         for (path, blob) in self.record(c, entries) {
+            if self.pass_over(blob) {
+                continue;
+            }
             let origin = Origin::Commit {
                 path: String::from_utf8_lossy(&path).into_owned(),
                 commit: stub.clone(),
@@ -137,6 +140,9 @@ impl History {
                 .collect()
         };
         for (path, blob) in new {
+            if self.pass_over(blob) {
+                continue;
+            }
             let origin = Origin::Ref {
                 name: name.clone(),
                 path: String::from_utf8_lossy(&path).into_owned(),
