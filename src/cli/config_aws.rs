@@ -100,7 +100,6 @@ pub(crate) fn scan_online(
     aws: &AwsOptions,
     settings: &keysentry::config::AwsOnlineSettings,
 ) -> anyhow::Result<Option<OnlineRun>> {
-    use keysentry::aws::online::{Apply, LeakedCheck, Plan, Quarantine};
     let o = &args.online;
     let asked = o.verify || o.verify_leaked || o.deactivate;
     if args.offline {
@@ -112,6 +111,17 @@ pub(crate) fn scan_online(
     if !asked && !settings.verify {
         return Ok(None);
     }
+    let (plan, leaked) = plan(o);
+    online_run(&o.conn, aws, settings, plan, leaked).map(Some)
+}
+
+/// What `--verify`, `--verify-leaked`, `--deactivate [--yes] [--quarantine]` ask for (`scan`'s
+/// and `report --datastore`'s).
+#[cfg(feature = "aws")]
+pub(crate) fn plan(
+    o: &super::args_aws::ScanOnlineArgs,
+) -> (keysentry::aws::online::Plan, keysentry::aws::online::LeakedCheck) {
+    use keysentry::aws::online::{Apply, LeakedCheck, Plan, Quarantine};
     let plan = if o.deactivate {
         Plan::Deactivate(
             if o.yes { Apply::Yes } else { Apply::DryRun },
@@ -121,7 +131,7 @@ pub(crate) fn scan_online(
         Plan::Check
     };
     let leaked = if o.verify_leaked { LeakedCheck::Verify } else { LeakedCheck::Skip };
-    online_run(&o.conn, aws, settings, plan, leaked).map(Some)
+    (plan, leaked)
 }
 
 fn parse_account(s: &str) -> anyhow::Result<AccountId> {

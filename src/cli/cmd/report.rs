@@ -123,7 +123,6 @@ fn online_run(
     args: &ReportArgs,
     env: &Env,
 ) -> anyhow::Result<Option<(crate::cli::config_aws::OnlineRun, keysentry::aws::AwsOptions)>> {
-    use keysentry::aws::online::{Apply, LeakedCheck, Plan, Quarantine};
     let o = &args.online;
     if !(o.verify || o.verify_leaked || o.deactivate) {
         return Ok(None);
@@ -131,15 +130,7 @@ fn online_run(
     let mut aws = crate::cli::config_aws::account_options(&args.accounts)?;
     let settings = super::aws_online::operator_settings(env)?;
     crate::cli::config_filter::add_aws(&settings, &mut aws)?;
-    let plan = if o.deactivate {
-        Plan::Deactivate(
-            if o.yes { Apply::Yes } else { Apply::DryRun },
-            if o.quarantine { Quarantine::Attach } else { Quarantine::No },
-        )
-    } else {
-        Plan::Check
-    };
-    let leaked = if o.verify_leaked { LeakedCheck::Verify } else { LeakedCheck::Skip };
+    let (plan, leaked) = crate::cli::config_aws::plan(o);
     let run =
         crate::cli::config_aws::online_run(&o.conn, &aws, &settings.aws_online, plan, leaked)?;
     Ok(Some((run, aws)))
