@@ -2,11 +2,11 @@
 //! of `keysentry scan` or as one HTML page; with `--verify`, the AWS online checks of `scan
 //! --verify` over them first, their verdicts stored back.
 
-use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io::Write;
 
 use anyhow::{Context, bail};
 
+use crate::cli::args::Format;
 use crate::cli::args_audit::{ReportArgs, ReportFormat, TriageChoice};
 use crate::cli::env::Env;
 use crate::cli::exit::ExitStatus;
@@ -14,10 +14,7 @@ use crate::cli::log::Log;
 use keysentry::audit::report::DatastoreReport;
 use keysentry::audit::store::{FindingFilter, RunId, Since, Store, TriageStatus};
 use keysentry::files::read as file;
-use keysentry::report::{
-    Csv, GithubActions, Gitlab, GitleaksJson, Human, Json, JsonLines, Junit, Reporter, Sarif,
-    SecretDisplay,
-};
+use keysentry::report::SecretDisplay;
 
 pub(crate) fn run(args: ReportArgs, env: &Env, log: Log) -> anyhow::Result<ExitStatus> {
     if args.show_secrets {
@@ -85,32 +82,25 @@ fn parse_since(s: &str) -> anyhow::Result<Since> {
 }
 
 fn write(args: &ReportArgs, report: &DatastoreReport, notes: &[String]) -> anyhow::Result<()> {
-    let (out, name): (Box<dyn Write>, _) = match &args.output {
-        Some(path) => {
-            let f = File::create(path)
-                .with_context(|| format!("cannot write report to {}", path.display()))?;
-            (Box::new(f), format!("cannot write report to {}", path.display()))
-        }
-        None => (Box::new(io::stdout().lock()), "cannot write report".to_owned()),
-    };
-    let mut out = BufWriter::new(out);
-    let secrets = SecretDisplay::Redact;
-    let reporter: Box<dyn Reporter> = match args.format {
+    let (mut out, name) = super::scan::output(args.output.as_deref())?;
+    let format = match args.format {
         ReportFormat::Html => {
             return keysentry::audit::html::render(report, notes, &mut out)
                 .and_then(|()| out.flush())
                 .context(name);
         }
-        ReportFormat::Human => Box::new(Human { secrets, color: false }),
-        ReportFormat::Json => Box::new(Json { secrets }),
-        ReportFormat::Jsonl => Box::new(JsonLines { secrets }),
-        ReportFormat::Sarif => Box::new(Sarif { secrets }),
-        ReportFormat::Github => Box::new(GithubActions { secrets }),
-        ReportFormat::Gitlab => Box::new(Gitlab { secrets }),
-        ReportFormat::Junit => Box::new(Junit { secrets }),
-        ReportFormat::Csv => Box::new(Csv { secrets }),
-        ReportFormat::GitleaksJson => Box::new(GitleaksJson { secrets }),
+        ReportFormat::Human => Format::Human,
+        ReportFormat::Json => Format::Json,
+        ReportFormat::Jsonl => Format::Jsonl,
+        ReportFormat::Sarif => Format::Sarif,
+        ReportFormat::Github => Format::Github,
+        ReportFormat::Gitlab => Format::Gitlab,
+        ReportFormat::Junit => Format::Junit,
+        ReportFormat::Csv => Format::Csv,
+        ReportFormat::GitleaksJson => Format::GitleaksJson,
     };
+    // The datastore holds no secret: reports from it are always redacted.
+    let reporter = super::scan::reporter(format, SecretDisplay::Redact, false);
     let mut outcome = report.outcome();
     outcome.warnings.extend(notes.iter().cloned());
     reporter.report(&outcome, &mut out).and_then(|()| out.flush()).context(name)

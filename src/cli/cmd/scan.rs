@@ -3,6 +3,7 @@
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
+use std::path::Path;
 
 use anyhow::Context;
 
@@ -15,6 +16,7 @@ use crate::cli::progress::ProgressPolicy;
 use crate::cli::scanning::{self, status};
 use keysentry::report::{
     Csv, GithubActions, Gitlab, GitleaksJson, Human, Json, JsonLines, Junit, Reporter, Sarif,
+    SecretDisplay,
 };
 use keysentry::sink::ScanOutcome;
 
@@ -60,9 +62,15 @@ pub(crate) fn run(
 }
 
 fn write_report(config: &ScanConfig, outcome: &ScanOutcome) -> anyhow::Result<()> {
-    let secrets = config.secrets;
-    let reporter: Box<dyn Reporter> = match config.format {
-        Format::Human => Box::new(Human { secrets, color: config.color }),
+    let reporter = reporter(config.format, config.secrets, config.color);
+    let (mut out, name) = output(config.report_path.as_deref())?;
+    reporter.report(outcome, &mut out).and_then(|()| out.flush()).context(name)
+}
+
+/// The reporter of a format (`scan --format`, and `report --datastore`'s formats but HTML).
+pub(crate) fn reporter(format: Format, secrets: SecretDisplay, color: bool) -> Box<dyn Reporter> {
+    match format {
+        Format::Human => Box::new(Human { secrets, color }),
         Format::Json => Box::new(Json { secrets }),
         Format::Jsonl => Box::new(JsonLines { secrets }),
         Format::Sarif => Box::new(Sarif { secrets }),
@@ -71,8 +79,13 @@ fn write_report(config: &ScanConfig, outcome: &ScanOutcome) -> anyhow::Result<()
         Format::Junit => Box::new(Junit { secrets }),
         Format::Csv => Box::new(Csv { secrets }),
         Format::GitleaksJson => Box::new(GitleaksJson { secrets }),
-    };
-    let (out, name): (Box<dyn Write>, _) = match &config.report_path {
+    }
+}
+
+/// Where a report goes (`-o FILE`, else standard output), buffered, with the context its
+/// write errors get.
+pub(crate) fn output(path: Option<&Path>) -> anyhow::Result<(BufWriter<Box<dyn Write>>, String)> {
+    let (out, name): (Box<dyn Write>, _) = match path {
         Some(path) => {
             let file = File::create(path)
                 .with_context(|| format!("cannot write report to {}", path.display()))?;
@@ -80,6 +93,5 @@ fn write_report(config: &ScanConfig, outcome: &ScanOutcome) -> anyhow::Result<()
         }
         None => (Box::new(io::stdout().lock()), "cannot write report".to_owned()),
     };
-    let mut out = BufWriter::new(out);
-    reporter.report(outcome, &mut out).and_then(|()| out.flush()).context(name)
+    Ok((BufWriter::new(out), name))
 }
