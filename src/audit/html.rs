@@ -25,7 +25,7 @@ pub fn escape_html(s: &str) -> String {
     let mut out = String::with_capacity(visible.len().min(MAX_VALUE_CHARS * 2) + 8);
     for (i, c) in visible.chars().enumerate() {
         if i == MAX_VALUE_CHARS {
-            out.push_str("…");
+            out.push('…');
             break;
         }
         match c {
