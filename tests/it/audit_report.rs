@@ -14,7 +14,7 @@ use keysentry::sink::Collect;
 use keysentry::source::history::{History, HistoryOptions};
 use keysentry::{Scan, ScanOptions};
 
-use crate::common::{TestEnv, secrets};
+use crate::common::{Run, TestEnv, secrets};
 
 /// The scan of `env`'s history, as a repository result named `name`.
 fn scanned(env: &TestEnv, name: &str, run: RunId) -> RepoResult {
@@ -272,4 +272,69 @@ fn screenshot(page: &Path) {
         .output()
         .expect("run chromium");
     assert!(png.exists(), "chromium rendered nothing: {}", String::from_utf8_lossy(&status.stderr));
+}
+
+/// `report --verify` over datastore findings against moto: each AWS finding is rebuilt from
+/// its blob and checked, and the verdict is stored; a finding whose repository is gone is
+/// reported as not verified.
+#[test]
+fn issue_15_verify_over_datastore_findings_stores_verdicts() {
+    use crate::aws_online::{Moto, OPERATOR, iam_in, runtime, user_with_key};
+    let Some(moto) = Moto::start(&[]) else { return };
+    let rt = runtime();
+    let (key, secret) = rt.block_on(async {
+        let iam = iam_in(&moto, OPERATOR).await;
+        user_with_key(&iam, "alice").await
+    });
+    let repo = TestEnv::git_repo();
+    repo.write(
+        "deploy/credentials",
+        format!("[default]\naws_access_key_id = {key}\naws_secret_access_key = {secret}\n"),
+    );
+    repo.commit_all("deploy credentials");
+    let gone = TestEnv::git_repo();
+    gone.write("old.env", format!("AWS_ACCESS_KEY_ID={}\n", secrets::aws_key_id()));
+    gone.commit_all("old");
+    let dir = TestEnv::without_git();
+    let db = dir.path("audit.db");
+    let mut store = Store::open(&db).expect("open");
+    let run = store.begin_run("builtin").expect("run");
+    store.write_repo(&scanned(&repo, "acme/deploy", run)).expect("write");
+    store.write_repo(&scanned(&gone, "acme/gone", run)).expect("write");
+    drop(store);
+    std::fs::remove_dir_all(gone.root()).expect("remove the second repository");
+    let log = dir.path("aws-audit.jsonl").display().to_string();
+    let db_s = db.display().to_string();
+    let run = Run::from(
+        dir.command()
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .args(["report", "--datastore", &db_s, "--format", "json", "--verify"])
+            .args(["--aws-account", OPERATOR, "--audit-log", &log])
+            .args(["--endpoint-url", &moto.endpoint])
+            .output()
+            .expect("run keysentry"),
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("not verified"), "{}", run.stderr);
+    assert!(!run.stdout.contains(&secret) && !run.stderr.contains(&secret));
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    let deployed = doc["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["origin"]["repository"] == "acme/deploy" && f["rule_id"] == "aws.access_key_id")
+        .expect("the deployed key");
+    assert_eq!(deployed["aws"]["online"]["verdict"], "active", "{deployed:#}");
+    // Stored: a later report without --verify shows it.
+    let store = Store::open(&db).expect("open");
+    let stored = store.findings(&FindingFilter::default()).expect("findings");
+    let verdicts: Vec<bool> = stored
+        .iter()
+        .filter(|f| f.rule_id == "aws.access_key_id")
+        .map(|f| f.verdict.is_some())
+        .collect();
+    assert_eq!(verdicts.iter().filter(|v| **v).count(), 1, "{verdicts:?}");
 }

@@ -23,17 +23,17 @@ const ROLE: &str = "keysentry-remediation";
 const OWN_OTHER: &str = "111111111111";
 const FOREIGN: &str = "222222222222";
 /// moto's default account: the operator's.
-const OPERATOR: &str = "123456789012";
+pub(crate) const OPERATOR: &str = "123456789012";
 
 /// A moto server owned by the test: started on a free port, killed on drop.
-struct Moto {
+pub(crate) struct Moto {
     child: Child,
-    endpoint: String,
+    pub(crate) endpoint: String,
 }
 
 impl Moto {
     /// `None` when moto is missing (see [`tools::missing`]).
-    fn start(extra_env: &[(&str, &str)]) -> Option<Moto> {
+    pub(crate) fn start(extra_env: &[(&str, &str)]) -> Option<Moto> {
         let bin = tools::MOTO_SERVER.find()?;
         let mut child = Command::new(&bin)
             .args(["-H", "127.0.0.1", "-p", "0"])
@@ -81,7 +81,7 @@ impl Drop for Moto {
     }
 }
 
-fn runtime() -> tokio::runtime::Runtime {
+pub(crate) fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime")
 }
 
@@ -100,7 +100,7 @@ fn operator() -> Credentials {
 }
 
 /// An IAM client in `account`: the operator's, or through AssumeRole.
-async fn iam_in(moto: &Moto, account: &str) -> aws_sdk_iam::Client {
+pub(crate) async fn iam_in(moto: &Moto, account: &str) -> aws_sdk_iam::Client {
     let base = config(moto, operator()).await;
     if account == OPERATOR {
         return aws_sdk_iam::Client::new(&base);
@@ -124,7 +124,7 @@ async fn iam_in(moto: &Moto, account: &str) -> aws_sdk_iam::Client {
 }
 
 /// Creates a user with one key; returns (key id, secret).
-async fn user_with_key(iam: &aws_sdk_iam::Client, user: &str) -> (String, String) {
+pub(crate) async fn user_with_key(iam: &aws_sdk_iam::Client, user: &str) -> (String, String) {
     iam.create_user().user_name(user).send().await.expect("moto: CreateUser");
     let out = iam.create_access_key().user_name(user).send().await.expect("moto: CreateAccessKey");
     let k = out.access_key().expect("moto: the new key");
