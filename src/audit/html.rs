@@ -19,7 +19,7 @@ use super::store::{RepoStatus, StoredFinding, TriageStatus};
 const MAX_VALUE_CHARS: usize = 400;
 
 /// `s` safe in HTML text and attribute values: controls and bidirectional controls written
-/// visibly, `& < > " '` as entities, cut to [`MAX_VALUE_CHARS`] characters.
+/// visibly, `& < > " '` as entities, cut to 400 characters.
 pub fn escape_html(s: &str) -> String {
     let visible = crate::report::escape(s);
     let mut out = String::with_capacity(visible.len().min(MAX_VALUE_CHARS * 2) + 8);
