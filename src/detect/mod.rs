@@ -19,6 +19,7 @@ mod location;
 mod prefilter;
 mod region;
 mod search;
+pub mod view;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex_automata::meta;
@@ -33,6 +34,7 @@ use prefilter::{Hit, Prefilter, lowercase_into, packed_prefilter, spread_into};
 use region::{Candidates, Lines, Text};
 use search::{Budget, Pass};
 pub use search::{Coverage, CutReason, Limits, REGEX_PASSES, REGEX_SLACK};
+pub use view::{Piece, View};
 
 /// Bytes lowercased and searched at a time.
 const BLOCK: usize = 64 * 1024;
