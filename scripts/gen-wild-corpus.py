@@ -98,9 +98,11 @@ class Gen(_aws.Gen):
         return f"xoxb-{self.r.randrange(10**10, 10**13)}-{self.r.randrange(10**10, 10**13)}-{self.chars(24)}"
 
     def password(self, n=None):
+        # No '#' or '%' (comments and interpolation in YAML, INI, shell), and a letter or digit
+        # first, so that the value means itself in every format it is written into.
         n = n or self.r.randrange(18, 30)
         while True:
-            s = self.chars(n, ALNUM + "!#%*-_.")
+            s = self.chars(1) + self.chars(n - 1, ALNUM + "!*-_.")
             if any(c.isupper() for c in s) and any(c.islower() for c in s) and any(c.isdigit() for c in s):
                 return s
 
@@ -210,10 +212,15 @@ def ec_spki(pub):
     return seq(seq(oid(OID_EC), oid(OID_P256)), tlv(0x03, b"\x00" + pub))
 
 
+SMALL_PRIMES = [p for p in range(3, 2000, 2) if all(p % q for q in range(3, int(p ** 0.5) + 1, 2))]
+
+
 def is_probable_prime(n, g):
-    for p in (3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89, 97):
+    for p in SMALL_PRIMES:
         if n % p == 0:
             return n == p
+    if pow(2, n - 1, n) != 1:
+        return False
     d, s = n - 1, 0
     while d % 2 == 0:
         d, s = d // 2, s + 1
