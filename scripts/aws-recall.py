@@ -71,12 +71,14 @@ def version(cmd):
         return f"unknown ({e})"
 
 
-def run(tool, binary, corpus, netns):
+def run(tool, binary, corpus, netns, keysentry_args=()):
+    """Runs one tool over corpus/tree; returns the report's path and the command as shown.
+    keysentry_args go to keysentry's scan (scripts/wild-recall.py adds --extended-rules)."""
     out = os.path.join(corpus, f"report-{tool}.json")
     if os.path.exists(out):
         os.remove(out)
     if tool == "keysentry":
-        cmd = [binary, "scan", "tree", "--show-secrets", "--format", "json", "--report-path", out, "--quiet"]
+        cmd = [binary, "scan", "tree", *keysentry_args, "--show-secrets", "--format", "json", "--report-path", out, "--quiet"]
     elif tool == "gitleaks":
         cmd = [binary, "dir", "tree", "--no-banner", "--no-color", "--log-level", "error", "--exit-code", "0",
                "--report-format", "json", "--report-path", out]
@@ -89,7 +91,7 @@ def run(tool, binary, corpus, netns):
     os.makedirs(env["HOME"], exist_ok=True)
     p = subprocess.run(netns + cmd, cwd=corpus, env=env, capture_output=True, text=True)
     if not os.path.exists(out):
-        sys.exit(f"aws-recall: {tool} wrote no report (exit {p.returncode}): {p.stderr[-500:]}")
+        sys.exit(f"{os.path.basename(sys.argv[0])}: {tool} wrote no report (exit {p.returncode}): {p.stderr[-500:]}")
     shown = ("unshare -n -- " if netns else "") + " ".join([os.path.basename(cmd[0])] + cmd[1:])
     return out, shown.replace(corpus + "/", "")
 
