@@ -87,6 +87,7 @@ pub fn arbitrary_finding(path: &[u8], line: &str, seeds: (usize, usize), origin:
         line_text: line.to_owned(),
         line_secret_range: (start, end),
         line_other_secrets: vec![(0, start)],
+        encoding: None,
         aws: None,
     }
 }

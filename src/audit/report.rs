@@ -154,6 +154,7 @@ pub fn findings_with_verdict(
                 line_text: m.line_text.clone(),
                 line_secret_range: clip(m),
                 line_other_secrets: Vec::new(),
+                encoding: None,
                 aws: aws.clone(),
             });
         }

@@ -1,8 +1,60 @@
 //! Locations: turning matches into findings, with lines, columns, the line's text and the
 //! content's blob id, computed for findings alone.
 
-use super::{Detector, Match, shannon};
+use super::{Detector, Match, View, shannon};
 use crate::finding::{BlobId, Finding, Fingerprint, Location, Origin, Secret};
+
+/// Moves a finding made in `view` (its location is in the view's bytes) to where its text
+/// stands in `content`: the location, the line and its redaction ranges become the encoded
+/// text's, the lines of paired AWS values the original's, and `encoding` says how the secret
+/// was written. The secret, its fingerprint and entropy stay the decoded text's, so a secret
+/// found encoded in one place and plain in another is one secret. `others` are matches in
+/// `content` whose text a report must hide on the same line.
+pub fn relocate(finding: &mut Finding, view: &View, content: &[u8], others: &[Match]) {
+    let loc = finding.location;
+    let range = loc.byte_start..loc.byte_end;
+    let orig = view.original(range.clone());
+    let chain = view.encoding_of(range);
+    finding.encoding = (!chain.is_empty()).then(|| chain.to_string());
+    let mut lines = LineCounter::default();
+    let (line, line_start) = lines.position(content, orig.start);
+    let (end_line, end_line_start) = lines.peek(content, orig.end.max(orig.start + 1) - 1);
+    finding.location = Location {
+        line,
+        column: orig.start - line_start + 1,
+        end_line,
+        end_column: orig.end - end_line_start + 1,
+        byte_start: orig.start,
+        byte_end: orig.end,
+    };
+    let m = Match { start: orig.start, end: orig.end, rule: usize::MAX };
+    let mut all: Vec<Match> = others.to_vec();
+    all.push(m);
+    let (text, range, other) = line_text(content, line_start, &m, &all);
+    finding.line_text = text;
+    finding.line_secret_range = range;
+    finding.line_other_secrets = other;
+    if let Some(aws) = finding.aws.as_mut() {
+        for paired in [aws.paired_secret.as_mut(), aws.session_token.as_mut()].into_iter().flatten()
+        {
+            paired.line = original_line(view, content, paired.line);
+        }
+    }
+}
+
+/// The line of `content` where line `line` (1-based) of `view` came from.
+fn original_line(view: &View, content: &[u8], line: usize) -> usize {
+    let start = if line <= 1 {
+        0
+    } else {
+        match memchr::memchr_iter(b'\n', &view.bytes).nth(line - 2) {
+            Some(i) => i + 1,
+            None => return line,
+        }
+    };
+    let at = view.original(start..start + 1).start;
+    LineCounter::default().position(content, at.min(content.len())).0
+}
 
 impl Detector {
     /// Turns matches into findings: computes lines, columns, line text, fingerprint and the
@@ -54,6 +106,7 @@ impl Detector {
                     line_text,
                     line_secret_range,
                     line_other_secrets,
+                    encoding: None,
                     aws: None,
                 }
             })

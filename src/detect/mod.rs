@@ -14,7 +14,9 @@
 //! ([`REGEX_PASSES`]). Lines, columns and blob ids are computed for findings alone.
 
 pub mod check;
+pub mod decode;
 mod entropy;
+mod literals;
 mod location;
 mod prefilter;
 mod region;
@@ -30,11 +32,12 @@ pub use region::{LINE_WINDOW, MULTILINE_WINDOW};
 
 use crate::finding::{Finding, Origin};
 use crate::rules::{Anchor, Rule, RuleSet};
+pub use location::relocate;
 use prefilter::{Hit, Prefilter, lowercase_into, packed_prefilter, spread_into};
 use region::{Candidates, Lines, Text};
 use search::{Budget, Pass};
 pub use search::{Coverage, CutReason, Limits, REGEX_PASSES, REGEX_SLACK};
-pub use view::{Piece, View};
+pub use view::{Chain, Code, Piece, View};
 
 /// Bytes lowercased and searched at a time.
 const BLOCK: usize = 64 * 1024;
@@ -68,6 +71,8 @@ pub struct Scratch {
     regex: RegexScratch,
     /// The regex work of the last find, in bytes searched.
     work: usize,
+    /// Where the last find's keyword hits were, in order.
+    keyword_positions: Vec<usize>,
 }
 
 /// Search caches of the rules' regexes, made on a rule's first use. They belong to one
@@ -91,6 +96,12 @@ impl Scratch {
     /// regexes searched (each search counted over its whole text).
     pub fn regex_work(&self) -> usize {
         self.work
+    }
+
+    /// The positions of the last [`Detector::find`]'s keyword hits, in order: where
+    /// `decode::views_near` joins string literals.
+    pub fn keyword_positions(&self) -> &[usize] {
+        &self.keyword_positions
     }
 }
 
@@ -229,10 +240,11 @@ impl Detector {
     ) -> Coverage {
         let first = out.len();
         scratch.work = 0;
+        scratch.keyword_positions.clear();
         if self.keywords.is_empty() && self.always.is_empty() {
             return Coverage::Complete;
         }
-        let Scratch { block, hits, lines, candidates, regex, work } = scratch;
+        let Scratch { block, hits, lines, candidates, regex, work, keyword_positions } = scratch;
         candidates.reset(self.rules.len(), &self.always);
         lines.reset();
         self.prepare_caches(regex);
@@ -259,6 +271,7 @@ impl Detector {
             hits.clear();
             self.collect_hits(content, block, pos, block_end - pos, automaton, hits);
             for hit in hits.iter() {
+                keyword_positions.push(hit.pos);
                 let line = lines.window(content, hit.pos);
                 for &r in &self.keyword_rules[hit.keyword] {
                     self.hit(&mut pass, candidates, r, line, hit.pos);

@@ -18,6 +18,116 @@ pub struct Piece {
     pub view: Range<usize>,
     /// The original bytes they stand for.
     pub original: Range<usize>,
+    /// How they were decoded: [`Chain::PLAIN`] for bytes copied as they are (the context
+    /// around decoded text).
+    pub encoding: Chain,
+}
+
+/// What a decoder undoes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Code {
+    /// Standard base64 (RFC 4648 section 4), padded or not.
+    Base64 = 1,
+    /// The URL- and file-safe alphabet (RFC 4648 section 5).
+    Base64Url,
+    /// UTF-16, little-endian, transcoded to UTF-8.
+    Utf16Le,
+    /// UTF-16, big-endian.
+    Utf16Be,
+    /// Backslash escapes of JSON and JavaScript strings (`\u002B`, `\/`, `\x41`, `\"`).
+    Escape,
+    /// Percent-encoding (RFC 3986 section 2.1), as in URLs and form bodies.
+    Percent,
+    /// String literals joined as their language joins them (`"AK" + "IA…"`, adjacent
+    /// literals, a PEM block written one quoted line at a time).
+    Concat,
+}
+
+impl Code {
+    const ALL: [Code; 7] = [
+        Code::Base64,
+        Code::Base64Url,
+        Code::Utf16Le,
+        Code::Utf16Be,
+        Code::Escape,
+        Code::Percent,
+        Code::Concat,
+    ];
+
+    /// The name reports give it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Code::Base64 => "base64",
+            Code::Base64Url => "base64url",
+            Code::Utf16Le => "utf-16le",
+            Code::Utf16Be => "utf-16be",
+            Code::Escape => "escape",
+            Code::Percent => "percent",
+            Code::Concat => "concatenation",
+        }
+    }
+}
+
+/// The decoders a piece of a view went through, outermost first (at most [`Chain::MAX`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Chain {
+    codes: [u8; Chain::MAX],
+}
+
+impl Chain {
+    /// The longest chain: views nest at most this deep.
+    pub const MAX: usize = 4;
+    /// Not decoded.
+    pub const PLAIN: Chain = Chain { codes: [0; Chain::MAX] };
+
+    /// One decoder.
+    pub fn of(code: Code) -> Chain {
+        let mut codes = [0; Chain::MAX];
+        codes[0] = code as u8;
+        Chain { codes }
+    }
+
+    /// How many decoders.
+    pub fn len(self) -> usize {
+        self.codes.iter().take_while(|&&c| c != 0).count()
+    }
+
+    /// Whether nothing was decoded.
+    pub fn is_empty(self) -> bool {
+        self.codes[0] == 0
+    }
+
+    /// `self` followed by `inner` (cut at [`Chain::MAX`]).
+    pub fn then(self, inner: Chain) -> Chain {
+        let mut out = self;
+        let n = self.len();
+        for (slot, &c) in out.codes[n..].iter_mut().zip(inner.codes.iter()) {
+            *slot = c;
+        }
+        out
+    }
+
+    /// The decoders, outermost first.
+    pub fn codes(self) -> impl Iterator<Item = Code> {
+        self.codes
+            .into_iter()
+            .take_while(|&c| c != 0)
+            .filter_map(|c| Code::ALL.get(usize::from(c) - 1).copied())
+    }
+}
+
+impl std::fmt::Display for Chain {
+    /// The names joined by `/`, outermost first: `base64`, `utf-16le/base64`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, c) in self.codes().enumerate() {
+            if i > 0 {
+                f.write_str("/")?;
+            }
+            f.write_str(c.name())?;
+        }
+        Ok(())
+    }
 }
 
 /// Content transformed by one or more decoders, and where each of its bytes came from.
@@ -49,7 +159,11 @@ impl View {
         let pieces = child
             .pieces
             .into_iter()
-            .map(|p| Piece { view: p.view, original: self.original(p.original) })
+            .map(|p| Piece {
+                encoding: self.encoding_of(p.original.clone()).then(p.encoding),
+                original: self.original(p.original),
+                view: p.view,
+            })
             .collect();
         View {
             bytes: child.bytes,
@@ -67,6 +181,18 @@ impl View {
     /// The pieces of the map, in view order.
     pub fn pieces(&self) -> &[Piece] {
         &self.pieces
+    }
+
+    /// How the view's `range` was decoded: the longest chain of the pieces it touches
+    /// ([`Chain::PLAIN`] if it lies in copied context alone).
+    pub fn encoding_of(&self, range: Range<usize>) -> Chain {
+        let first = self.pieces.partition_point(|p| p.view.end <= range.start);
+        self.pieces[first..]
+            .iter()
+            .take_while(|p| p.view.start < range.end.max(range.start + 1))
+            .map(|p| p.encoding)
+            .max_by_key(|c| c.len())
+            .unwrap_or(Chain::PLAIN)
     }
 
     /// The range of the original content that the view's `range` stands for: from where the
@@ -106,7 +232,7 @@ mod tests {
     use super::*;
 
     fn piece(view: Range<usize>, original: Range<usize>) -> Piece {
-        Piece { view, original }
+        Piece { view, original, encoding: Chain::of(Code::Base64) }
     }
 
     #[test]
@@ -129,16 +255,22 @@ mod tests {
         assert_eq!(v.original(0..4), 1..11);
         assert_eq!(v.original(2..3), 9..10);
         assert_eq!(v.original(1..2), 2..3);
+        let plain = Piece { encoding: Chain::PLAIN, ..piece(0..3, 0..3) };
+        let v = View::new("base64", b"k: AKIA".to_vec(), vec![plain, piece(3..7, 3..11)]);
+        assert!(v.encoding_of(0..2).is_empty());
+        assert_eq!(v.encoding_of(1..5).to_string(), "base64");
     }
 
     #[test]
     fn nested_views_compose() {
         // UTF-16LE "QUtJQQ" at 0..12 of the original; its view is 6 bytes.
-        let outer = View::new("utf-16le", b"QUtJQQ".to_vec(), vec![piece(0..6, 0..12)]);
+        let utf16 = Piece { encoding: Chain::of(Code::Utf16Le), ..piece(0..6, 0..12) };
+        let outer = View::new("utf-16le", b"QUtJQQ".to_vec(), vec![utf16]);
         let inner = View::new("base64", b"AKIA".to_vec(), vec![piece(0..4, 0..6)]);
         let v = outer.nested(inner);
         assert_eq!(v.encoding, "utf-16le/base64");
         assert_eq!(v.depth(), 2);
         assert_eq!(v.original(0..4), 0..12);
+        assert_eq!(v.encoding_of(1..2).to_string(), "utf-16le/base64");
     }
 }

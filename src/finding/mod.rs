@@ -453,6 +453,10 @@ pub struct Finding {
     /// Byte ranges of other secrets found in the same content that show in `line_text`: a
     /// redacted report must hide them too.
     pub line_other_secrets: Vec<(usize, usize)>,
+    /// How the secret was written, when it was found decoded (`base64`, `escape`, `percent`,
+    /// `base64/utf-16le` for a UTF-16 script inside base64, outermost first): the location is
+    /// the encoded text's, the secret the decoded text. `None` for a secret written as it is.
+    pub encoding: Option<String>,
     /// What is known offline about an AWS finding (key type, account, paired secret, tags);
     /// `None` for other findings.
     pub aws: Option<aws::AwsInfo>,
@@ -468,6 +472,7 @@ impl fmt::Debug for Finding {
             .field("fingerprint", &self.fingerprint)
             .field("blob_id", &self.blob_id)
             .field("entropy", &self.entropy)
+            .field("encoding", &self.encoding)
             .field("aws", &self.aws)
             .finish_non_exhaustive()
     }
@@ -519,6 +524,7 @@ mod tests {
             line_secret_range: (6, 6 + secret.len()),
             line_text,
             line_other_secrets: Vec::new(),
+            encoding: None,
             aws: None,
         }
     }

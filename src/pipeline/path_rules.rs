@@ -61,6 +61,7 @@ impl<'a> WithPathRules<'a> {
                 line_text: String::new(),
                 line_secret_range: (0, 0),
                 line_other_secrets: Vec::new(),
+                encoding: None,
                 aws: None,
             });
         }

@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::SyncSender;
 
 use crate::aws::AwsEnricher;
-use crate::detect::{Coverage, Detector, Limits, Match, Scratch};
-use crate::finding::{Finding, Origin};
+use crate::detect::{Coverage, Detector, Limits, Match, Scratch, View, decode, relocate};
+use crate::finding::{BlobId, Finding, Origin};
 use crate::sink::ScanStats;
 use crate::source::{Chunk, Planned, ReadMethod, SkipReason, SourceError, Visitor, VisitorFactory};
 
@@ -85,6 +85,8 @@ impl VisitorFactory for Factory<'_> {
             tx: self.tx.clone(),
             scratch: Scratch::new(),
             matches: Vec::new(),
+            views: Vec::new(),
+            view_matches: Vec::new(),
             stats: ScanStats::default(),
             batch: Batch::default(),
         })
@@ -96,6 +98,9 @@ struct Worker<'f, 'd> {
     tx: SyncSender<Batch>,
     scratch: Scratch,
     matches: Vec<Match>,
+    /// The decoded views of the chunk at hand, and the matches in one of them.
+    views: Vec<View>,
+    view_matches: Vec<Match>,
     stats: ScanStats,
     batch: Batch,
 }
@@ -113,6 +118,111 @@ impl Worker<'_, '_> {
         // The collector outlives every worker: it drains the channel until all senders are
         // gone, so a send fails only if the collector thread panicked.
         let _ = self.tx.send(batch);
+    }
+}
+
+impl Worker<'_, '_> {
+    /// Scans the chunk's decoded views (base64 values, escapes: `detect::decode`) and adds
+    /// what they hold to `found`, at the encoded text's location, unless the plain content
+    /// gave the same rule's finding there already.
+    fn decoded(&mut self, chunk: &Chunk<'_>, limits: Limits, found: &mut Vec<Finding>) {
+        let f = self.factory;
+        self.views.clear();
+        // The plain scan just ran with this scratch: its keyword hits say where literals join.
+        decode::views_near(chunk.content, Some(self.scratch.keyword_positions()), &mut self.views);
+        let mut blob = chunk.blob;
+        for view in &self.views {
+            self.view_matches.clear();
+            // A view adds to the content's coverage; a cut in it (a deadline) leaves the
+            // content scanned as it is written, which the cut of the content itself reports.
+            let _ = f.detector.find_within(
+                &view.bytes,
+                limits,
+                &mut self.scratch,
+                &mut self.view_matches,
+            );
+            if self.view_matches.is_empty() {
+                continue;
+            }
+            let blob = *blob.get_or_insert_with(|| BlobId::of(chunk.content));
+            let made = f.aws.findings(
+                f.detector,
+                &view.bytes,
+                chunk.origin,
+                Some(blob),
+                &mut self.view_matches,
+            );
+            for mut finding in made {
+                relocate(&mut finding, view, chunk.content, &self.matches);
+                let (s, e) = (finding.location.byte_start, finding.location.byte_end);
+                let overlaps = |g: &Finding| {
+                    g.location.byte_start < e.max(s + 1)
+                        && s < g.location.byte_end.max(g.location.byte_start + 1)
+                };
+                let generic = |id: &str| f.detector.rules().iter().any(|r| r.generic && r.id == id);
+                if let Some(g) = found.iter_mut().find(|g| overlaps(g) && same_secret(g, &finding))
+                {
+                    // A key id written plainly whose secret was encoded (`\u002B` in it):
+                    // the plain finding gets the pairing the view made.
+                    merge_pairing(g, finding);
+                } else if generic(&finding.rule_id) && found.iter().any(overlaps) {
+                    // Generic gives way to specific, as in plain content (a Kubernetes
+                    // secret's `password: <base64>`, decoded, is still that finding).
+                } else {
+                    // A specific finding in the view replaces a generic one the plain text
+                    // gave (`secret: <base64 of a credentials file>`).
+                    found.retain(|g| !(overlaps(g) && generic(&g.rule_id)));
+                    found.push(finding);
+                }
+            }
+        }
+    }
+}
+
+/// Whether two findings at one place report one secret: the same rule, the same decoded
+/// secret, or the same AWS key id (`aws.access_key_id_base64` in the content, and
+/// `aws.access_key_id` in its base64 view).
+fn same_secret(a: &Finding, b: &Finding) -> bool {
+    let key = |f: &Finding| f.aws.as_ref().and_then(|a| a.key_id.clone());
+    a.rule_id == b.rule_id
+        || same_text(a.secret.expose(), b.secret.expose())
+        || key(a).is_some_and(|k| key(b) == Some(k))
+}
+
+/// Whether two secrets are one text but for line ends and their escapes (a PEM key in a
+/// JSON string, `\n` escaped, and the same key joined into lines in a view).
+fn same_text(a: &str, b: &str) -> bool {
+    fn bare(s: &str) -> impl Iterator<Item = u8> + '_ {
+        let s = s.as_bytes();
+        let mut i = 0;
+        std::iter::from_fn(move || {
+            loop {
+                match s.get(i..) {
+                    Some([b'\\', b'n' | b'r', ..]) => i += 2,
+                    Some([b'\n' | b'\r' | b' ' | b'\t', ..]) => i += 1,
+                    Some([c, ..]) => {
+                        i += 1;
+                        return Some(*c);
+                    }
+                    _ => return None,
+                }
+            }
+        })
+    }
+    bare(a).eq(bare(b))
+}
+
+/// Gives `plain` the paired secret and session token that `decoded`, the same key id's
+/// finding made in a view, has and it lacks.
+fn merge_pairing(plain: &mut Finding, decoded: Finding) {
+    let (Some(p), Some(d)) = (plain.aws.as_mut(), decoded.aws) else {
+        return;
+    };
+    if p.paired_secret.is_none() {
+        p.paired_secret = d.paired_secret;
+    }
+    if p.session_token.is_none() {
+        p.session_token = d.session_token;
     }
 }
 
@@ -137,11 +247,15 @@ impl Visitor for Worker<'_, '_> {
             self.batch.skipped.push((chunk.origin.clone(), reason));
             self.gathered();
         }
-        if self.matches.is_empty() {
+        let mut found = if self.matches.is_empty() {
+            Vec::new()
+        } else {
+            f.aws.findings(f.detector, chunk.content, chunk.origin, chunk.blob, &mut self.matches)
+        };
+        self.decoded(&chunk, limits, &mut found);
+        if found.is_empty() {
             return;
         }
-        let mut found =
-            f.aws.findings(f.detector, chunk.content, chunk.origin, chunk.blob, &mut self.matches);
         let content = chunk.content;
         found.retain(|finding| {
             let loc = &finding.location;

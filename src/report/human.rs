@@ -82,9 +82,13 @@ impl Reporter for Human {
                 if let Some(aws) = &f.aws {
                     writeln!(out, "          {}", escape(&aws_line(aws, self.secrets)))?;
                 }
+                let decoded = match &f.encoding {
+                    Some(e) => format!(" (decoded: {})", escape(e)),
+                    None => String::new(),
+                };
                 writeln!(
                     out,
-                    "          {dim}secret {}  fingerprint {}{dim:#}",
+                    "          {dim}secret {}{decoded}  fingerprint {}{dim:#}",
                     escape(&self.secrets.secret(f)),
                     f.fingerprint
                 )?;

@@ -93,6 +93,8 @@ struct FindingJson<'a> {
     blob_id: String,
     entropy: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
+    encoding: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     aws: Option<AwsJson<'a>>,
 }
 
@@ -186,6 +188,7 @@ fn finding<'a>(f: &'a Finding, secrets: SecretDisplay, r: &Redactor) -> FindingJ
         blob_id: f.blob_id.to_hex(),
         // Two decimals are plenty and keep snapshots stable.
         entropy: (f.entropy * 100.0).round() / 100.0,
+        encoding: f.encoding.as_deref(),
         aws: f.aws.as_ref().map(|a| aws_json(a, secrets)),
     }
 }

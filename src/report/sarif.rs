@@ -116,6 +116,9 @@ fn result(f: &Finding, rule_index: usize, secrets: SecretDisplay, r: &Redactor) 
             "security-severity": Severity::of(f).score(),
         },
     });
+    if let Some(encoding) = &f.encoding {
+        result["properties"]["encoding"] = json!(encoding);
+    }
     if let Some(path) = &path {
         result["locations"] = json!([{
             "physicalLocation": {

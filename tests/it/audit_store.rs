@@ -43,6 +43,7 @@ fn finding(secret: &str, path: &str) -> Finding {
         line_text: content.trim_end().to_owned(),
         line_secret_range: (start, start + secret.len()),
         line_other_secrets: Vec::new(),
+        encoding: None,
         aws: None,
     }
 }

@@ -60,6 +60,7 @@ pub(super) fn finding(secret: &str, content: &str, origin: Origin) -> Finding {
         line_text: content[line_start..line_end].to_owned(),
         line_secret_range: (start - line_start, start - line_start + secret.len()),
         line_other_secrets: Vec::new(),
+        encoding: None,
         aws: None,
     }
 }

@@ -162,6 +162,7 @@ mod tests {
             line_text: String::new(),
             line_secret_range: (0, 0),
             line_other_secrets: Vec::new(),
+            encoding: None,
             aws: key.map(|k| AwsInfo {
                 key_id: Some(Secret::new(k)),
                 prefix_class: None,
