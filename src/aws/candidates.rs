@@ -190,37 +190,19 @@ pub fn tokens(content: &[u8], lower: &[u8]) -> Vec<Candidate> {
     out
 }
 
+/// Standard base64 with its padding, as the `base64` crate decodes it (bits past the last
+/// byte need not be zero).
+const PADDED: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    base64::engine::GeneralPurposeConfig::new()
+        .with_decode_padding_mode(base64::engine::DecodePaddingMode::RequireCanonical)
+        .with_decode_allow_trailing_bits(true),
+);
+
 /// Decodes standard base64 with padding; `None` if it is not that.
 pub fn base64_decode(text: &[u8]) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(4) {
-        return None;
-    }
-    let val = |c: u8| -> Option<u32> {
-        Some(match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
-        } as u32)
-    };
-    let mut out = Vec::with_capacity(text.len() / 4 * 3);
-    for (n, quad) in text.chunks(4).enumerate() {
-        let last = n + 1 == text.len() / 4;
-        let pad = quad.iter().rev().take_while(|c| **c == b'=').count();
-        if pad > 2 || (pad > 0 && !last) {
-            return None;
-        }
-        let mut v = 0u32;
-        for &c in &quad[..4 - pad] {
-            v = (v << 6) | val(c)?;
-        }
-        v <<= 6 * pad as u32;
-        let bytes = [(v >> 16) as u8, (v >> 8) as u8, v as u8];
-        out.extend_from_slice(&bytes[..3 - pad]);
-    }
-    Some(out)
+    use base64::Engine;
+    PADDED.decode(text).ok()
 }
 
 #[cfg(test)]

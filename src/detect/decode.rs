@@ -92,28 +92,25 @@ pub fn views_near(content: &[u8], keyword_positions: Option<&[usize]>, out: &mut
     }
 }
 
+/// A decoder's gate: the substitutions it makes in some bytes.
+type Gate<'a> = dyn Fn(&[u8], &mut Subs) + 'a;
+
 /// One decoding pass over `bytes` (the content, or the bytes of `parent`): a base64 view, an
-/// escapes view and a view of joined string literals (`literals`), each when its gate fires. In a parent view, only what lies in its decoded
-/// pieces is decoded again (its copied context was decoded at the level above).
+/// escapes view and a view of joined string literals (`literals`, near `near` when given),
+/// each when its gate fires. In a parent view, only what lies in its decoded pieces is decoded
+/// again (its copied context was decoded at the level above).
 fn level(bytes: &[u8], parent: Option<&View>, near: Option<&[usize]>, out: &mut Vec<View>) {
     let in_decoded = |r: &Range<usize>| parent.is_none_or(|p| !p.encoding_of(r.clone()).is_empty());
-    let mut subs = Subs::default();
-    base64_subs(bytes, &mut subs);
-    subs.list.retain(|(r, _, _)| in_decoded(r));
-    if !subs.list.is_empty() {
-        out.push(build(bytes, &subs, "base64"));
-    }
-    let mut subs = Subs::default();
-    escape_subs(bytes, &mut subs);
-    subs.list.retain(|(r, _, _)| in_decoded(r));
-    if !subs.list.is_empty() {
-        out.push(build(bytes, &subs, "escape"));
-    }
-    let mut subs = Subs::default();
-    super::literals::subs(bytes, near, &mut subs);
-    subs.list.retain(|(r, _, _)| in_decoded(r));
-    if !subs.list.is_empty() {
-        out.push(build(bytes, &subs, "concatenation"));
+    let literals = |bytes: &[u8], subs: &mut Subs| super::literals::subs(bytes, near, subs);
+    let gates: [(&str, &Gate<'_>); 3] =
+        [("base64", &base64_subs), ("escape", &escape_subs), ("concatenation", &literals)];
+    for (label, gate) in gates {
+        let mut subs = Subs::default();
+        gate(bytes, &mut subs);
+        subs.list.retain(|(r, _, _)| in_decoded(r));
+        if !subs.list.is_empty() {
+            out.push(build(bytes, &subs, label));
+        }
     }
 }
 
@@ -244,12 +241,12 @@ fn decode_base64(content: &[u8], s: usize, e: usize, out: &mut Vec<u8>) -> Optio
     // The first 48 characters decide: 36 bytes of binary rarely pass for text.
     let probe = &run[..run.len().min(48) / 4 * 4];
     let head = engine.decode(probe).ok()?;
-    if !texty(&head) && utf16(&head).is_none() {
+    if !texty(&head) && utf16_order(&head).is_none() {
         return None;
     }
     let bytes = engine.decode(run).ok()?;
-    if let Some(order) = utf16(&bytes) {
-        let text = transcode_utf16(&bytes, order);
+    if let Some(order) = utf16_order(&bytes) {
+        let text = utf16_to_utf8(&bytes, order);
         if !texty(&text) {
             return None;
         }
@@ -303,31 +300,38 @@ fn texty(bytes: &[u8]) -> bool {
     printable * 100 >= bytes.len() * 95
 }
 
-/// The byte order of decoded UTF-16 text: a byte order mark, or a NUL in nearly every other
-/// byte (ASCII text in UTF-16).
-fn utf16(bytes: &[u8]) -> Option<Code> {
-    match bytes {
+/// The byte order of UTF-16 text: a byte order mark, or (without one) a NUL in nearly every
+/// odd (little-endian) or even (big-endian) byte and nearly none in the others. Decoded
+/// base64 and files read from disk (`source::classify`) are told apart by it alike.
+pub(crate) fn utf16_order(probe: &[u8]) -> Option<Code> {
+    match probe {
         [0xff, 0xfe, ..] => return Some(Code::Utf16Le),
         [0xfe, 0xff, ..] => return Some(Code::Utf16Be),
         _ => {}
     }
-    if bytes.len() < 16 {
+    if probe.len() < 8 {
         return None;
     }
-    let pairs = bytes.len() / 2;
-    let odd = bytes.iter().skip(1).step_by(2).filter(|&&b| b == 0).count();
-    let even = bytes.iter().step_by(2).filter(|&&b| b == 0).count();
-    if odd * 10 >= pairs * 9 && even * 10 < pairs {
+    let pairs = probe.len() / 2;
+    let (mut even, mut odd) = (0, 0);
+    for pair in probe.chunks_exact(2) {
+        even += usize::from(pair[0] == 0);
+        odd += usize::from(pair[1] == 0);
+    }
+    let most = pairs * 9 / 10;
+    let few = pairs / 10;
+    if odd >= most && even <= few {
         Some(Code::Utf16Le)
-    } else if even * 10 >= pairs * 9 && odd * 10 < pairs {
+    } else if even >= most && odd <= few {
         Some(Code::Utf16Be)
     } else {
         None
     }
 }
 
-/// UTF-16 as UTF-8, lossily, without a byte order mark.
-fn transcode_utf16(bytes: &[u8], order: Code) -> Vec<u8> {
+/// UTF-16 text in byte order `order` ([`Code::Utf16Be`], or little-endian) as UTF-8, lossily,
+/// without a byte order mark. Line ends stay line ends.
+pub(crate) fn utf16_to_utf8(bytes: &[u8], order: Code) -> Vec<u8> {
     let units = bytes.chunks_exact(2).map(|p| match order {
         Code::Utf16Be => u16::from_be_bytes([p[0], p[1]]),
         _ => u16::from_le_bytes([p[0], p[1]]),

@@ -16,18 +16,9 @@ pub fn relocate(finding: &mut Finding, view: &View, content: &[u8], others: &[Ma
     let orig = view.original(range.clone());
     let chain = view.encoding_of(range);
     finding.encoding = (!chain.is_empty()).then(|| chain.to_string());
-    let mut lines = LineCounter::default();
-    let (line, line_start) = lines.position(content, orig.start);
-    let (end_line, end_line_start) = lines.peek(content, orig.end.max(orig.start + 1) - 1);
-    finding.location = Location {
-        line,
-        column: orig.start - line_start + 1,
-        end_line,
-        end_column: orig.end - end_line_start + 1,
-        byte_start: orig.start,
-        byte_end: orig.end,
-    };
     let m = Match { start: orig.start, end: orig.end, rule: usize::MAX };
+    let (location, line_start) = LineCounter::default().locate(content, &m);
+    finding.location = location;
     let mut all: Vec<Match> = others.to_vec();
     all.push(m);
     let (text, range, other) = line_text(content, line_start, &m, &all);
@@ -81,8 +72,7 @@ impl Detector {
             .iter()
             .map(|m| {
                 let rule = &self.rules[m.rule];
-                let (line, line_start) = lines.position(content, m.start);
-                let (end_line, end_line_start) = lines.peek(content, m.end.max(m.start + 1) - 1);
+                let (location, line_start) = lines.locate(content, m);
                 let secret = Secret::new(String::from_utf8_lossy(&content[m.start..m.end]));
                 let (line_text, line_secret_range, line_other_secrets) =
                     line_text(content, line_start, m, matches);
@@ -91,14 +81,7 @@ impl Detector {
                     description: rule.description.clone(),
                     severity: rule.severity,
                     origin: origin.clone(),
-                    location: Location {
-                        line,
-                        column: m.start - line_start + 1,
-                        end_line,
-                        end_column: m.end - end_line_start + 1,
-                        byte_start: m.start,
-                        byte_end: m.end,
-                    },
+                    location,
                     fingerprint: Fingerprint::new(&rule.id, &secret),
                     entropy: shannon(&content[m.start..m.end]),
                     secret,
@@ -123,6 +106,22 @@ struct LineCounter {
 }
 
 impl LineCounter {
+    /// The location of `m` in `content` (offsets increasing from one call to the next), and
+    /// the offset where its first line starts.
+    fn locate(&mut self, content: &[u8], m: &Match) -> (Location, usize) {
+        let (line, line_start) = self.position(content, m.start);
+        let (end_line, end_line_start) = self.peek(content, m.end.max(m.start + 1) - 1);
+        let location = Location {
+            line,
+            column: m.start - line_start + 1,
+            end_line,
+            end_column: m.end - end_line_start + 1,
+            byte_start: m.start,
+            byte_end: m.end,
+        };
+        (location, line_start)
+    }
+
     /// 1-based line of `at` and the offset where that line starts; `at` must not decrease
     /// between calls.
     fn position(&mut self, content: &[u8], at: usize) -> (usize, usize) {

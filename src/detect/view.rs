@@ -25,10 +25,9 @@ pub struct Piece {
 
 /// What a decoder undoes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u8)]
 pub enum Code {
     /// Standard base64 (RFC 4648 section 4), padded or not.
-    Base64 = 1,
+    Base64,
     /// The URL- and file-safe alphabet (RFC 4648 section 5).
     Base64Url,
     /// UTF-16, little-endian, transcoded to UTF-8.
@@ -45,16 +44,6 @@ pub enum Code {
 }
 
 impl Code {
-    const ALL: [Code; 7] = [
-        Code::Base64,
-        Code::Base64Url,
-        Code::Utf16Le,
-        Code::Utf16Be,
-        Code::Escape,
-        Code::Percent,
-        Code::Concat,
-    ];
-
     /// The name reports give it.
     pub fn name(self) -> &'static str {
         match self {
@@ -72,30 +61,30 @@ impl Code {
 /// The decoders a piece of a view went through, outermost first (at most [`Chain::MAX`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Chain {
-    codes: [u8; Chain::MAX],
+    codes: [Option<Code>; Chain::MAX],
 }
 
 impl Chain {
     /// The longest chain: views nest at most this deep.
     pub const MAX: usize = 4;
     /// Not decoded.
-    pub const PLAIN: Chain = Chain { codes: [0; Chain::MAX] };
+    pub const PLAIN: Chain = Chain { codes: [None; Chain::MAX] };
 
     /// One decoder.
     pub fn of(code: Code) -> Chain {
-        let mut codes = [0; Chain::MAX];
-        codes[0] = code as u8;
+        let mut codes = [None; Chain::MAX];
+        codes[0] = Some(code);
         Chain { codes }
     }
 
     /// How many decoders.
     pub fn len(self) -> usize {
-        self.codes.iter().take_while(|&&c| c != 0).count()
+        self.codes().count()
     }
 
     /// Whether nothing was decoded.
     pub fn is_empty(self) -> bool {
-        self.codes[0] == 0
+        self.codes[0].is_none()
     }
 
     /// `self` followed by `inner` (cut at [`Chain::MAX`]).
@@ -110,10 +99,7 @@ impl Chain {
 
     /// The decoders, outermost first.
     pub fn codes(self) -> impl Iterator<Item = Code> {
-        self.codes
-            .into_iter()
-            .take_while(|&c| c != 0)
-            .filter_map(|c| Code::ALL.get(usize::from(c) - 1).copied())
+        self.codes.into_iter().map_while(|c| c)
     }
 }
 

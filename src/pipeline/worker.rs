@@ -130,7 +130,9 @@ impl Worker<'_, '_> {
         self.views.clear();
         // The plain scan just ran with this scratch: its keyword hits say where literals join.
         decode::views_near(chunk.content, Some(self.scratch.keyword_positions()), &mut self.views);
-        let mut blob = chunk.blob;
+        // The plain findings hashed the content already, if there are any.
+        let mut blob = chunk.blob.or_else(|| found.first().map(|g| g.blob_id));
+        let generic = |id: &str| f.detector.rules().iter().any(|r| r.generic && r.id == id);
         for view in &self.views {
             self.view_matches.clear();
             // A view adds to the content's coverage; a cut in it (a deadline) leaves the
@@ -159,7 +161,6 @@ impl Worker<'_, '_> {
                     g.location.byte_start < e.max(s + 1)
                         && s < g.location.byte_end.max(g.location.byte_start + 1)
                 };
-                let generic = |id: &str| f.detector.rules().iter().any(|r| r.generic && r.id == id);
                 if let Some(g) = found.iter_mut().find(|g| overlaps(g) && same_secret(g, &finding))
                 {
                     // A key id written plainly whose secret was encoded (`\u002B` in it):

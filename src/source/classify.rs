@@ -1,5 +1,8 @@
 //! Telling text from binary content, by bytes and by file name.
 
+use crate::detect::Code;
+use crate::detect::decode::{utf16_order, utf16_to_utf8};
+
 /// What to do with some content.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Classified {
@@ -26,7 +29,7 @@ pub(crate) fn classify(content: &[u8], name: &[u8]) -> Classified {
         return Classified::Text;
     }
     if utf16_order(probe).is_some() {
-        return Classified::Transformed(utf16_to_utf8(content));
+        return Classified::Transformed(utf16_file_to_utf8(content));
     }
     if has_text_name(name) {
         return Classified::Text;
@@ -209,53 +212,12 @@ pub fn has_binary_magic(content: &[u8]) -> bool {
         || content.starts_with(b"BM") && content.len() > 14
 }
 
-/// The byte order of UTF-16 content: a byte order mark, or (without one) a NUL in nearly
-/// every odd (little-endian) or even (big-endian) byte and nearly none in the others.
-fn utf16_order(probe: &[u8]) -> Option<Utf16> {
-    match probe {
-        [0xff, 0xfe, ..] => return Some(Utf16::Le),
-        [0xfe, 0xff, ..] => return Some(Utf16::Be),
-        _ => {}
-    }
-    if probe.len() < 8 {
-        return None;
-    }
-    let pairs = probe.len() / 2;
-    let (mut even, mut odd) = (0, 0);
-    for pair in probe.chunks_exact(2) {
-        even += usize::from(pair[0] == 0);
-        odd += usize::from(pair[1] == 0);
-    }
-    let most = pairs * 9 / 10;
-    let few = pairs / 10;
-    if odd >= most && even <= few {
-        Some(Utf16::Le)
-    } else if even >= most && odd <= few {
-        Some(Utf16::Be)
-    } else {
-        None
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Utf16 {
-    Le,
-    Be,
-}
-
-/// UTF-16 content as UTF-8 (lossily; a byte order mark is dropped). Line ends stay line
-/// ends, so line numbers are those of the file.
-fn utf16_to_utf8(content: &[u8]) -> Vec<u8> {
-    let order = utf16_order(&content[..content.len().min(BINARY_PROBE)]).unwrap_or(Utf16::Le);
-    let units = content.chunks_exact(2).map(|p| match order {
-        Utf16::Le => u16::from_le_bytes([p[0], p[1]]),
-        Utf16::Be => u16::from_be_bytes([p[0], p[1]]),
-    });
-    let text: String = char::decode_utf16(units)
-        .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
-        .filter(|&c| c != '\u{feff}')
-        .collect();
-    text.into_bytes()
+/// UTF-16 content as UTF-8 (lossily; a byte order mark is dropped), in the byte order its
+/// first [`BINARY_PROBE`] bytes show. Line ends stay line ends, so line numbers are those of
+/// the file.
+fn utf16_file_to_utf8(content: &[u8]) -> Vec<u8> {
+    let order = utf16_order(&content[..content.len().min(BINARY_PROBE)]).unwrap_or(Code::Utf16Le);
+    utf16_to_utf8(content, order)
 }
 
 /// A copy of `content` where control bytes other than tab, LF and CR are spaces: the

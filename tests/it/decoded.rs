@@ -168,6 +168,11 @@ fn hostile_dense_encodings_stay_bounded() {
     env.write("escapes.json", "\"\\u0041\\u002F\\x41%2F\\/\"".repeat(40_000));
     let line = format!("{}\n", b64(b"[default]\nregion = eu-west-1\noutput = json\n"));
     env.write("many.txt", line.repeat(20_000));
+    // A keyword line dense in quotes of both kinds (every quote a literal to read), and one
+    // base64 run of a megabyte of text (one view as large as the budget allows).
+    env.write("quotes.py", format!("password = {}\n", "\"".repeat(100_000)));
+    let prose = "Plain words, encoded, and nothing secret in them at all. ".repeat(16_000);
+    env.write("big.txt", format!("blob: {}\n", b64(prose.as_bytes())));
     let run = env.scan_json(&["."]);
     run.assert_code(0);
     assert!(run.findings().is_empty(), "{:#?}", run.findings());
