@@ -9,15 +9,14 @@
 //!   positions never finds more than ungated).
 #![no_main]
 
-use keysentry::detect::decode::{MAX_DEPTH, MAX_VIEW_RATIO, views, views_near};
+use keysentry::detect::decode::{MAX_DEPTH, MAX_VIEW_RATIO, VIEW_SLACK, views, views_near};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let mut out = Vec::new();
     views(data, &mut out);
     let total: usize = out.iter().map(|v| v.bytes.len()).sum();
-    // 64 KiB: the slack `decode` allows small contents.
-    assert!(total <= data.len() * MAX_VIEW_RATIO + 64 * 1024, "views hold {total} bytes");
+    assert!(total <= data.len() * MAX_VIEW_RATIO + VIEW_SLACK, "views hold {total} bytes");
     for v in &out {
         assert!(v.depth() >= 1 && v.depth() <= MAX_DEPTH, "depth {}", v.depth());
         let mut at = 0;

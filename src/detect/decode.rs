@@ -33,7 +33,7 @@ pub const MAX_DEPTH: u8 = 3;
 /// All views of one content hold at most this many times its bytes (plus [`VIEW_SLACK`]).
 pub const MAX_VIEW_RATIO: usize = 2;
 /// Bytes of views allowed beyond [`MAX_VIEW_RATIO`] times the content, for small contents.
-const VIEW_SLACK: usize = 64 * 1024;
+pub const VIEW_SLACK: usize = 64 * 1024;
 
 const LENIENT: GeneralPurposeConfig = GeneralPurposeConfig::new()
     .with_decode_padding_mode(DecodePaddingMode::Indifferent)
