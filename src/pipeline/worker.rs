@@ -166,12 +166,14 @@ impl Worker<'_, '_> {
                     // A key id written plainly whose secret was encoded (`\u002B` in it):
                     // the plain finding gets the pairing the view made.
                     merge_pairing(g, finding);
-                } else if generic(&finding.rule_id) && found.iter().any(overlaps) {
-                    // Generic gives way to specific, as in plain content (a Kubernetes
-                    // secret's `password: <base64>`, decoded, is still that finding).
+                } else if generic(&finding.rule_id)
+                    && found.iter().any(|g| overlaps(g) && !generic(&g.rule_id))
+                {
+                    // Generic gives way to specific, as in plain content.
                 } else {
-                    // A specific finding in the view replaces a generic one the plain text
-                    // gave (`secret: <base64 of a credentials file>`).
+                    // A finding in the view replaces the generic ones the plain text gave
+                    // there (`secret: <base64 of a credentials file>`; a Secret's base64
+                    // `tls.key` is the private key it decodes to): it says what the secret is.
                     found.retain(|g| !(overlaps(g) && generic(&g.rule_id)));
                     found.push(finding);
                 }
