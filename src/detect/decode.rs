@@ -21,6 +21,7 @@ use base64::Engine;
 use base64::engine::DecodePaddingMode;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 
+use super::simd;
 use super::view::{Chain, Code, Piece, View};
 
 /// The shortest base64 run decoded: 18 bytes of text (an AWS key id encodes to 28).
@@ -115,38 +116,9 @@ fn level(bytes: &[u8], parent: Option<&View>, near: Option<&[usize]>, out: &mut 
 }
 
 /// Bytes looked at together by the base64 gate.
-const CHUNK: usize = 64;
-
-/// Whether `b` is a base64 character (of either alphabet). Written branch-free over ranges so
-/// that [`base64_mask`] vectorizes.
-#[inline(always)]
-fn is_base64(b: u8) -> bool {
-    // `/` is the byte before `0`.
-    ((b | 0x20).wrapping_sub(b'a') < 26)
-        | (b.wrapping_sub(b'/') < 11)
-        | (b == b'+')
-        | (b == b'-')
-        | (b == b'_')
-}
-
-/// Bit `i` set when byte `i` of the chunk is a base64 character: flags made by a loop the
-/// compiler vectorizes, packed eight at a time by a multiplication.
-#[inline]
-fn base64_mask(chunk: &[u8; CHUNK]) -> u64 {
-    let mut flags = [0u8; CHUNK];
-    for (f, &b) in flags.iter_mut().zip(chunk) {
-        *f = u8::from(is_base64(b));
-    }
-    let mut mask = 0;
-    for (k, eight) in flags.chunks_exact(8).enumerate() {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(eight);
-        // Byte j's low bit lands on bit 56 + j; the top byte holds the eight flags.
-        let packed = u64::from_le_bytes(word).wrapping_mul(0x0102_0408_1020_4080) >> 56;
-        mask |= packed << (8 * k);
-    }
-    mask
-}
+const CHUNK: usize = simd::MASK_BYTES;
+/// Chunks whose masks are made at a time.
+const MASKS_AT_ONCE: usize = 32;
 
 /// Bit `i` set when bits `i..i + MIN_BASE64` of `w` are all set (runs shrunk by doubling).
 #[inline]
@@ -158,31 +130,50 @@ fn run_starts(w: u128) -> u128 {
     x & (x >> 8) // 24
 }
 
-/// Base64 runs that decode to text. The gate: a 64-bit mask of base64 characters per chunk,
-/// and in the mask of two chunks, the starts of runs of [`MIN_BASE64`]; content with no run
-/// that long costs a few vector instructions per 16 bytes. Each run found is then decoded
-/// (or rejected) byte by byte.
+/// Bit `i` set when any of bits `i..i + MIN_BASE64` of `w` is set (spans grown by doubling).
+#[inline]
+fn any_within(w: u128) -> u128 {
+    let mut x = w | (w >> 1);
+    x |= x >> 2;
+    x |= x >> 4;
+    x |= x >> 8;
+    x | (x >> 8)
+}
+
+/// Base64 runs that decode to text. The gate: 64-bit masks of base64 characters and of upper
+/// and lower case letters per chunk (`simd::base64_masks`), and in the masks of two chunks, the
+/// positions where [`MIN_BASE64`] base64 characters hold both cases of letters. Most long runs
+/// in code are identifiers in one case (`GIT_ASSERT_ARG_WITH_RETVAL`,
+/// `git_vector_insert_sorted`) and never get past the masks; content with no such run costs a
+/// few vector instructions per 32 bytes. Each run found is then decoded (or rejected) byte by
+/// byte.
 fn base64_subs(content: &[u8], subs: &mut Subs) {
     const _: () = assert!(MIN_BASE64 == 24 && CHUNK == 64);
     let n = content.len();
     let mut decoded = Vec::new();
     // Runs are looked for in the previous chunk, with the current one to finish them.
-    let mut prev: u64 = 0;
+    let mut prev = simd::ChunkMasks::default();
     // Content before this offset is done with.
     let mut resume = 0;
+    // The masks of the next chunks, `count` of them made (none past the end).
+    let mut masks = [simd::ChunkMasks::default(); MASKS_AT_ONCE];
+    let mut count = 0;
     let mut c = 0;
     while c < n + CHUNK {
-        let mask = match content.get(c..c + CHUNK) {
-            Some(chunk) => base64_mask(chunk.try_into().unwrap_or(&[0; CHUNK])),
-            None if c < n => {
-                let mut last = [0u8; CHUNK];
-                last[..n - c].copy_from_slice(&content[c..]);
-                base64_mask(&last)
-            }
-            None => 0,
-        };
-        let w = u128::from(prev) | (u128::from(mask) << 64);
+        let k = (c / CHUNK) % MASKS_AT_ONCE;
+        if k == 0 {
+            let rest = content.get(c..).unwrap_or_default();
+            count = rest.len().div_ceil(CHUNK).min(MASKS_AT_ONCE);
+            simd::base64_masks(rest, &mut masks[..count]);
+        }
+        let mask = if k < count { masks[k] } else { simd::ChunkMasks::default() };
+        let two = |a: u64, b: u64| u128::from(a) | u128::from(b) << 64;
+        let w = two(prev.base64, mask.base64);
         let mut starts = run_starts(w) as u64;
+        if starts != 0 {
+            let upper = any_within(two(prev.upper, mask.upper));
+            starts &= (upper & any_within(two(prev.lower, mask.lower))) as u64;
+        }
         // Offset of bit 0 of `w` (a start needs the previous chunk: there is none at 0).
         let base = c.saturating_sub(CHUNK);
         let skip_to = |starts: &mut u64, resume: usize| {
@@ -192,18 +183,21 @@ fn base64_subs(content: &[u8], subs: &mut Subs) {
         skip_to(&mut starts, resume);
         while starts != 0 {
             let j = starts.trailing_zeros() as usize;
-            let s = base + j;
-            // A run found here starts here: one starting earlier was found a chunk before.
-            // Its end, from the mask, and past the two chunks byte by byte.
+            // The run holding this stretch of both cases starts here or before, after what was
+            // done with; its end, from the mask, and past the two chunks byte by byte.
+            let mut s = base + j;
+            while s > resume && simd::is_base64(content[s - 1]) {
+                s -= 1;
+            }
             let ones = (!(w >> j)).trailing_zeros() as usize;
-            let mut e = (s + ones).min(n);
+            let mut e = (base + j + ones).min(n);
             if j + ones >= 128 {
-                while e < n && is_base64(content[e]) {
+                while e < n && simd::is_base64(content[e]) {
                     e += 1;
                 }
             }
-            decoded.clear();
             let mut end = e;
+            decoded.clear();
             if let Some(code) = decode_base64(content, s, e, &mut decoded) {
                 end += content[e..].iter().take(2).take_while(|&&b| b == b'=').count();
                 subs.push(s..end, &decoded, code);
@@ -217,15 +211,10 @@ fn base64_subs(content: &[u8], subs: &mut Subs) {
 }
 
 /// Decodes the base64 run `content[s..e]` into `out` if it is base64 of text: one alphabet,
-/// both cases of letters, text when decoded (UTF-16 text is transcoded). Returns how it was
+/// text when decoded (UTF-16 text is transcoded). Returns how it was
 /// decoded.
 fn decode_base64(content: &[u8], s: usize, e: usize, out: &mut Vec<u8>) -> Option<Chain> {
     let run = &content[s..e];
-    // Most long runs in code are identifiers in one case (`GIT_ASSERT_ARG_WITH_RETVAL`,
-    // `git_vector_insert_sorted`): told apart eight bytes at a time.
-    if !mixed_case(run) {
-        return None;
-    }
     let (mut std_sym, mut url_sym) = (false, false);
     for &b in run {
         std_sym |= b == b'+' || b == b'/';
@@ -258,32 +247,6 @@ fn decode_base64(content: &[u8], s: usize, e: usize, out: &mut Vec<u8>) -> Optio
     }
     out.extend_from_slice(&bytes);
     Some(Chain::of(code))
-}
-
-/// Whether ASCII `run` holds both upper and lower case letters, looked at as 64-bit words:
-/// for bytes below 0x80, adding `0x80 - lo` sets a byte's high bit exactly when it is at
-/// least `lo`, and no byte carries into the next.
-fn mixed_case(run: &[u8]) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = ONES << 7;
-    let within = |x: u64, lo: u8, hi: u8| {
-        let at_least = x.wrapping_add(u64::from(0x80 - lo) * ONES);
-        let above = x.wrapping_add(u64::from(0x80 - (hi + 1)) * ONES);
-        at_least & !above & !x & HIGH != 0
-    };
-    let (mut upper, mut lower) = (false, false);
-    for eight in run.chunks(8) {
-        // Padded with a digit, which is neither case.
-        let mut word = [b'0'; 8];
-        word[..eight.len()].copy_from_slice(eight);
-        let x = u64::from_le_bytes(word);
-        upper |= within(x, b'A', b'Z');
-        lower |= within(x, b'a', b'z');
-        if upper && lower {
-            return true;
-        }
-    }
-    false
 }
 
 /// Whether decoded bytes are text: no NUL, and at least 95 % printable (valid UTF-8 counts as
@@ -553,7 +516,7 @@ fn build(content: &[u8], subs: &Subs, label: &str) -> View {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
     fn b64(s: &[u8]) -> String {
@@ -694,7 +657,8 @@ mod tests {
     }
 
     /// A small deterministic generator (xorshift), for the differential tests.
-    fn bytes(seed: u64, len: usize, alphabet: &[u8]) -> Vec<u8> {
+    /// Pseudo-random bytes of `alphabet`.
+    pub(in crate::detect) fn bytes(seed: u64, len: usize, alphabet: &[u8]) -> Vec<u8> {
         let mut x = seed | 1;
         (0..len)
             .map(|_| {
@@ -707,24 +671,16 @@ mod tests {
     }
 
     #[test]
-    fn masks_and_run_starts_agree_with_a_byte_by_byte_reading() {
-        for b in 0..=255u8 {
-            let naive = b.is_ascii_alphanumeric() || b"+/-_".contains(&b);
-            assert_eq!(is_base64(b), naive, "{b:#x}");
-        }
+    fn run_starts_agree_with_a_byte_by_byte_reading() {
         let alphabet = b"aZ09+/-_ .\"=\n\x80\xff";
         for seed in 0..200 {
             let content = bytes(seed, 128, alphabet);
-            let chunk: &[u8; CHUNK] = content[..CHUNK].try_into().unwrap();
-            let mask = base64_mask(chunk);
-            for (i, &b) in chunk.iter().enumerate() {
-                assert_eq!(mask >> i & 1 == 1, is_base64(b), "seed {seed} byte {i}");
-            }
-            let w = u128::from(mask)
-                | u128::from(base64_mask(content[CHUNK..].try_into().unwrap())) << 64;
-            let starts = run_starts(w);
+            let mut masks = [simd::ChunkMasks::default(); 2];
+            simd::base64_masks(&content, &mut masks);
+            let starts =
+                run_starts(u128::from(masks[0].base64) | u128::from(masks[1].base64) << 64);
             for i in 0..128 - MIN_BASE64 {
-                let run = content[i..i + MIN_BASE64].iter().all(|&b| is_base64(b));
+                let run = content[i..i + MIN_BASE64].iter().all(|&b| simd::is_base64(b));
                 assert_eq!(starts >> i & 1 == 1, run, "seed {seed} start {i}");
             }
         }

@@ -21,6 +21,7 @@ mod location;
 mod prefilter;
 mod region;
 mod search;
+pub mod simd;
 pub mod view;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
