@@ -116,7 +116,8 @@ pub(super) fn pair(content: &[u8], matches: &[Match], keys: &[Key], rules: Rules
                 continue;
             }
             for (vi, v) in values.iter().enumerate() {
-                let Some(by) = tie(key_places[ki], places[vi], v.named) else { continue };
+                let (kp, vp) = continued(&structure, key_places[ki], places[vi]);
+                let Some(by) = tie(kp, vp, v.named) else { continue };
                 let dist = key_places[ki].1.abs_diff(places[vi].1);
                 let bytes = matches[k.m].start.abs_diff(v.c.start);
                 options.push((by, dist, bytes, ki, vi));
@@ -182,6 +183,27 @@ fn tie(key: (Option<Unit>, usize), value: (Option<Unit>, usize), named: bool) ->
         return Some(PairedBy::Name);
     }
     (kl.abs_diff(vl) <= PROXIMITY_LINES).then_some(PairedBy::Proximity)
+}
+
+/// The places of a key id and a value, with the unit of the one written on a line indented
+/// under the other's line made the other's: that line continues the statement (the next
+/// argument of `boto3.client("s3", aws_access_key_id="…",` in a function body), which the
+/// indentation alone would take for a block of its own.
+fn continued(
+    structure: &Structure,
+    key: (Option<Unit>, usize),
+    value: (Option<Unit>, usize),
+) -> ((Option<Unit>, usize), (Option<Unit>, usize)) {
+    let under = |unit: Option<Unit>, line: usize| {
+        unit.is_some_and(|u| u.kind == UnitKind::Block && structure.line_of(u.start) == line)
+    };
+    if under(value.0, key.1) {
+        (key, (key.0, value.1))
+    } else if under(key.0, value.1) {
+        ((value.0, key.1), value)
+    } else {
+        (key, value)
+    }
 }
 
 /// The byte range of the lines from `n` lines before the one holding `pos` to `n` lines after
@@ -304,6 +326,25 @@ mod tests {
         assert_eq!(tie((None, 1), (None, 500), true), Some(PairedBy::Name));
         assert_eq!(tie((None, 1), (None, 4), false), Some(PairedBy::Proximity));
         assert_eq!(tie((None, 1), (None, 5), false), None);
+    }
+
+    #[test]
+    fn a_value_indented_under_the_key_line_continues_its_statement() {
+        let text = "def f():\n    c = client(key=\"K\",\n               secret=\"S\")\n    x = 1\n";
+        let s = Structure::new(text.as_bytes());
+        let place = |needle: &str| {
+            let at = text.find(needle).unwrap();
+            (s.unit(text.as_bytes(), at), s.line_of(at))
+        };
+        let (key, value, other) = (place("K\""), place("S\""), place("x ="));
+        assert_ne!(key.0, value.0, "indentation alone makes two blocks");
+        let (k, v) = continued(&s, key, value);
+        assert_eq!(k.0, v.0);
+        assert_eq!(tie(k, v, true), Some(PairedBy::Block));
+        // The other way round, and a sibling line that is no continuation.
+        let (v, k) = continued(&s, value, key);
+        assert_eq!(k.0, v.0);
+        assert_eq!(continued(&s, key, other), (key, other));
     }
 
     #[test]

@@ -97,14 +97,20 @@ pub fn views_near(content: &[u8], keyword_positions: Option<&[usize]>, out: &mut
 type Gate<'a> = dyn Fn(&[u8], &mut Subs) + 'a;
 
 /// One decoding pass over `bytes` (the content, or the bytes of `parent`): a base64 view, an
-/// escapes view and a view of joined string literals (`literals`, near `near` when given),
-/// each when its gate fires. In a parent view, only what lies in its decoded pieces is decoded
-/// again (its copied context was decoded at the level above).
+/// escapes view, a view of joined string literals (`literals`) and one of fields written
+/// apart (`fields`), the last two near `near` when given, each when its gate fires. In a
+/// parent view, only what lies in its decoded pieces is decoded again (its copied context was
+/// decoded at the level above).
 fn level(bytes: &[u8], parent: Option<&View>, near: Option<&[usize]>, out: &mut Vec<View>) {
     let in_decoded = |r: &Range<usize>| parent.is_none_or(|p| !p.encoding_of(r.clone()).is_empty());
     let literals = |bytes: &[u8], subs: &mut Subs| super::literals::subs(bytes, near, subs);
-    let gates: [(&str, &Gate<'_>); 3] =
-        [("base64", &base64_subs), ("escape", &escape_subs), ("concatenation", &literals)];
+    let fields = |bytes: &[u8], subs: &mut Subs| super::fields::subs(bytes, near, subs);
+    let gates: [(&str, &Gate<'_>); 4] = [
+        ("base64", &base64_subs),
+        ("escape", &escape_subs),
+        ("concatenation", &literals),
+        ("structure", &fields),
+    ];
     for (label, gate) in gates {
         let mut subs = Subs::default();
         gate(bytes, &mut subs);
@@ -537,7 +543,9 @@ pub(super) mod tests {
     fn base64_text_is_decoded_in_place_with_its_context() {
         let value = b64(b"[default]\naws_secret_access_key = abc/def+ghi\n");
         let content = format!("kind: Secret\ndata:\n  credentials: {value}\nother: x\n");
-        let v = all(content.as_bytes());
+        // The structure view (`data/credentials: …`) is another one.
+        let v: Vec<View> =
+            all(content.as_bytes()).into_iter().filter(|v| v.encoding == "base64").collect();
         assert_eq!(v.len(), 1);
         let t = text(&v[0]);
         assert!(

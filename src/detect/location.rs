@@ -28,13 +28,20 @@ pub fn relocate(finding: &mut Finding, view: &View, content: &[u8], others: &[Ma
     if let Some(aws) = finding.aws.as_mut() {
         for paired in [aws.paired_secret.as_mut(), aws.session_token.as_mut()].into_iter().flatten()
         {
-            paired.line = original_line(view, content, paired.line);
+            let plain = paired.encoding == crate::finding::aws::Encoding::Plain;
+            let text = plain.then(|| paired.value.expose().as_bytes());
+            paired.line = original_line(view, content, paired.line, text);
         }
     }
 }
 
-/// The line of `content` where line `line` (1-based) of `view` came from.
-fn original_line(view: &View, content: &[u8], line: usize) -> usize {
+/// How far past the start of its view line's origin a paired value written as it is may be:
+/// a view line can stand for several lines of the content (an XML property read as one).
+const PAIRED_REACH: usize = 4 * 1024;
+
+/// The line of `content` where line `line` (1-based) of `view` came from: where `text` (the
+/// value on that line, when written as it is) stands, else where the view line starts.
+fn original_line(view: &View, content: &[u8], line: usize, text: Option<&[u8]>) -> usize {
     let start = if line <= 1 {
         0
     } else {
@@ -43,8 +50,13 @@ fn original_line(view: &View, content: &[u8], line: usize) -> usize {
             None => return line,
         }
     };
-    let at = view.original(start..start + 1).start;
-    LineCounter::default().position(content, at.min(content.len())).0
+    let at = view.original(start..start + 1).start.min(content.len());
+    let reach = &content[at..(at + PAIRED_REACH).min(content.len())];
+    let at = text
+        .filter(|t| !t.is_empty())
+        .and_then(|t| memchr::memmem::find(reach, t))
+        .map_or(at, |i| at + i);
+    LineCounter::default().position(content, at).0
 }
 
 impl Detector {

@@ -16,6 +16,7 @@
 pub mod check;
 pub mod decode;
 mod entropy;
+mod fields;
 mod literals;
 mod location;
 mod prefilter;

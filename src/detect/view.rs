@@ -41,6 +41,10 @@ pub enum Code {
     /// String literals joined as their language joins them (`"AK" + "IA…"`, adjacent
     /// literals, a PEM block written one quoted line at a time).
     Concat,
+    /// A name and its value written apart, brought onto one line as the file's structure
+    /// ties them (an XML `<name>` and its `<value>`, a properties continuation line, a YAML
+    /// leaf under its parents).
+    Structure,
 }
 
 impl Code {
@@ -54,6 +58,7 @@ impl Code {
             Code::Escape => "escape",
             Code::Percent => "percent",
             Code::Concat => "concatenation",
+            Code::Structure => "structure",
         }
     }
 }

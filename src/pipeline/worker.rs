@@ -161,7 +161,12 @@ impl Worker<'_, '_> {
                     g.location.byte_start < e.max(s + 1)
                         && s < g.location.byte_end.max(g.location.byte_start + 1)
                 };
-                if let Some(g) = found.iter_mut().find(|g| overlaps(g) && same_secret(g, &finding))
+                // A specific rule's finding in a view says more than a generic one of the same
+                // secret in the content (`secret: …` under `aws:`, read with its path).
+                let upgrade = |g: &Finding| generic(&g.rule_id) && !generic(&finding.rule_id);
+                if let Some(g) = found
+                    .iter_mut()
+                    .find(|g| overlaps(g) && same_secret(g, &finding) && !upgrade(g))
                 {
                     // A key id written plainly whose secret was encoded (`\u002B` in it):
                     // the plain finding gets the pairing the view made.

@@ -26,6 +26,7 @@ mod builtin_rules;
 mod changing_files;
 mod cli_snapshots;
 mod config_trust;
+mod context;
 mod decoded;
 mod embedding;
 mod exit_codes;
