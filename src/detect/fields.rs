@@ -132,7 +132,53 @@ fn xml_fields(content: &[u8], line: Range<usize>, out: &mut Vec<(Range<usize>, V
             }
         }
     }
-    add_attributes(content, line, out);
+    add_attributes(content, line.clone(), out);
+    simple_elements(content, line, out, &PAIRS);
+}
+
+/// Elements holding their value alone on `line`, `<password>V</password>`, written
+/// `password = V` (the element's name is the value's name); not the names and values of
+/// `pairs`, which [`element_pair`] reads.
+fn simple_elements(
+    content: &[u8],
+    line: Range<usize>,
+    out: &mut Vec<(Range<usize>, Vec<u8>)>,
+    pairs: &[(&[u8], &[u8])],
+) {
+    let text = &content[line.clone()];
+    let is_name = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':');
+    for at in memchr::memchr_iter(b'<', text) {
+        let open = line.start + at;
+        let name_len = text[at + 1..].iter().take_while(|b| is_name(b)).count();
+        let name = &content[open + 1..open + 1 + name_len];
+        let gt = open + 1 + name_len;
+        if name_len == 0 || content.get(gt) != Some(&b'>') {
+            continue;
+        }
+        if pairs.iter().any(|(n, v)| name == *n || name == *v) {
+            continue;
+        }
+        // Not inside another element's text on the line (`<password><b>x</b></password>`,
+        // `<string>a<b>c</b></string>`): the nearest tag before it is no start tag.
+        if let Some(lt) = memchr::memrchr(b'<', &content[line.start..open]) {
+            let tag = &content[line.start + lt..open];
+            let gt = memchr::memchr(b'>', tag).map_or(tag, |i| &tag[..=i]);
+            let done = gt.starts_with(b"</") || gt.ends_with(b"/>");
+            if !done && !gt.starts_with(b"<?") && !gt.starts_with(b"<!") {
+                continue;
+            }
+        }
+        let start = gt + 1;
+        let Some(len) = text_until_tag(content, start, name) else { continue };
+        if len == 0 {
+            continue;
+        }
+        let close = start + len..start + len + name_len + 3;
+        let ends_line = matches!(content.get(close.end), None | Some(b'\n' | b'\r'));
+        out.push((open..open + 1, Vec::new()));
+        out.push((gt..start, b" = ".to_vec()));
+        out.push((close, if ends_line { Vec::new() } else { b" ".to_vec() }));
+    }
 }
 
 /// Where a name element and its value element stand.
@@ -442,11 +488,32 @@ mod tests {
     }
 
     #[test]
+    fn elements_holding_their_value_alone() {
+        let xml =
+            "<datasource>\n  <user>app</user>\n  <password>p4ss</password> <x/>\n</datasource>\n";
+        assert!(one(xml).contains("\n  user = app\n  password = p4ss  <x/>\n"), "{}", one(xml));
+        assert!(one("<!-- db --> <password>p4ss</password>").contains("password = p4ss"));
+        // Names and values of pairs are the pairs' (no `name = …` line of its own).
+        let pair = "<property>\n  <name>db.password</name>\n  <value>pw</value>\n</property>\n";
+        assert!(!one(pair).contains("name ="), "{}", one(pair));
+        // Empty, nested, unterminated and mismatched elements are left alone.
+        for xml in [
+            "<password></password>",
+            "<password><b>x</b></password>",
+            "<password>x",
+            "<password>x</passwd>",
+            "<pass word>x</pass word>",
+        ] {
+            assert!(fields(xml).is_empty(), "{xml:?} gave {:?}", fields(xml));
+        }
+    }
+
+    #[test]
     fn broken_elements_are_left_alone() {
         for xml in [
             "<name>a.secret</name>\n<value>unterminated\n",
             "<name>a.secret</name>\n<value></value>\n",
-            "<name>a.secret</name>\n<other>x</other>\n",
+            "<name>a.secret</name>\n<other/>\n",
             "<name>a.secret\n</name><value>x</value>\n",
             "<key>k</key><string>a<b>c</b></string>",
         ] {

@@ -167,7 +167,15 @@ fn xml_elements_name_their_values() {
              <add key=\"AWSSecretKey\" value=\"{ds}\" />\n  </appSettings>\n</configuration>\n"
         ),
     );
+    // A value alone in an element named for it (Spring and Tomcat datasources, Maven's
+    // settings.xml servers).
+    let ds_pw = password_value();
+    let datasource = format!(
+        "<datasource>\n  <user>app</user>\n  <password>{ds_pw}</password>\n</datasource>\n"
+    );
+    env.write("datasource.xml", &datasource);
     let f = scan(&env);
+    assert_at_value(only(&f, "datasource.xml"), "generic.secret", &ds_pw, &datasource);
     let core = only(&f, "core-site.xml");
     assert_paired(core, &k, &s, 9);
     assert_eq!(core["aws"]["paired_secret"]["by"], "block", "{core:#}");
@@ -273,6 +281,13 @@ fn look_alikes_stay_quiet() {
              <string>{hex40}</string>\n\t<key>AWSSecretKey</key>\n\t<string>$(AWS_SECRET_KEY)</string>\n\
              </dict>\n</plist>\n"
         ),
+    );
+    env.write(
+        "settings.xml",
+        "<servers>\n  <server>\n    <id>releases</id>\n    <username>deploy</username>\n    \
+         <password>${env.DEPLOY_PASSWORD}</password>\n    <passphrase></passphrase>\n    \
+         <privateKeyPassword>changeme</privateKeyPassword>\n    \
+         <token><![CDATA[]]></token>\n  </server>\n</servers>\n",
     );
     env.write(
         "web.config",
