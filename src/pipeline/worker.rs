@@ -164,6 +164,10 @@ impl Worker<'_, '_> {
                 // A specific rule's finding in a view says more than a generic one of the same
                 // secret in the content (`secret: …` under `aws:`, read with its path).
                 let upgrade = |g: &Finding| generic(&g.rule_id) && !generic(&finding.rule_id);
+                // A plain finding lying within the encoded text of this one (a rule for
+                // base64 values in a Kubernetes Secret) found the encoding, not the secret.
+                let decoded = finding.encoding.is_some();
+                let holds = |g: &Finding| decoded && within(chunk.content, g, &finding);
                 if let Some(g) = found
                     .iter_mut()
                     .find(|g| overlaps(g) && same_secret(g, &finding) && !upgrade(g))
@@ -172,19 +176,32 @@ impl Worker<'_, '_> {
                     // the plain finding gets the pairing the view made.
                     merge_pairing(g, finding);
                 } else if generic(&finding.rule_id)
-                    && found.iter().any(|g| overlaps(g) && !generic(&g.rule_id))
+                    && found.iter().any(|g| overlaps(g) && !generic(&g.rule_id) && !holds(g))
                 {
                     // Generic gives way to specific, as in plain content.
                 } else {
                     // A finding in the view replaces the generic ones the plain text gave
-                    // there (`secret: <base64 of a credentials file>`; a Secret's base64
-                    // `tls.key` is the private key it decodes to): it says what the secret is.
-                    found.retain(|g| !(overlaps(g) && generic(&g.rule_id)));
+                    // there (`secret: <base64 of a credentials file>`), and the specific ones
+                    // of the encoded text itself (a Secret's base64 `tls.key` is the private
+                    // key it decodes to): it says what the secret is.
+                    found.retain(|g| !(overlaps(g) && (generic(&g.rule_id) || holds(g))));
                     found.push(finding);
                 }
             }
         }
     }
+}
+
+/// Whether `inner`'s secret lies within the encoded text of `outer` in `content`: it is that
+/// text, or a part of it. Its end may be a base64 group past `outer`'s: a decoded secret ends
+/// inside the group holding its last byte, before a line end and the padding.
+fn within(content: &[u8], inner: &Finding, outer: &Finding) -> bool {
+    let (s, e) = (outer.location.byte_start, outer.location.byte_end);
+    let (is, ie) = (inner.location.byte_start, inner.location.byte_end);
+    let tail = content.get(e..ie).is_some_and(|t| {
+        t.len() <= 6 && t.iter().all(|&b| b == b'=' || crate::detect::simd::is_base64(b))
+    });
+    s <= is && (ie <= e || tail)
 }
 
 /// Whether two findings at one place report one secret: the same rule, the same decoded

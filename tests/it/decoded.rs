@@ -177,3 +177,30 @@ fn hostile_dense_encodings_stay_bounded() {
     run.assert_code(0);
     assert!(run.findings().is_empty(), "{:#?}", run.findings());
 }
+
+/// A Kubernetes TLS Secret's `tls.key` is the private key it decodes to, with the extended
+/// rules too: their rule for base64 values in a Secret found the encoding, the decoded view
+/// what it holds.
+#[test]
+fn a_secrets_base64_value_is_reported_as_what_it_decodes_to() {
+    let env = TestEnv::new();
+    let key = b64(pem_private_key().as_bytes());
+    env.write(
+        "tls.yaml",
+        format!(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: ingress-tls\n\
+             type: kubernetes.io/tls\ndata:\n  tls.key: {key}\n"
+        ),
+    );
+    for extended in [false, true] {
+        let mut args = vec!["--show-secrets", "."];
+        if extended {
+            args.insert(0, "--extended-rules");
+        }
+        let f = env.scan_json(&args).findings();
+        let found = only(&f, "tls.yaml");
+        assert!(found["rule_id"].as_str().unwrap().starts_with("private_key."), "{found:#}");
+        assert_eq!(found["encoding"], "base64", "{found:#}");
+        assert_eq!(found["location"]["line"], 7, "{found:#}");
+    }
+}
