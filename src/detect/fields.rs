@@ -52,7 +52,8 @@ pub(super) fn subs(content: &[u8], near: Option<&[usize]>, subs: &mut Subs) {
     // Lines before these offsets were read already, by each reader.
     let (mut xml_done, mut cont_done, mut tree_done) = (0, 0, 0);
     for &p in near {
-        if p >= content.len() {
+        // Hits on lines every reader has read already (most hits of a keyword-dense line).
+        if p >= content.len() || p < xml_done.min(cont_done).min(tree_done) {
             continue;
         }
         let line = line_of(content, p);
@@ -380,6 +381,11 @@ fn indentation(content: &[u8], line: &Range<usize>) -> Option<usize> {
 /// as the lines are indented under `line`'s parents: each leaf's name written with the names
 /// of its parents. Returns the end of the last line read.
 fn tree_paths(content: &[u8], line: Range<usize>, out: &mut Vec<(Range<usize>, Vec<u8>)>) -> usize {
+    // Only a line that is itself an entry has parents worth reading: the keyword lines of
+    // code (`let token = next()?;`) are not, and cost nothing more.
+    if entry(content, &line).is_none() {
+        return line.end;
+    }
     let Some(here) = indentation(content, &line) else { return line.end };
     // The parents of `line`: each earlier entry that opens a block and is indented less than
     // the one found before it, nearest first.
