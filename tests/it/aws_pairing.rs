@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use common::TestEnv;
 use common::aws::{key_id, secret, token};
+use common::only_finding as only;
 
 /// A realistic 12-digit account for test number `n` (ids of tiny accounts are mostly `A`s, with
 /// too little entropy to pass for keys).
@@ -21,14 +22,6 @@ fn scan(env: &TestEnv, extra: &[&str]) -> Vec<Value> {
     args.extend_from_slice(extra);
     args.push(".");
     env.scan_json(&args).findings()
-}
-
-/// The single finding of `path`, asserting there is exactly one.
-#[track_caller]
-fn only<'a>(findings: &'a [Value], path: &str) -> &'a Value {
-    let of: Vec<&Value> = findings.iter().filter(|f| f["origin"]["path"] == path).collect();
-    assert_eq!(of.len(), 1, "{path}: {findings:#?}");
-    of[0]
 }
 
 /// Asserts that `f` is the key `id` paired with `secret` by `by`.

@@ -341,6 +341,19 @@ impl Run {
     }
 }
 
+/// The JSON findings of `path`.
+pub(crate) fn findings_of<'a>(findings: &'a [Value], path: &str) -> Vec<&'a Value> {
+    findings.iter().filter(|f| f["origin"]["path"] == path).collect()
+}
+
+/// The single JSON finding of `path`, asserting there is exactly one.
+#[track_caller]
+pub(crate) fn only_finding<'a>(findings: &'a [Value], path: &str) -> &'a Value {
+    let found = findings_of(findings, path);
+    assert_eq!(found.len(), 1, "{path}: {findings:#?}");
+    found[0]
+}
+
 /// The `origin.path` of a JSON finding.
 #[track_caller]
 pub(crate) fn finding_path(f: &Value) -> &str {

@@ -14,6 +14,7 @@ use serde_json::Value;
 use common::TestEnv;
 use common::aws::{key_id, secret};
 use common::secrets::password_value;
+use common::{findings_of as of, only_finding as only};
 
 /// A realistic 12-digit account for test number `n`.
 fn acct(n: u64) -> u64 {
@@ -23,19 +24,6 @@ fn acct(n: u64) -> u64 {
 /// `scan --show-secrets --format json .` and its findings.
 fn scan(env: &TestEnv) -> Vec<Value> {
     env.scan_json(&["--show-secrets", "."]).findings()
-}
-
-/// The findings of `path`.
-fn of<'a>(findings: &'a [Value], path: &str) -> Vec<&'a Value> {
-    findings.iter().filter(|f| f["origin"]["path"] == path).collect()
-}
-
-/// The single finding of `path`, asserting there is exactly one.
-#[track_caller]
-fn only<'a>(findings: &'a [Value], path: &str) -> &'a Value {
-    let found = of(findings, path);
-    assert_eq!(found.len(), 1, "{path}: {findings:#?}");
-    found[0]
 }
 
 /// Asserts that `f` is key `id` paired with `secret`, found on line `line` (1-based).

@@ -8,23 +8,11 @@ use serde_json::Value;
 
 use common::TestEnv;
 use common::secrets::{aws_key_id, aws_secret_key, github_pat, pem_private_key};
+use common::only_finding as only;
 
 /// `scan --show-secrets --format json .` and its findings.
 fn scan(env: &TestEnv) -> Vec<Value> {
     env.scan_json(&["--show-secrets", "."]).findings()
-}
-
-/// The findings of `path`.
-fn of<'a>(findings: &'a [Value], path: &str) -> Vec<&'a Value> {
-    findings.iter().filter(|f| f["origin"]["path"] == path).collect()
-}
-
-/// The single finding of `path`, asserting there is exactly one.
-#[track_caller]
-fn only<'a>(findings: &'a [Value], path: &str) -> &'a Value {
-    let found = of(findings, path);
-    assert_eq!(found.len(), 1, "{path}: {findings:#?}");
-    found[0]
 }
 
 fn b64(bytes: &[u8]) -> String {
