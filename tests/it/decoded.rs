@@ -7,8 +7,8 @@ use crate::common;
 use serde_json::Value;
 
 use common::TestEnv;
-use common::secrets::{aws_key_id, aws_secret_key, github_pat, pem_private_key};
 use common::only_finding as only;
+use common::secrets::{aws_key_id, aws_secret_key, github_pat, pem_private_key};
 
 /// `scan --show-secrets --format json .` and its findings.
 fn scan(env: &TestEnv) -> Vec<Value> {
