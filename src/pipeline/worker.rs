@@ -164,10 +164,14 @@ impl Worker<'_, '_> {
                 // A specific rule's finding in a view says more than a generic one of the same
                 // secret in the content (`secret: …` under `aws:`, read with its path).
                 let upgrade = |g: &Finding| generic(&g.rule_id) && !generic(&finding.rule_id);
-                // A plain finding lying within the encoded text of this one (a rule for
-                // base64 values in a Kubernetes Secret) found the encoding, not the secret.
+                // A plain finding lying within the encoded text of this graver one (a rule for
+                // base64 values in a Kubernetes Secret, where the value is a private key) found
+                // the encoding, not the secret. A value that decodes to a password only is
+                // still best told as the Secret's value.
                 let decoded = finding.encoding.is_some();
-                let holds = |g: &Finding| decoded && within(chunk.content, g, &finding);
+                let holds = |g: &Finding| {
+                    decoded && finding.severity > g.severity && within(chunk.content, g, &finding)
+                };
                 if let Some(g) = found
                     .iter_mut()
                     .find(|g| overlaps(g) && same_secret(g, &finding) && !upgrade(g))
