@@ -9,8 +9,8 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     for skip in [0, 1, 31, 33] {
         let part = data.get(skip..).unwrap_or_default();
-        for chunks in [0, 1, part.len().div_ceil(MASK_BYTES), part.len().div_ceil(MASK_BYTES) + 2]
-        {
+        let enough = part.len().div_ceil(MASK_BYTES);
+        for chunks in [0, 1, enough, enough + 2] {
             let mut simd = vec![ChunkMasks::default(); chunks];
             let mut portable = simd.clone();
             base64_masks(part, &mut simd);
