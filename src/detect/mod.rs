@@ -391,18 +391,32 @@ impl Detector {
 /// Sorts the matches found in one chunk and marks generic matches that overlap specific ones
 /// for removal (by emptying their range): a sweep in position order, linear in the matches
 /// but for the sort (content holding a million keys holds a million matches).
+///
+/// A generic block (a `multiline` generic rule: a PEM private key) is the exception: a
+/// specific match strictly inside it is a run of the key's base64 body that happens to look
+/// like a token (a 64-character PEM line starting `EAAA` is a Square token's shape), so that
+/// match gives way to the block instead. A specific match covering the whole block (a service
+/// account key file's `private_key`) still wins.
 fn finish(rules: &[Rule], matches: &mut [Match]) {
     matches.sort_unstable();
     if matches.iter().all(|m| !rules[m.rule].generic) {
         return;
     }
-    // The specific matches' starts, in order, and the furthest end among each prefix of them.
-    let mut starts = Vec::new();
-    let mut reach = Vec::new();
-    for m in matches.iter().filter(|m| !rules[m.rule].generic) {
-        starts.push(m.start);
-        reach.push(reach.last().map_or(m.end, |&r: &usize| r.max(m.end)));
+    let (blocks, block_reach) = spans(matches.iter().filter(|m| is_block(rules, m)));
+    if !blocks.is_empty() {
+        for m in matches.iter_mut().filter(|m| !rules[m.rule].generic) {
+            let before = blocks.partition_point(|&s| s <= m.start);
+            if before > 0
+                && block_reach[before - 1] >= m.end
+                && (blocks[before - 1] < m.start || block_reach[before - 1] > m.end)
+            {
+                m.end = m.start;
+            }
+        }
     }
+    // The specific matches' starts, in order, and the furthest end among each prefix of them.
+    let (starts, reach) =
+        spans(matches.iter().filter(|m| !rules[m.rule].generic && m.end > m.start));
     for m in matches.iter_mut().filter(|m| rules[m.rule].generic) {
         // The specific matches starting before this one ends overlap it if one ends after
         // it starts.
@@ -411,6 +425,23 @@ fn finish(rules: &[Rule], matches: &mut [Match]) {
             m.end = m.start;
         }
     }
+}
+
+/// Whether `m` is a generic block's match (see [`finish`]).
+fn is_block(rules: &[Rule], m: &Match) -> bool {
+    let r = &rules[m.rule];
+    r.generic && r.multiline
+}
+
+/// The starts of `matches` (in position order) and the furthest end among each prefix of them.
+fn spans<'a>(matches: impl Iterator<Item = &'a Match>) -> (Vec<usize>, Vec<usize>) {
+    let mut starts = Vec::new();
+    let mut reach = Vec::new();
+    for m in matches {
+        starts.push(m.start);
+        reach.push(reach.last().map_or(m.end, |&r: &usize| r.max(m.end)));
+    }
+    (starts, reach)
 }
 
 #[cfg(test)]
@@ -580,6 +611,38 @@ mod tests {
         assert_eq!(d.rules()[m[0].rule].id, "t.specific");
         let m = d.find_all(b"token=plainvalue");
         assert_eq!(d.rules()[m[0].rule].id, "t.generic");
+    }
+
+    /// A token-shaped run inside a PEM block's body is part of the key: the block is
+    /// reported, not the token; a specific rule whose match covers the block still wins.
+    #[test]
+    fn specific_inside_a_generic_block_gives_way() {
+        let mut pem =
+            rule("t.pem", &["-----begin"], r"-----BEGIN KEY-----[A-Za-z0-9\s]+-----END KEY-----");
+        pem.generic = true;
+        pem.multiline = true;
+        let tok = rule("t.tok", &["tkx"], r"\btkx[a-z0-9]{8}\b");
+        let file = rule(
+            "t.file",
+            &["key_file"],
+            r"key_file=(-----BEGIN KEY-----[A-Za-z0-9\s]+-----END KEY-----)",
+        );
+        let mut file = file;
+        file.secret_group = 1;
+        file.multiline = true;
+        let d = detector(vec![pem, tok, file]);
+        let ids = |c: &[u8]| -> Vec<String> {
+            d.find_all(c).iter().map(|m| d.rules()[m.rule].id.clone()).collect()
+        };
+        assert_eq!(
+            ids(b"-----BEGIN KEY-----\nAbCdEf\ntkxabcd1234\nXyZ\n-----END KEY-----\n"),
+            ["t.pem"]
+        );
+        assert_eq!(
+            ids(b"key_file=-----BEGIN KEY-----\nAbCdEf\nXyZ\n-----END KEY-----"),
+            ["t.file"]
+        );
+        assert_eq!(ids(b"token tkxabcd1234 here"), ["t.tok"]);
     }
 
     #[test]

@@ -133,6 +133,10 @@ impl Worker<'_, '_> {
         // The plain findings hashed the content already, if there are any.
         let mut blob = chunk.blob.or_else(|| found.first().map(|g| g.blob_id));
         let generic = |id: &str| f.detector.rules().iter().any(|r| r.generic && r.id == id);
+        // A generic block (a PEM key) holds the specific findings strictly inside it: runs of
+        // its base64 body that look like tokens (`detect::finish` does the same in one view).
+        let block =
+            |id: &str| f.detector.rules().iter().any(|r| r.generic && r.multiline && r.id == id);
         for view in &self.views {
             self.view_matches.clear();
             // A view adds to the content's coverage; a cut in it (a deadline) leaves the
@@ -172,6 +176,14 @@ impl Worker<'_, '_> {
                 let holds = |g: &Finding| {
                     decoded && finding.severity > g.severity && within(chunk.content, g, &finding)
                 };
+                let inside = |a: &Finding, b: &Finding| {
+                    let (a0, a1) = (a.location.byte_start, a.location.byte_end);
+                    let (b0, b1) = (b.location.byte_start, b.location.byte_end);
+                    b0 <= a0 && a1 <= b1 && (b0, b1) != (a0, a1)
+                };
+                let held = |inner: &Finding, outer: &Finding| {
+                    block(&outer.rule_id) && !generic(&inner.rule_id) && inside(inner, outer)
+                };
                 if let Some(g) = found
                     .iter_mut()
                     .find(|g| overlaps(g) && same_secret(g, &finding) && !upgrade(g))
@@ -179,16 +191,23 @@ impl Worker<'_, '_> {
                     // A key id written plainly whose secret was encoded (`\u002B` in it):
                     // the plain finding gets the pairing the view made.
                     merge_pairing(g, finding);
+                } else if found.iter().any(|g| held(&finding, g)) {
+                    // Part of a key's body, which the plain content reported.
                 } else if generic(&finding.rule_id)
-                    && found.iter().any(|g| overlaps(g) && !generic(&g.rule_id) && !holds(g))
+                    && found.iter().any(|g| {
+                        overlaps(g) && !generic(&g.rule_id) && !holds(g) && !held(g, &finding)
+                    })
                 {
                     // Generic gives way to specific, as in plain content.
                 } else {
                     // A finding in the view replaces the generic ones the plain text gave
-                    // there (`secret: <base64 of a credentials file>`), and the specific ones
-                    // of the encoded text itself (a Secret's base64 `tls.key` is the private
-                    // key it decodes to): it says what the secret is.
-                    found.retain(|g| !(overlaps(g) && (generic(&g.rule_id) || holds(g))));
+                    // there (`secret: <base64 of a credentials file>`), the specific ones of
+                    // the encoded text itself (a Secret's base64 `tls.key` is the private key
+                    // it decodes to): it says what the secret is; and a key block joined from
+                    // literals replaces the token-shaped runs of its body the plain text gave.
+                    found.retain(|g| {
+                        !(overlaps(g) && (generic(&g.rule_id) || holds(g) || held(g, &finding)))
+                    });
                     found.push(finding);
                 }
             }

@@ -105,6 +105,28 @@ fn pem_keys_written_as_quoted_lines_are_one_finding_spanning_the_block() {
     }
 }
 
+/// Issue 16 (point 5): a PEM body line of 64 characters that starts `EAAA` and holds no `+` or
+/// `/` has the shape of a Square access token; it is part of the key, so the key is reported
+/// (plain, or joined from C string literals) and the token is not.
+#[test]
+fn issue_16_token_shaped_lines_of_a_pem_body_are_part_of_the_key() {
+    let env = TestEnv::new();
+    let pem = pem_private_key();
+    let mut lines: Vec<String> = pem.lines().map(str::to_owned).collect();
+    let token_shaped =
+        ["EAAAlSjBKJBZtIXTFGUKQG4R", "KWUYwkwhNGXYMGkQMFIZMWaMGIrIwAhMmDCjpiBB"].concat();
+    assert_eq!(token_shaped.len(), 64);
+    lines.insert(2, token_shaped);
+    env.write("key.pem", format!("{}\n", lines.join("\n")));
+    let c: Vec<String> = lines.iter().map(|l| format!("    \"{l}\\n\"")).collect();
+    env.write("key.c", format!("static const char kKey[] =\n{};\n", c.join("\n")));
+    let f = env.scan_json(&["--show-secrets", "--extended-rules", "."]).findings();
+    for path in ["key.pem", "key.c"] {
+        let k = only(&f, path);
+        assert_eq!(k["rule_id"], "private_key.pem", "{k:#}");
+    }
+}
+
 #[test]
 fn key_ids_split_by_concatenation_are_joined() {
     let env = TestEnv::new();
