@@ -437,7 +437,7 @@ fn hex(digits: &[u8]) -> Option<u32> {
 }
 
 /// The line holding `at`, without its line end.
-fn line_around(content: &[u8], at: usize) -> Range<usize> {
+pub(super) fn line_around(content: &[u8], at: usize) -> Range<usize> {
     let start = memchr::memrchr(b'\n', &content[..at]).map_or(0, |i| i + 1);
     let end = memchr::memchr(b'\n', &content[at..]).map_or(content.len(), |i| at + i);
     start..end

@@ -82,8 +82,7 @@ pub(super) fn subs(content: &[u8], near: Option<&[usize]>, subs: &mut Subs) {
 
 /// The line holding `at`, without its line end (nor a CR before it).
 fn line_of(content: &[u8], at: usize) -> Range<usize> {
-    let start = memchr::memrchr(b'\n', &content[..at]).map_or(0, |i| i + 1);
-    let end = memchr::memchr(b'\n', &content[at..]).map_or(content.len(), |i| at + i);
+    let Range { start, end } = super::decode::line_around(content, at);
     let end = if end > start && content[end - 1] == b'\r' { end - 1 } else { end };
     start..end
 }

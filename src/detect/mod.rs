@@ -402,7 +402,7 @@ fn finish(rules: &[Rule], matches: &mut [Match]) {
     if matches.iter().all(|m| !rules[m.rule].generic) {
         return;
     }
-    let (blocks, block_reach) = spans(matches.iter().filter(|m| is_block(rules, m)));
+    let (blocks, block_reach) = spans(matches.iter().filter(|m| rules[m.rule].is_block()));
     if !blocks.is_empty() {
         for m in matches.iter_mut().filter(|m| !rules[m.rule].generic) {
             let before = blocks.partition_point(|&s| s <= m.start);
@@ -425,12 +425,6 @@ fn finish(rules: &[Rule], matches: &mut [Match]) {
             m.end = m.start;
         }
     }
-}
-
-/// Whether `m` is a generic block's match (see [`finish`]).
-fn is_block(rules: &[Rule], m: &Match) -> bool {
-    let r = &rules[m.rule];
-    r.generic && r.multiline
 }
 
 /// The starts of `matches` (in position order) and the furthest end among each prefix of them.

@@ -9,6 +9,7 @@ use std::sync::mpsc::SyncSender;
 use crate::aws::AwsEnricher;
 use crate::detect::{Coverage, Detector, Limits, Match, Scratch, View, decode, relocate};
 use crate::finding::{BlobId, Finding, Origin};
+use crate::rules::Rule;
 use crate::sink::ScanStats;
 use crate::source::{Chunk, Planned, ReadMethod, SkipReason, SourceError, Visitor, VisitorFactory};
 
@@ -132,11 +133,11 @@ impl Worker<'_, '_> {
         decode::views_near(chunk.content, Some(self.scratch.keyword_positions()), &mut self.views);
         // The plain findings hashed the content already, if there are any.
         let mut blob = chunk.blob.or_else(|| found.first().map(|g| g.blob_id));
-        let generic = |id: &str| f.detector.rules().iter().any(|r| r.generic && r.id == id);
+        let rule = |id: &str| f.detector.rules().iter().find(|r| r.id == id);
+        let generic = |id: &str| rule(id).is_some_and(|r| r.generic);
         // A generic block (a PEM key) holds the specific findings strictly inside it: runs of
         // its base64 body that look like tokens (`detect::finish` does the same in one view).
-        let block =
-            |id: &str| f.detector.rules().iter().any(|r| r.generic && r.multiline && r.id == id);
+        let block = |id: &str| rule(id).is_some_and(Rule::is_block);
         for view in &self.views {
             self.view_matches.clear();
             // A view adds to the content's coverage; a cut in it (a deadline) leaves the

@@ -68,6 +68,13 @@ pub struct Rule {
 }
 
 impl Rule {
+    /// Whether the rule finds blocks that hold other secrets' shapes: a generic multi-line
+    /// rule (a PEM private key, whose base64 body may run like a token). Specific matches
+    /// strictly inside its matches give way to them.
+    pub fn is_block(&self) -> bool {
+        self.generic && self.multiline
+    }
+
     /// Whether a secret, found in the match `whole`, is allow-listed by this rule's own
     /// allowlist.
     pub fn allows(&self, secret: &[u8], whole: &[u8]) -> bool {
