@@ -7,7 +7,6 @@ use std::path::PathBuf;
 use clap::Args;
 use keysentry::files::names::IGNORED_FINGERPRINTS_FILE;
 use keysentry::rules::Builtin;
-use keysentry::rules::builtin::EXTENDED_RULES;
 
 /// Configuration and suppression options of `scan`.
 #[derive(Debug, Default, Args)]
@@ -70,17 +69,28 @@ pub(crate) struct FilterArgs {
     )]
     pub(crate) no_inline_ignore: bool,
 
-    // The counts come from the rule files, counted when keysentry is compiled.
+    /// Run only the rules these ids or globs name (repeatable)
+    #[arg(
+        long = "enable-rule",
+        value_name = "ID",
+        help_heading = "Configuration and baselines",
+        long_help = "Run only the rules these ids or globs name (`aws.*`, `*.token`; \
+                     repeatable, as gitleaks' --enable-rule), built-in or the configuration's. \
+                     A pattern that names no rule is an error. Every built-in rule runs by \
+                     default; `only` in [extend] of .keysentry.toml chooses built-in rules \
+                     the same way."
+    )]
+    pub(crate) enable_rule: Vec<String>,
+
+    /// Does nothing: every built-in rule runs by default (kept for compatibility)
     #[arg(
         long,
         help_heading = "Configuration and baselines",
-        help = format!("Run the extended built-in rules too ({EXTENDED_RULES} more token formats)"),
         long_help = format!(
-            "Run the extended built-in rules as well as the core ones: {EXTENDED_RULES} more \
-             token formats, {} rules in all (`keysentry rules list` marks them). The prefilter \
-             then looks for four times as many keywords, and text without secrets scans \
-             several times slower (docs/rules.md). `extended = true` in [extend] of \
-             .keysentry.toml does the same.",
+            "Does nothing, kept so that scripts that pass it keep working (with a warning): \
+             every built-in rule runs by default, {} in all, since the prefilter's cost no \
+             longer grows with the number of keywords (docs/rules.md). --enable-rule or \
+             `only` in [extend] of .keysentry.toml choose fewer.",
             Builtin::All.count()
         )
     )]
@@ -88,9 +98,22 @@ pub(crate) struct FilterArgs {
 }
 
 impl FilterArgs {
-    /// The built-in rules asked for.
+    /// The built-in rules a scan starts from: all of them.
     pub(crate) fn builtin(&self) -> Builtin {
-        if self.extended_rules { Builtin::All } else { Builtin::Core }
+        Builtin::All
+    }
+
+    /// The warning `--extended-rules` earns, if given.
+    pub(crate) fn compatibility_warnings(&self) -> Vec<String> {
+        if self.extended_rules {
+            vec![
+                "--extended-rules does nothing now: every built-in rule runs by default (to run \
+                 fewer, use --enable-rule or `only` in [extend])"
+                    .to_owned(),
+            ]
+        } else {
+            Vec::new()
+        }
     }
 }
 

@@ -29,7 +29,15 @@ pub(crate) fn load(
         builtin: args.builtin(),
         operator_config: env.operator_config.clone(),
     };
-    Ok(keysentry::config::setup(&options, root)?)
+    let mut suppression = keysentry::config::setup(&options, root)?;
+    let settings = &mut suppression.settings;
+    settings.warnings.extend(args.compatibility_warnings());
+    if !args.enable_rule.is_empty() {
+        let rules = std::mem::take(&mut settings.rules);
+        settings.rules = keysentry::config::select_rules(rules, &args.enable_rule)
+            .map_err(|e| anyhow::anyhow!("--enable-rule: {e}"))?;
+    }
+    Ok(suppression)
 }
 
 /// Adds the configuration's trusted AWS accounts and canaries to `aws`.

@@ -28,15 +28,19 @@ struct ConfigFile {
 struct Extend {
     #[serde(default = "yes")]
     builtin: bool,
+    /// Kept for compatibility: every built-in rule runs by default now.
     #[serde(default)]
-    extended: bool,
+    extended: Option<bool>,
     #[serde(default)]
     disabled_rules: Vec<String>,
+    /// Run only the built-in rules these ids or globs (`aws.*`) name.
+    #[serde(default)]
+    only: Option<Vec<String>>,
 }
 
 impl Default for Extend {
     fn default() -> Extend {
-        Extend { builtin: true, extended: false, disabled_rules: Vec::new() }
+        Extend { builtin: true, extended: None, disabled_rules: Vec::new(), only: None }
     }
 }
 
@@ -118,8 +122,18 @@ pub(crate) fn load_keysentry(
     let file: ConfigFile = toml::from_str(text)
         .map_err(|e| ConfigError::Parse { path: path.to_path_buf(), message: e.to_string() })?;
     let invalid = |message: String| ConfigError::Invalid { path: path.to_path_buf(), message };
-    let which = if file.extend.extended { Builtin::All } else { which };
+    let mut warnings = Vec::new();
+    if file.extend.extended.is_some() {
+        warnings.push(format!(
+            "{}: extend.extended does nothing now: every built-in rule runs by default (to run \
+             fewer, list them in extend.only)",
+            path.display()
+        ));
+    }
     let mut rules = if file.extend.builtin { builtin_rules(which)? } else { Vec::new() };
+    if let Some(only) = &file.extend.only {
+        rules = select_rules(rules, only).map_err(|e| invalid(format!("extend.only: {e}")))?;
+    }
     for id in &file.extend.disabled_rules {
         let before = rules.len();
         rules.retain(|r| r.id != *id);
@@ -190,8 +204,31 @@ pub(crate) fn load_keysentry(
             region: file.aws.region,
             endpoint_url: file.aws.endpoint_url,
         },
+        warnings,
         ..Settings::default()
     })
+}
+
+/// The rules whose ids `patterns` name: ids, or globs (`aws.*`, `*.token`). A pattern that
+/// names no rule is an error (a misspelt id would otherwise switch off what it meant to keep).
+pub fn select_rules(
+    rules: Vec<RuleSyntax>,
+    patterns: &[String],
+) -> Result<Vec<RuleSyntax>, String> {
+    let matchers = patterns
+        .iter()
+        .map(|p| {
+            globset::Glob::new(p)
+                .map(|g| g.compile_matcher())
+                .map_err(|e| format!("{p:?} is not a rule id or glob: {e}"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    for (p, m) in patterns.iter().zip(&matchers) {
+        if !rules.iter().any(|r| m.is_match(&r.id)) {
+            return Err(format!("no rule matches {p:?} (`keysentry rules list` lists them)"));
+        }
+    }
+    Ok(rules.into_iter().filter(|r| matchers.iter().any(|m| m.is_match(&r.id))).collect())
 }
 
 #[cfg(test)]
@@ -200,29 +237,59 @@ mod tests {
     use crate::config::CONFIG_FILE;
 
     fn load_text(text: &str) -> Result<Settings, ConfigError> {
-        load_keysentry(Path::new(CONFIG_FILE), text, Builtin::Core)
+        load_keysentry(Path::new(CONFIG_FILE), text, Builtin::All)
     }
 
     #[test]
     fn an_empty_file_is_the_builtin_rules() {
         let s = load_text("").unwrap();
-        assert_eq!(s.rules.len(), builtin_rules(Builtin::Core).unwrap().len());
+        assert_eq!(s.rules.len(), builtin_rules(Builtin::All).unwrap().len());
         assert!(s.allowlists.is_empty());
     }
 
     #[test]
-    fn extended_asks_for_all_the_builtin_rules() {
+    fn extended_is_kept_for_compatibility_and_warned_about() {
         let all = builtin_rules(Builtin::All).unwrap().len();
         assert!(all > builtin_rules(Builtin::Core).unwrap().len());
-        assert_eq!(load_text("[extend]\nextended = true\n").unwrap().rules.len(), all);
+        let extended = load_text("[extend]\nextended = true\n").unwrap();
+        assert_eq!(extended.rules.len(), all);
+        assert_eq!(extended.warnings.len(), 1, "{:?}", extended.warnings);
+        assert!(extended.warnings[0].contains("extend.extended does nothing"));
+        assert!(load_text("").unwrap().warnings.is_empty());
+        // `extended = false` does not make the set smaller either.
+        assert_eq!(load_text("[extend]\nextended = false\n").unwrap().rules.len(), all);
         // Disabling works on extended rules too; without built-in rules there is nothing.
         let s =
             load_text("[extend]\nextended = true\ndisabled_rules = [\"stripe.webhook_secret\"]\n");
         assert_eq!(s.unwrap().rules.len(), all - 1);
         let none = load_text("[extend]\nbuiltin = false\nextended = true\n").unwrap();
         assert!(none.rules.is_empty());
-        let cli = load_keysentry(Path::new("k.toml"), "", Builtin::All).unwrap();
-        assert_eq!(cli.rules.len(), all);
+        let core = load_keysentry(Path::new("k.toml"), "", Builtin::Core).unwrap();
+        assert_eq!(core.rules.len(), builtin_rules(Builtin::Core).unwrap().len());
+    }
+
+    #[test]
+    fn only_keeps_the_builtin_rules_it_names_and_the_files_own() {
+        let s = load_text(
+            "[extend]\nonly = [\"aws.*\", \"github.pat_classic\"]\n\n[[rules]]\nid = \"acme.token\"\n\
+             description = \"d\"\nkeywords = [\"acme_\"]\nregex = 'acme_([a-z]{8})'\n\
+             secret_group = 1\n",
+        )
+        .unwrap();
+        let ids: Vec<&str> = s.rules.iter().map(|r| r.id.as_str()).collect();
+        assert!(
+            ids.contains(&"aws.access_key_id") && ids.contains(&"github.pat_classic"),
+            "{ids:?}"
+        );
+        assert!(ids.contains(&"acme.token"));
+        assert!(ids.iter().all(|id| id.starts_with("aws.")
+            || *id == "github.pat_classic"
+            || *id == "acme.token"));
+        // A pattern that names nothing is a mistake, said with the pattern.
+        let err = load_text("[extend]\nonly = [\"aws.*\", \"awz.*\"]\n").unwrap_err().to_string();
+        assert!(err.contains("extend.only") && err.contains("awz.*"), "{err}");
+        let err = load_text("[extend]\nonly = [\"[\"]\n").unwrap_err().to_string();
+        assert!(err.contains("not a rule id or glob"), "{err}");
     }
 
     #[test]

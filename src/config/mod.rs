@@ -27,6 +27,7 @@ pub use discover::{discover, project_dir, repository_top};
 pub(crate) use keysentry::load_keysentry;
 #[cfg(not(fuzzing))]
 use keysentry::load_keysentry;
+pub use keysentry::select_rules;
 pub use setup::{SUPPRESSION_FILES, SetupError, SetupOptions, Suppression, setup};
 
 use crate::filter::{Allowlist, PathPattern};

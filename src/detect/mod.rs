@@ -1,12 +1,12 @@
 //! The detector: keyword prefilter, then only the candidate rules' regexes, on the line around
 //! each keyword hit.
 //!
-//! Content is lowercased 64 KiB at a time into a scratch buffer, which makes the keyword search
-//! case-insensitive (and, for Teddy, each byte's nibbles mixed: see `spread`). A SIMD
-//! multi-literal searcher (Teddy, from the `aho-corasick` crate) looks for a four-byte window of
-//! every keyword at once (a second one for keywords shorter than that; with many keywords,
-//! several), and each literal hit is confirmed by comparing the whole keyword where it stands.
-//! Where SIMD is not available (and on blocks dense in hits), one Aho-Corasick automaton over
+//! Content is read 64 KiB at a time. The keyword prefilter (`prefilter`) looks for one
+//! three-byte window of every keyword at once through a hashed bitmap, one SIMD pass whose
+//! cost does not grow with the number of keywords (`simd`), and confirms each candidate by
+//! comparing the keywords holding that window, case-insensitively, where they stand. On
+//! blocks dense in hits, and for detectors whose keywords the filter cannot take, one
+//! Aho-Corasick automaton over
 //! all keywords does the same job. Each confirmed hit gives its rules a window — its line,
 //! bounded to [`LINE_WINDOW`] on each side on very long lines, or for multi-line rules a
 //! [`MULTILINE_WINDOW`] from it — and a rule's touching windows merge into one span, searched
@@ -35,7 +35,7 @@ pub use region::{LINE_WINDOW, MULTILINE_WINDOW};
 use crate::finding::{Finding, Origin};
 use crate::rules::{Anchor, Rule, RuleSet};
 pub use location::relocate;
-use prefilter::{Hit, Prefilter, lowercase_into, packed_prefilter, spread_into};
+use prefilter::{Hit, Prefilter, lowercase_into, window_prefilter};
 use region::{Candidates, Lines, Text};
 use search::{Budget, Pass};
 pub use search::{Coverage, CutReason, Limits, REGEX_PASSES, REGEX_SLACK};
@@ -67,6 +67,8 @@ const LINE_GAP: usize = 256;
 #[derive(Debug, Default)]
 pub struct Scratch {
     block: Vec<u8>,
+    /// The window filter's candidates in a block.
+    window_hits: Vec<u32>,
     hits: Vec<Hit>,
     lines: Lines,
     candidates: Candidates,
@@ -124,8 +126,8 @@ pub struct Detector {
     lookup_rules: Vec<Vec<usize>>,
     /// The longest of the lookup keywords.
     max_lookup_len: usize,
-    /// Overlapping automaton over the lowercase keywords, the prefilter where Teddy is not
-    /// available.
+    /// Overlapping automaton over the lowercase keywords: the prefilter on blocks dense in hits
+    /// (over lowercased text), and the reference the window filter is held to.
     automaton: AhoCorasick,
     prefilter: Prefilter,
     max_keyword_len: usize,
@@ -182,7 +184,8 @@ impl Detector {
             .match_kind(MatchKind::Standard)
             .build(&keywords)
             .expect("keyword automaton fits in memory");
-        let prefilter = packed_prefilter(&keywords).map_or(Prefilter::Automaton, Prefilter::Packed);
+        let prefilter =
+            window_prefilter(&keywords).map_or(Prefilter::Automaton, Prefilter::Windows);
         let max_keyword_len = keywords.iter().map(String::len).max().unwrap_or(0);
         let max_lookup_len = lookup_keywords.iter().map(String::len).max().unwrap_or(0);
         // A random id: no global counter needed, and a collision is astronomically unlikely.
@@ -216,10 +219,10 @@ impl Detector {
         &self.keywords
     }
 
-    /// Whether keyword candidates are found with the SIMD searcher (x86-64 with SSSE3 or
-    /// AVX2, aarch64 with NEON) or the automaton alone.
-    pub fn uses_simd_prefilter(&self) -> bool {
-        matches!(self.prefilter, Prefilter::Packed(_))
+    /// Whether keyword candidates are found with the window filter (whose kernel is SIMD on
+    /// x86-64 with AVX2 or AVX-512) or the automaton alone.
+    pub fn uses_window_prefilter(&self) -> bool {
+        matches!(self.prefilter, Prefilter::Windows(_))
     }
 
     /// Appends to `out` every secret in `content`, sorted by position, each once per rule and
@@ -246,7 +249,8 @@ impl Detector {
         if self.keywords.is_empty() && self.always.is_empty() {
             return Coverage::Complete;
         }
-        let Scratch { block, hits, lines, candidates, regex, work, keyword_positions } = scratch;
+        let Scratch { block, window_hits, hits, lines, candidates, regex, work, keyword_positions } =
+            scratch;
         candidates.reset(self.rules.len(), &self.always);
         lines.reset();
         self.prepare_caches(regex);
@@ -261,17 +265,15 @@ impl Detector {
             }
             let block_end = (pos + BLOCK).min(content.len());
             let ext_end = (block_end + overlap).min(content.len());
-            // Teddy returns each hit from its SIMD loop at a cost; on a block dense in hits,
-            // the automaton, which reads every byte anyway, costs less per hit.
-            let automaton = hits.len() > DENSE_HITS;
-            match self.prefilter {
-                Prefilter::Packed(_) if !automaton => {
-                    spread_into(&content[pos..ext_end], block);
-                }
-                _ => lowercase_into(&content[pos..ext_end], block),
+            // Each candidate of the window filter costs a confirmation; on a block dense in
+            // hits, the automaton, which reads every byte anyway, costs less per hit.
+            let automaton =
+                hits.len() > DENSE_HITS || !matches!(self.prefilter, Prefilter::Windows(_));
+            if automaton {
+                lowercase_into(&content[pos..ext_end], block);
             }
             hits.clear();
-            self.collect_hits(content, block, pos, block_end - pos, automaton, hits);
+            self.collect_hits(content, block, pos, block_end, automaton, window_hits, hits);
             for hit in hits.iter() {
                 keyword_positions.push(hit.pos);
                 let line = lines.window(content, hit.pos);

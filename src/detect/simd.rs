@@ -14,6 +14,13 @@
 //!   (`decode`). The portable twin is a byte loop that the compiler vectorizes with SSE2 alone
 //!   and packs eight flags at a time; AVX2 does 32 bytes in about ten vector instructions and
 //!   three `movemask`s.
+//! - [`window_candidates`]: the keyword prefilter's one pass (`prefilter`): the positions whose
+//!   three bytes, case folded, hash into a [`WindowSet`]'s bitmap. One multiplicative hash per
+//!   position and one bit looked up, whatever the number of windows in the set: the cost per
+//!   byte is flat in the number of keywords, and only the rate of false candidates grows
+//!   (with [`WINDOW_HASH_BITS`] bits, 200 windows set about 0.08 % of the bitmap). AVX-512
+//!   (with VBMI's byte permute) does 16 positions per gather, AVX2 8; the portable twin is a
+//!   scalar loop.
 #![allow(unsafe_code)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
@@ -100,6 +107,162 @@ fn pack(flags: &[u8; MASK_BYTES]) -> u64 {
     mask
 }
 
+/// Bits of a [`WindowSet`]'s hash: a bitmap of 2^18 bits, 32 KiB, within a core's first-level
+/// cache on the CPUs that have the gathers.
+pub const WINDOW_HASH_BITS: u32 = 18;
+/// A window's bytes with bit 5 cleared: upper and lower case letters fold together (and a few
+/// punctuation pairs such as `@` and `` ` ``, which only add candidates).
+const FOLD: u32 = 0x00DF_DFDF;
+/// The odd multiplier of the window hash (Knuth's multiplicative hashing, the golden ratio).
+const MULTIPLIER: u32 = 0x9E37_79B1;
+
+/// The case-folded value of a window of three bytes, as the kernels compute it.
+#[inline(always)]
+pub fn fold_window(window: [u8; 3]) -> u32 {
+    u32::from_le_bytes([window[0], window[1], window[2], 0]) & FOLD
+}
+
+/// The bitmap position of a folded window: below `2^WINDOW_HASH_BITS`.
+#[inline(always)]
+fn window_hash(folded: u32) -> u32 {
+    folded.wrapping_mul(MULTIPLIER) >> (32 - WINDOW_HASH_BITS)
+}
+
+/// A set of three-byte windows, case folded, kept as the bits of their hashes: it may say a
+/// window is in it that is not (another window's hash), never the reverse.
+#[derive(Clone)]
+pub struct WindowSet {
+    /// `2^(WINDOW_HASH_BITS - 5)` words: every hash has its bit (the kernels' gathers rely on
+    /// it).
+    words: Box<[u32]>,
+}
+
+impl std::fmt::Debug for WindowSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let set: u32 = self.words.iter().map(|w| w.count_ones()).sum();
+        f.debug_struct("WindowSet").field("bits_set", &set).finish()
+    }
+}
+
+impl WindowSet {
+    /// The set of `windows`.
+    pub fn new(windows: impl IntoIterator<Item = [u8; 3]>) -> WindowSet {
+        let mut words = vec![0u32; 1 << (WINDOW_HASH_BITS - 5)].into_boxed_slice();
+        for w in windows {
+            let h = window_hash(fold_window(w));
+            words[(h >> 5) as usize] |= 1 << (h & 31);
+        }
+        WindowSet { words }
+    }
+
+    /// Whether `window` may be in the set (case folded).
+    #[inline(always)]
+    pub fn may_contain(&self, window: [u8; 3]) -> bool {
+        let h = window_hash(fold_window(window));
+        (self.words[(h >> 5) as usize] >> (h & 31)) & 1 != 0
+    }
+}
+
+/// Appends to `out`, in increasing order, every position `i` of `content` whose window
+/// `content[i..i + 3]` the set may contain, with the fastest kernel this CPU has. Positions
+/// are `u32`: `content` must be shorter than 4 GiB (the detector gives blocks of 64 KiB).
+#[inline]
+pub fn window_candidates(set: &WindowSet, content: &[u8], out: &mut Vec<u32>) {
+    WindowKernel::best().run(set, content, out);
+}
+
+/// The portable twin of [`window_candidates`].
+pub fn window_candidates_portable(set: &WindowSet, content: &[u8], out: &mut Vec<u32>) {
+    WindowKernel::Portable.run(set, content, out);
+}
+
+/// The implementations of [`window_candidates`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WindowKernel {
+    /// x86-64 with AVX-512 F, BW and VBMI.
+    Avx512,
+    /// x86-64 with AVX2.
+    Avx2,
+    /// Safe scalar code, everywhere.
+    Portable,
+}
+
+impl WindowKernel {
+    /// The kernels this CPU runs, fastest first (the portable one last).
+    pub fn available() -> Vec<WindowKernel> {
+        let mut kernels = Vec::new();
+        #[cfg(target_arch = "x86_64")]
+        {
+            if x86::has_avx512() {
+                kernels.push(WindowKernel::Avx512);
+            }
+            if std::is_x86_feature_detected!("avx2") {
+                kernels.push(WindowKernel::Avx2);
+            }
+        }
+        kernels.push(WindowKernel::Portable);
+        kernels
+    }
+
+    /// The fastest kernel this CPU runs.
+    #[inline]
+    pub fn best() -> WindowKernel {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if x86::has_avx512() {
+                return WindowKernel::Avx512;
+            }
+            if std::is_x86_feature_detected!("avx2") {
+                return WindowKernel::Avx2;
+            }
+        }
+        WindowKernel::Portable
+    }
+
+    /// [`window_candidates`] with this kernel, or with the portable one where the CPU lacks
+    /// this one's features.
+    pub fn run(self, set: &WindowSet, content: &[u8], out: &mut Vec<u32>) {
+        assert!(u32::try_from(content.len()).is_ok(), "window candidates take less than 4 GiB");
+        #[cfg(target_arch = "x86_64")]
+        let done = match self {
+            WindowKernel::Avx512 if x86::has_avx512() => {
+                // SAFETY: the CPU has AVX-512 F, BW and VBMI (detected just above), the
+                // kernel's `target_feature`s; it reads `content` within its bounds and the
+                // set's words at the positions of hashes, which all have one.
+                unsafe { x86::window_candidates_avx512(set, content, out) }
+            }
+            WindowKernel::Avx2 if std::is_x86_feature_detected!("avx2") => {
+                // SAFETY: the CPU supports AVX2 (detected just above); the kernel's reads are
+                // those of the AVX-512 one.
+                unsafe { x86::window_candidates_avx2(set, content, out) }
+            }
+            _ => 0,
+        };
+        #[cfg(not(target_arch = "x86_64"))]
+        let done = 0;
+        window_candidates_from(set, content, done, out);
+    }
+}
+
+/// [`window_candidates`] for the positions from `start` on, one at a time.
+#[inline]
+fn window_candidates_from(set: &WindowSet, content: &[u8], start: usize, out: &mut Vec<u32>) {
+    let n = content.len();
+    let mut i = start;
+    // Four bytes read at once while they are there (the fourth is folded away).
+    while i + 4 <= n {
+        let word = u32::from_le_bytes([content[i], content[i + 1], content[i + 2], content[i + 3]]);
+        let h = window_hash(word & FOLD);
+        if (set.words[(h >> 5) as usize] >> (h & 31)) & 1 != 0 {
+            out.push(i as u32);
+        }
+        i += 1;
+    }
+    if i + 3 == n && set.may_contain([content[i], content[i + 1], content[i + 2]]) {
+        out.push(i as u32);
+    }
+}
+
 #[cfg(target_arch = "x86_64")]
 mod x86 {
     use std::arch::x86_64::{
@@ -107,7 +270,140 @@ mod x86 {
         _mm256_or_si256, _mm256_set1_epi8, _mm256_sub_epi8,
     };
 
-    use super::{ChunkMasks, MASK_BYTES, portable_mask};
+    use super::{
+        ChunkMasks, FOLD, MASK_BYTES, MULTIPLIER, WINDOW_HASH_BITS, WindowSet, portable_mask,
+    };
+
+    /// Whether the CPU has what [`window_candidates_avx512`] needs.
+    #[inline]
+    pub(super) fn has_avx512() -> bool {
+        std::is_x86_feature_detected!("avx512f")
+            && std::is_x86_feature_detected!("avx512bw")
+            && std::is_x86_feature_detected!("avx512vbmi")
+    }
+
+    /// [`super::window_candidates`] with AVX-512, 64 positions per step while 112 bytes are
+    /// left to read; returns where it stopped, for the portable loop to finish.
+    ///
+    /// # Safety
+    ///
+    /// The CPU must support AVX-512 F, BW and VBMI.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
+    pub(super) unsafe fn window_candidates_avx512(
+        set: &WindowSet,
+        content: &[u8],
+        out: &mut Vec<u32>,
+    ) -> usize {
+        use std::arch::x86_64::{
+            _mm_cvtsi32_si128, _mm512_and_si512, _mm512_i32gather_epi32, _mm512_loadu_si512,
+            _mm512_mullo_epi32, _mm512_permutexvar_epi8, _mm512_set1_epi32, _mm512_srl_epi32,
+            _mm512_srli_epi32, _mm512_srlv_epi32, _mm512_test_epi32_mask,
+        };
+        // Lane `l` (four bytes) takes bytes `l`, `l + 1` and `l + 2` of the 64 loaded, and
+        // byte 63 as its fourth, folded away.
+        let mut index = [63u8; 64];
+        for lane in 0..16 {
+            for b in 0..3 {
+                index[4 * lane + b] = (lane + b) as u8;
+            }
+        }
+        // SAFETY: `index` is 64 bytes, what an unaligned 512-bit load reads.
+        let index = unsafe { _mm512_loadu_si512(index.as_ptr().cast()) };
+        let fold = _mm512_set1_epi32(FOLD as i32);
+        let multiplier = _mm512_set1_epi32(MULTIPLIER as i32);
+        let shift = _mm_cvtsi32_si128((32 - WINDOW_HASH_BITS) as i32);
+        let low5 = _mm512_set1_epi32(31);
+        let one = _mm512_set1_epi32(1);
+        let words = set.words.as_ptr().cast::<i32>();
+        let mut i = 0;
+        while i + 112 <= content.len() {
+            let mut found = 0u64;
+            for k in 0..4 {
+                // SAFETY: bytes `i + 16 k .. i + 16 k + 64` are within `content` (the loop
+                // reads up to `i + 112`).
+                let bytes = unsafe { _mm512_loadu_si512(content.as_ptr().add(i + 16 * k).cast()) };
+                let window = _mm512_and_si512(_mm512_permutexvar_epi8(index, bytes), fold);
+                let hash = _mm512_srl_epi32(_mm512_mullo_epi32(window, multiplier), shift);
+                // SAFETY: each lane's word index is its hash over 32, below
+                // `2^(WINDOW_HASH_BITS - 5)`, the number of the set's words.
+                let word =
+                    unsafe { _mm512_i32gather_epi32::<4>(_mm512_srli_epi32::<5>(hash), words) };
+                let bit = _mm512_srlv_epi32(word, _mm512_and_si512(hash, low5));
+                found |= u64::from(_mm512_test_epi32_mask(bit, one)) << (16 * k);
+            }
+            while found != 0 {
+                out.push((i + found.trailing_zeros() as usize) as u32);
+                found &= found - 1;
+            }
+            i += 64;
+        }
+        i
+    }
+
+    /// [`super::window_candidates`] with AVX2, 32 positions per step while 44 bytes are left
+    /// to read; returns where it stopped, for the portable loop to finish.
+    ///
+    /// # Safety
+    ///
+    /// The CPU must support AVX2.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn window_candidates_avx2(
+        set: &WindowSet,
+        content: &[u8],
+        out: &mut Vec<u32>,
+    ) -> usize {
+        use std::arch::x86_64::{
+            _mm_cvtsi32_si128, _mm_loadu_si128, _mm256_and_si256, _mm256_castsi128_si256,
+            _mm256_castsi256_ps, _mm256_i32gather_epi32, _mm256_inserti128_si256,
+            _mm256_movemask_ps, _mm256_mullo_epi32, _mm256_set1_epi32, _mm256_setr_epi8,
+            _mm256_shuffle_epi8, _mm256_slli_epi32, _mm256_srl_epi32, _mm256_srli_epi32,
+            _mm256_srlv_epi32,
+        };
+        // Each 128-bit half holds 16 bytes from a position; its four lanes take bytes
+        // `l .. l + 3` (the fourth byte zeroed).
+        let index = _mm256_setr_epi8(
+            0, 1, 2, -1, 1, 2, 3, -1, 2, 3, 4, -1, 3, 4, 5, -1, 0, 1, 2, -1, 1, 2, 3, -1, 2, 3, 4,
+            -1, 3, 4, 5, -1,
+        );
+        let fold = _mm256_set1_epi32(FOLD as i32);
+        let multiplier = _mm256_set1_epi32(MULTIPLIER as i32);
+        let shift = _mm_cvtsi32_si128((32 - WINDOW_HASH_BITS) as i32);
+        let low5 = _mm256_set1_epi32(31);
+        let one = _mm256_set1_epi32(1);
+        let words = set.words.as_ptr().cast::<i32>();
+        let mut i = 0;
+        while i + 44 <= content.len() {
+            let mut found = 0u32;
+            for k in 0..4 {
+                let at = i + 8 * k;
+                // SAFETY: bytes `at .. at + 20` are within `content` (the loop reads up to
+                // `i + 44`); each load reads 16.
+                let (lo, hi) = unsafe {
+                    (
+                        _mm_loadu_si128(content.as_ptr().add(at).cast()),
+                        _mm_loadu_si128(content.as_ptr().add(at + 4).cast()),
+                    )
+                };
+                let bytes = _mm256_inserti128_si256::<1>(_mm256_castsi128_si256(lo), hi);
+                let window = _mm256_and_si256(_mm256_shuffle_epi8(bytes, index), fold);
+                let hash = _mm256_srl_epi32(_mm256_mullo_epi32(window, multiplier), shift);
+                // SAFETY: as in the AVX-512 kernel, every word index is below the number of
+                // the set's words.
+                let word =
+                    unsafe { _mm256_i32gather_epi32::<4>(words, _mm256_srli_epi32::<5>(hash)) };
+                let bit =
+                    _mm256_and_si256(_mm256_srlv_epi32(word, _mm256_and_si256(hash, low5)), one);
+                let mask = _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_slli_epi32::<31>(bit)));
+                found |= (mask as u32) << (8 * k);
+            }
+            while found != 0 {
+                out.push((i + found.trailing_zeros() as usize) as u32);
+                found &= found - 1;
+            }
+            i += 32;
+        }
+        i
+    }
 
     /// [`super::base64_masks`] with AVX2.
     ///
@@ -216,6 +512,89 @@ mod tests {
                     base64_masks(part, &mut a);
                     base64_masks_portable(part, &mut b);
                     assert_eq!(a, b);
+                }
+            }
+        }
+    }
+
+    /// The positions of `content`'s windows in `set`, one at a time, the definition.
+    fn naive_windows(set: &WindowSet, content: &[u8]) -> Vec<u32> {
+        (0..content.len().saturating_sub(2))
+            .filter(|&i| set.may_contain([content[i], content[i + 1], content[i + 2]]))
+            .map(|i| i as u32)
+            .collect()
+    }
+
+    fn windows_with(
+        content: &[u8],
+        f: fn(&WindowSet, &[u8], &mut Vec<u32>),
+        set: &WindowSet,
+    ) -> Vec<u32> {
+        let mut out = Vec::new();
+        f(set, content, &mut out);
+        out
+    }
+
+    #[test]
+    fn a_window_set_holds_its_windows_in_either_case_and_little_else() {
+        let set = WindowSet::new([*b"akI", *b"xo-", *b"q$z"]);
+        for w in [b"aki", b"AKI", b"aKi", b"xo-", b"XO-", b"q$z", b"Q$Z"] {
+            assert!(set.may_contain(*w), "{w:?}");
+        }
+        // Folding only clears bit 5: `-` (0x2d) and `\r` (0x0d) fold together, so `xo\r` may
+        // be there; most windows are not.
+        assert!(set.may_contain(*b"xo\r"));
+        let all: Vec<u8> = (0..=255).collect();
+        let text = bytes(7, 100_000, &all);
+        let hits = naive_windows(&set, &text).len();
+        assert!(hits < 100, "{hits} of 100,000 random windows");
+    }
+
+    #[test]
+    fn the_window_kernels_agree_with_their_definition() {
+        let all: Vec<u8> = (0..=255).collect();
+        let letters = b"akiAKIxo-_:/ 0\n";
+        for (seed, alphabet) in [(3, &all[..]), (4, letters.as_slice())] {
+            for len in [0, 1, 2, 3, 4, 43, 44, 45, 111, 112, 113, 200, 4099] {
+                let content = bytes(seed + len as u64, len, alphabet);
+                // A set of some of the content's own windows and some others.
+                let mut windows: Vec<[u8; 3]> =
+                    content.windows(3).step_by(5).map(|w| [w[0], w[1], w[2]]).collect();
+                windows.extend([*b"aki", *b"-_:"]);
+                let set = WindowSet::new(windows);
+                let want = naive_windows(&set, &content);
+                for skip in [0, 1, 7, 33, 64] {
+                    let part = content.get(skip..).unwrap_or_default();
+                    let want: Vec<u32> = want
+                        .iter()
+                        .filter(|&&i| i as usize >= skip)
+                        .map(|&i| i - skip as u32)
+                        .collect();
+                    assert_eq!(
+                        windows_with(part, window_candidates, &set),
+                        want,
+                        "len {len} skip {skip}"
+                    );
+                    assert_eq!(windows_with(part, window_candidates_portable, &set), want);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_byte_value_at_every_lane_is_folded_as_the_definition_says() {
+        // Every window position of a 128-byte step (both kernels' steps and their seams), each
+        // holding every byte value in turn, in a set of windows with that byte in every place.
+        for b in 0..=255u8 {
+            let set = WindowSet::new([[b, b'k', b'i'], [b'a', b, b'i'], [b'a', b'k', b]]);
+            for at in 0..130 {
+                let mut content = vec![b'a'; 256];
+                content[at] = b;
+                let want = naive_windows(&set, &content);
+                for kernel in WindowKernel::available() {
+                    let mut got = Vec::new();
+                    kernel.run(&set, &content, &mut got);
+                    assert_eq!(got, want, "{kernel:?}: byte {b:#04x} at {at}");
                 }
             }
         }

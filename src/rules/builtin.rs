@@ -4,8 +4,8 @@
 use super::error::RuleError;
 use super::syntax::{RuleSyntax, parse_files};
 
-/// Built-in rule files of the core set, which every scan runs unless its configuration says
-/// otherwise: (file name, contents).
+/// Built-in rule files of the core set: (file name, contents). Every scan runs them and the
+/// extended ones, unless its configuration chooses fewer (`[extend] only`, `--enable-rule`).
 pub const BUILTIN_FILES: &[(&str, &str)] = &[
     ("aws.toml", include_str!("../../rules/aws.toml")),
     ("private-keys.toml", include_str!("../../rules/private-keys.toml")),
@@ -17,9 +17,9 @@ pub const BUILTIN_FILES: &[(&str, &str)] = &[
     ("generic.toml", include_str!("../../rules/generic.toml")),
 ];
 
-/// Built-in rule files of the extended set, run on request (`--extended-rules`, `extended`
-/// in `[extend]`): many more token formats, whose keywords would slow the prefilter of every
-/// scan (docs/rules.md, "Core and extended rules").
+/// Built-in rule files of the extended set: many more token formats. They ran on request only
+/// while the prefilter's cost grew with its keywords; they run by default since it does not
+/// (docs/rules.md, "Core and extended rules").
 pub const EXTENDED_FILES: &[(&str, &str)] = &[
     ("extended/private-keys.toml", include_str!("../../rules/extended/private-keys.toml")),
     ("extended/vcs.toml", include_str!("../../rules/extended/vcs.toml")),
@@ -37,10 +37,11 @@ pub const EXTENDED_FILES: &[(&str, &str)] = &[
 /// Which built-in rules a scan starts from.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Builtin {
-    /// The core set ([`BUILTIN_FILES`]).
-    #[default]
+    /// The core set ([`BUILTIN_FILES`]) alone: for programs embedding the library that want
+    /// the smaller set.
     Core,
-    /// The core and the extended set ([`EXTENDED_FILES`] too).
+    /// The core and the extended set ([`EXTENDED_FILES`] too): what every scan runs.
+    #[default]
     All,
 }
 

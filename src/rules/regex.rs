@@ -140,13 +140,30 @@ fn syntax_config() -> regex_automata::util::syntax::Config {
 #[derive(Clone, Debug)]
 pub struct Pattern {
     pattern: String,
-    regex: meta::Regex,
+    /// Compiled when made, or for [`Pattern::trusted`] on first use.
+    regex: OnceLock<meta::Regex>,
 }
 
 impl Pattern {
     /// Compiles `pattern` with [`build`].
     pub fn new(pattern: &str) -> Result<Pattern, String> {
-        Ok(Pattern { pattern: pattern.to_owned(), regex: build(pattern)? })
+        let regex = OnceLock::new();
+        let _ = regex.set(build(pattern)?);
+        Ok(Pattern { pattern: pattern.to_owned(), regex })
+    }
+
+    /// A pattern of the built-in rules, compiled on first use: the test suite compiles every
+    /// one of them (a start-up compiled them all, and most scans use few).
+    ///
+    /// # Panics
+    ///
+    /// On first use, if `pattern` does not compile.
+    pub(crate) fn trusted(pattern: &str) -> Pattern {
+        Pattern { pattern: pattern.to_owned(), regex: OnceLock::new() }
+    }
+
+    fn regex(&self) -> &meta::Regex {
+        self.regex.get_or_init(|| build(&self.pattern).expect("built-in patterns compile (tested)"))
     }
 
     /// The pattern, as written.
@@ -156,7 +173,7 @@ impl Pattern {
 
     /// Whether the regex matches anywhere in `haystack`.
     pub fn is_match(&self, haystack: impl AsRef<[u8]>) -> bool {
-        self.regex.is_match(haystack.as_ref())
+        self.regex().is_match(haystack.as_ref())
     }
 }
 
@@ -177,22 +194,22 @@ pub struct RuleRegex {
 
 impl RuleRegex {
     /// The regex of a rule and its number of capture groups (group 0 included): compiled, or,
-    /// when `lazy`, only parsed; `line_confined` for a rule that searches single lines.
+    /// when `lazy` (the built-in rules, which the test suite compiles), kept as written until
+    /// first use and its groups not counted (`None`); `line_confined` for a rule that searches
+    /// single lines.
     pub(super) fn new(
         pattern: &str,
         lazy: bool,
         line_confined: bool,
-    ) -> Result<(RuleRegex, usize), String> {
+    ) -> Result<(RuleRegex, Option<usize>), String> {
         let compiled = OnceLock::new();
         let groups = if lazy {
-            let hir = regex_automata::util::syntax::parse_with(pattern, &syntax_config())
-                .map_err(|e| e.to_string())?;
-            hir.properties().explicit_captures_len() + 1
+            None
         } else {
             let re = build_rule(pattern, REGEX_SIZE_LIMIT, line_confined)?;
             let groups = re.captures_len();
             let _ = compiled.set(re);
-            groups
+            Some(groups)
         };
         let unfiltered = OnceLock::new();
         Ok((RuleRegex { pattern: pattern.to_owned(), line_confined, compiled, unfiltered }, groups))
@@ -260,7 +277,7 @@ mod tests {
     #[test]
     fn the_size_limit_bounds_configured_regexes_not_built_in_ones() {
         let set = crate::rules::RuleSet::builtin_set(crate::rules::Builtin::All).unwrap();
-        let core = crate::rules::RuleSet::builtin().unwrap();
+        let core = crate::rules::RuleSet::builtin_set(crate::rules::Builtin::Core).unwrap();
         let largest = core.rules().iter().map(|r| nfa_size(r.regex.pattern())).max().unwrap();
         assert!(largest <= 24 << 10, "the largest core rule needs {largest} bytes");
         assert!(largest * 4 < REGEX_SIZE_LIMIT);

@@ -319,7 +319,7 @@ fn keyword_floods_for_every_built_in_rule_end_with_a_report() {
     // loaded machine): a longer guard than `HANG`, still no timing assertion.
     let run = Run::from(
         env.command()
-            .args(["scan", "--extended-rules", "--format", "json", "floods", "tail"])
+            .args(["scan", "--format", "json", "floods", "tail"])
             .timeout(HANG * 4)
             .output()
             .expect("run keysentry"),

@@ -120,7 +120,7 @@ fn issue_16_token_shaped_lines_of_a_pem_body_are_part_of_the_key() {
     env.write("key.pem", format!("{}\n", lines.join("\n")));
     let c: Vec<String> = lines.iter().map(|l| format!("    \"{l}\\n\"")).collect();
     env.write("key.c", format!("static const char kKey[] =\n{};\n", c.join("\n")));
-    let f = env.scan_json(&["--show-secrets", "--extended-rules", "."]).findings();
+    let f = env.scan_json(&["--show-secrets", "."]).findings();
     for path in ["key.pem", "key.c"] {
         let k = only(&f, path);
         assert_eq!(k["rule_id"], "private_key.pem", "{k:#}");

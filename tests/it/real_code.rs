@@ -1,4 +1,4 @@
-//! Quiet on real code: all the built-in rules (core and extended), run over real, secret-free source trees, report
+//! Quiet on real code: all the built-in rules (core and extended, a default scan), run over real, secret-free source trees, report
 //! almost nothing.
 //!
 //! The corpus is the published source of the crates named in `tests/real-code/Cargo.toml`, at
@@ -75,7 +75,7 @@ fn the_sources_of_dependencies_yield_at_most_the_known_findings() {
     let Some(roots) = corpus() else { return };
 
     let env = TestEnv::without_git();
-    let mut args = vec!["scan", "--extended-rules", "--no-ignore", "--quiet", "--format", "jsonl"];
+    let mut args = vec!["scan", "--no-ignore", "--quiet", "--format", "jsonl"];
     let paths: Vec<String> = roots.iter().map(|(_, p)| p.display().to_string()).collect();
     args.extend(paths.iter().map(String::as_str));
     let run = env.run(&args);

@@ -101,7 +101,7 @@ fn a_missing_rule_file_exits_2() {
 fn rules_list_shows_every_builtin_rule() {
     let env = TestEnv::new();
     let builtin = RuleSet::builtin_set(Builtin::All).unwrap();
-    let core = RuleSet::builtin().unwrap();
+    let core = RuleSet::builtin_set(Builtin::Core).unwrap();
 
     let run = env.run(&["rules", "list"]);
     run.assert_code(0);
@@ -130,10 +130,83 @@ fn every_core_example_through_scan() {
     examples_through_scan(Builtin::Core, &[]);
 }
 
-/// Each built-in rule's examples through a scan with `--extended-rules`.
+/// Each built-in rule's examples, core and extended, through a default scan.
 #[test]
-fn every_builtin_example_through_scan_with_extended_rules() {
-    examples_through_scan(Builtin::All, &["--extended-rules"]);
+fn every_builtin_example_through_scan() {
+    examples_through_scan(Builtin::All, &[]);
+}
+
+/// `--extended-rules` is kept for the scripts that pass it: the same findings as without it,
+/// and one warning saying it does nothing.
+#[test]
+fn extended_rules_is_a_no_op_that_warns_once() {
+    let env = TestEnv::new();
+    // An extended rule's own example: found by a default scan.
+    let all = RuleSet::builtin_set(Builtin::All).expect("built-in rules compile");
+    let core = RuleSet::builtin_set(Builtin::Core).expect("built-in rules compile");
+    let extended = all
+        .rules()
+        .iter()
+        .find(|r| !core.rules().iter().any(|c| c.id == r.id) && r.id.starts_with("slack."))
+        .or_else(|| all.rules().iter().find(|r| !core.rules().iter().any(|c| c.id == r.id)))
+        .expect("an extended rule");
+    env.write("x.txt", format!("{}\n", extended.examples[0]));
+    let plain = env.scan_json(&["."]);
+    plain.assert_code(1);
+    assert_eq!(
+        plain.findings().iter().map(|f| rule_id(f)).collect::<Vec<_>>(),
+        [extended.id.as_str()]
+    );
+    assert!(!plain.stderr.contains("--extended-rules"), "{}", plain.stderr);
+    let flagged = env.scan_json(&["--extended-rules", "."]);
+    flagged.assert_code(1);
+    assert_eq!(flagged.findings(), plain.findings());
+    assert_eq!(
+        flagged.stderr.matches("--extended-rules does nothing").count(),
+        1,
+        "{}",
+        flagged.stderr
+    );
+    // The configuration key likewise.
+    env.write(".keysentry.toml", "[extend]\nextended = true\n");
+    let configured = env.scan_json(&["."]);
+    assert_eq!(configured.findings(), plain.findings());
+    assert_eq!(
+        configured.stderr.matches("extend.extended does nothing").count(),
+        1,
+        "{}",
+        configured.stderr
+    );
+}
+
+/// A smaller set, for those who want one: `--enable-rule` (ids and globs, as gitleaks') and
+/// `only` in `[extend]`; a pattern that names no rule is an error, not a silent empty scan.
+#[test]
+fn a_smaller_rule_set_is_chosen_by_id_or_glob() {
+    let env = TestEnv::new();
+    env.write("keys.env", format!("aws_access_key_id = {}\n", common::secrets::aws_key_id()));
+    env.write("pat.txt", format!("{}\n", common::secrets::github_pat()));
+    let ids = |args: &[&str]| -> Vec<String> {
+        let run = env.scan_json(args);
+        let mut ids: Vec<String> = run.findings().iter().map(|f| rule_id(f).to_owned()).collect();
+        ids.sort();
+        ids
+    };
+    let everything = ids(&["."]);
+    assert!(
+        everything.iter().any(|i| i.starts_with("aws."))
+            && everything.iter().any(|i| i.starts_with("github.")),
+        "{everything:?}"
+    );
+    assert!(ids(&["--enable-rule", "aws.*", "."]).iter().all(|i| i.starts_with("aws.")));
+    assert!(ids(&["--enable-rule", "github.*", "."]).iter().all(|i| i.starts_with("github.")));
+    let both = ids(&["--enable-rule", "aws.*", "--enable-rule", "github.*", "."]);
+    assert_eq!(both, everything);
+    let run = env.run(&["scan", "--enable-rule", "awz.*", "."]);
+    run.assert_code(2);
+    assert!(run.stderr.contains("--enable-rule") && run.stderr.contains("awz.*"), "{}", run.stderr);
+    env.write(".keysentry.toml", "[extend]\nonly = [\"github.*\"]\n");
+    assert!(ids(&["."]).iter().all(|i| i.starts_with("github.")));
 }
 
 /// Writes the examples of the `which` rules as files and scans them with the binary (walk,

@@ -73,7 +73,7 @@ pub(crate) fn operator_settings(
 ) -> anyhow::Result<keysentry::config::Settings> {
     match &env.operator_config {
         Some(file) if keysentry::files::read::exists(file) => {
-            Ok(keysentry::config::load(file, keysentry::rules::Builtin::Core)
+            Ok(keysentry::config::load(file, keysentry::rules::Builtin::All)
                 .with_context(|| format!("the operator's configuration {}", file.display()))?)
         }
         _ => Ok(keysentry::config::Settings::default()),

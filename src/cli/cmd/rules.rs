@@ -7,7 +7,7 @@ use crate::cli::args::{ListFormat, RulesCommand};
 use crate::cli::exit::ExitStatus;
 use crate::cli::log::Log;
 use keysentry::detect::check;
-use keysentry::rules::{Builtin, RuleSet};
+use keysentry::rules::Builtin;
 
 pub(crate) fn run(cmd: RulesCommand, log: Log) -> anyhow::Result<ExitStatus> {
     match cmd {
@@ -49,9 +49,8 @@ pub(crate) fn run(cmd: RulesCommand, log: Log) -> anyhow::Result<ExitStatus> {
 
 /// Lists every built-in rule, core and extended.
 fn list(format: ListFormat) -> anyhow::Result<ExitStatus> {
-    let rules = RuleSet::builtin_set(Builtin::All)
-        .map_err(|errs| super::rule_errors("built-in rules are broken", &errs))?;
-    let core = super::builtin_rules()?.len();
+    let rules = super::builtin_rules()?;
+    let core = Builtin::Core.count();
     // All the built-in rules are the core ones, then the extended ones.
     let set = |i: usize| if i < core { "core" } else { "extended" };
     let mut out = BufWriter::new(io::stdout().lock());
