@@ -127,8 +127,9 @@ pub struct Detector {
     /// The longest of the lookup keywords.
     max_lookup_len: usize,
     /// Overlapping automaton over the lowercase keywords: the prefilter on blocks dense in hits
-    /// (over lowercased text), and the reference the window filter is held to.
-    automaton: AhoCorasick,
+    /// (over lowercased text), and the reference the window filter is held to. Built on first
+    /// use: most scans (a pre-commit hook's above all) never need it.
+    automaton: std::sync::OnceLock<AhoCorasick>,
     prefilter: Prefilter,
     max_keyword_len: usize,
     /// Content-anchored rules without keywords: they run over every content.
@@ -180,10 +181,7 @@ impl Detector {
                 .build(&lookup_keywords)
                 .expect("keyword automaton fits in memory")
         });
-        let automaton = AhoCorasickBuilder::new()
-            .match_kind(MatchKind::Standard)
-            .build(&keywords)
-            .expect("keyword automaton fits in memory");
+        let automaton = std::sync::OnceLock::new();
         let prefilter =
             window_prefilter(&keywords).map_or(Prefilter::Automaton, Prefilter::Windows);
         let max_keyword_len = keywords.iter().map(String::len).max().unwrap_or(0);
@@ -207,6 +205,16 @@ impl Detector {
             always,
             id,
         }
+    }
+
+    /// The keyword automaton ([`Detector::automaton`]'s field), built on first use.
+    fn automaton(&self) -> &AhoCorasick {
+        self.automaton.get_or_init(|| {
+            AhoCorasickBuilder::new()
+                .match_kind(MatchKind::Standard)
+                .build(&self.keywords)
+                .expect("keyword automaton fits in memory")
+        })
     }
 
     /// The rules, indexed by [`Match::rule`].

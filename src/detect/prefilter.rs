@@ -218,7 +218,7 @@ impl Detector {
             }
             _ => {
                 let start = hits.len();
-                for m in self.automaton.find_overlapping_iter(block) {
+                for m in self.automaton().find_overlapping_iter(block) {
                     if pos + m.start() < block_end {
                         hits.push(Hit { pos: pos + m.start(), keyword: m.pattern().as_usize() });
                     }
